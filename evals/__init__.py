@@ -1,0 +1,1 @@
+"""Gold questions, metrics and reports."""

@@ -1,0 +1,53 @@
+"""What a loader produces: a document's extracted text and its structure as spans of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural element. `Document.text[start:end]` is the block's text, verbatim."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    section: tuple[str, ...]
+    page: int | None = None
+    level: int = 0
+    """Heading depth (1 = top) for headings; nesting depth for list items."""
+    cells: tuple[tuple[str, str], ...] = ()
+    """For table rows: (column name, cell text) pairs in column order."""
+
+
+@dataclass
+class DocumentMetadata:
+    """Facts about a document, inferred from its content or set in a sidecar file."""
+
+    title: str = ""
+    organisations: list[str] = field(default_factory=list)
+    region: str = ""
+    doc_type: str = "dokument"
+    date: str | None = None
+    """The document's own date or adoption date, ISO yyyy-mm-dd or yyyy."""
+    valid_until: str | None = None
+    years: tuple[int, int] | None = None
+    """First and last year the document concerns (dates, periods in the title, validity)."""
+
+
+@dataclass
+class Document:
+    """A parsed document. `doc_id` is stable across re-ingestion of the same file name."""
+
+    doc_id: str
+    file: str
+    text: str
+    blocks: list[Block]
+    metadata: DocumentMetadata
+    content_hash: str
+
+    def block_text(self, block: Block) -> str:
+        return self.text[block.start : block.end]

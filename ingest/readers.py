@@ -1,0 +1,211 @@
+"""One reader per format: bytes on disk → extracted text and blocks.
+
+A reader raises `IngestError` with a reason a user can act on; it never returns an
+empty document.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingest.builder import TextBuilder
+from ingest.model import Block
+from ingest.structure import parse_lines
+from nara.errors import IngestError
+
+Parsed = tuple[str, list[Block]]
+Reader = Callable[[Path, bytes], Parsed]
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252; binary content is refused."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        raise IngestError(
+            str(path),
+            "is a binary file, not text.",
+            "Check the file; only text, Markdown, HTML, PDF and DOCX are read.",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text[:8192]) // 100):
+        raise IngestError(
+            str(path),
+            "is a binary file, not text.",
+            "Check the file; only text, Markdown, HTML, PDF and DOCX are read.",
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: Path, data: bytes) -> Parsed:
+    text = decode_text(path, data)
+    return text, parse_lines(text)
+
+
+def _pdf_page_text(raw: str) -> str:
+    """Layout-mode lines: column gaps become tabs so table rows keep their cells."""
+    lines = []
+    for line in raw.split("\n"):
+        line = line.strip()
+        lines.append(re.sub(r" {3,}", "\t", line))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def read_pdf(path: Path, data: bytes) -> Parsed:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(
+                str(path), "is an encrypted PDF.", "Save an unencrypted copy and ingest that."
+            )
+        pages = [_pdf_page_text(p.extract_text(extraction_mode="layout")) for p in reader.pages]
+    except IngestError:
+        raise
+    except (
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        AssertionError,
+        OSError,
+    ):
+        raise IngestError(
+            str(path),
+            "is damaged or not a PDF (it could not be read).",
+            "Export the PDF again from its source.",
+        ) from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        if "encrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
+            raise IngestError(
+                str(path), "is an encrypted PDF.", "Save an unencrypted copy and ingest that."
+            ) from None
+        raise IngestError(
+            str(path),
+            "is damaged or not a PDF (it could not be read).",
+            "Export the PDF again from its source.",
+        ) from None
+    if not any(page.strip() for page in pages):
+        raise IngestError(
+            str(path),
+            "has no text layer (a scanned PDF?).",
+            "Run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`.",
+        )
+    starts, parts, pos = [], [], 0
+    for page in pages:
+        starts.append(pos)
+        parts.append(page)
+        pos += len(page) + 2
+    text = "\n\n".join(parts)
+    return text, parse_lines(text, starts)
+
+
+HEADING_STYLE = re.compile(r"^(?:heading|rubrik)\s*(\d)$", re.IGNORECASE)
+
+
+def read_docx(path: Path, data: bytes) -> Parsed:
+    import zipfile
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise IngestError(
+            str(path),
+            f"is damaged or not a DOCX file ({type(exc).__name__}).",
+            "Open and save it again in Word, or export it as PDF.",
+        ) from None
+    builder = TextBuilder()
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            _docx_paragraph(builder, item)
+        elif isinstance(item, Table):
+            _docx_table(builder, item)
+    if not builder.blocks:
+        raise IngestError(str(path), "contains no text.", "Check that the right file was chosen.")
+    return builder.text, builder.blocks
+
+
+def _docx_paragraph(builder: TextBuilder, paragraph: Any) -> None:
+    text = paragraph.text
+    style = (paragraph.style.name or "") if paragraph.style is not None else ""
+    numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
+    if m := HEADING_STYLE.match(style):
+        builder.heading(text, int(m.group(1)))
+    elif style.lower() in {"title", "rubrik"}:
+        builder.heading(text, 1)
+    elif "list" in style.lower() or numbered:
+        builder.list_item(text)
+    else:
+        builder.paragraph(text)
+
+
+def _docx_table(builder: TextBuilder, table: Any) -> None:
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    if not rows:
+        return
+    header = [" ".join(c.split()) for c in rows[0]]
+    for row in rows[1:]:
+        builder.table_row(row, header)
+
+
+def read_html(path: Path, data: bytes) -> Parsed:
+    from bs4 import BeautifulSoup
+
+    text = decode_text(path, data)
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
+        tag.decompose()
+    builder = TextBuilder()
+    body = soup.body or soup
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr"]):
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            builder.heading(el.get_text(" "), int(el.name[1]))
+        elif el.name == "p" and not el.find_parent(["li", "td", "th"]):
+            builder.paragraph(el.get_text(" "))
+        elif el.name == "li":
+            depth = len(el.find_parents(["ul", "ol"]))
+            builder.list_item(el.get_text(" ", strip=True), max(1, depth))
+        elif el.name == "tr":
+            _html_row(builder, el)
+    if not builder.blocks:
+        raise IngestError(str(path), "contains no readable text.", "Check that it is an HTML page.")
+    return builder.text, builder.blocks
+
+
+def _html_row(builder: TextBuilder, row: Any) -> None:
+    cells = row.find_all(["td", "th"])
+    if not cells or all(c.name == "th" for c in cells):
+        return
+    table = row.find_parent("table")
+    head = table.find("tr") if table else None
+    header = [c.get_text(" ", strip=True) for c in head.find_all(["th", "td"])] if head else []
+    if head is row:
+        return
+    builder.table_row([c.get_text(" ", strip=True) for c in cells], header)
+
+
+READERS: dict[str, Reader] = {
+    ".txt": read_text,
+    ".text": read_text,
+    ".md": read_text,
+    ".markdown": read_text,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".html": read_html,
+    ".htm": read_html,
+}

@@ -1,0 +1,1 @@
+"""Chunking, embeddings, the vector store (Chroma) and hybrid retrieval."""

@@ -1,0 +1,147 @@
+"""The knowledge base: ingest files, list and remove documents, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest import Document, expand_paths, load_document
+from knowledge.analysis import ANALYZER_VERSION
+from knowledge.chunking import ChunkingConfig, chunk_document, index_text
+from knowledge.embedders import Embedder, make_embedder
+from knowledge.keyword import KeywordIndex
+from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
+from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
+from nara.errors import IngestError, NotFoundError
+from nara.settings import Settings
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[IngestError] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def record_of(document: Document, n_chunks: int) -> DocumentRecord:
+    meta = document.metadata
+    years = meta.years or (None, None)
+    return DocumentRecord(
+        doc_id=document.doc_id,
+        file=document.file,
+        title=meta.title,
+        version=document.content_hash,
+        organisations=tuple(meta.organisations),
+        region=meta.region,
+        doc_type=meta.doc_type,
+        date=meta.date,
+        valid_until=meta.valid_until,
+        year_from=years[0],
+        year_to=years[1],
+        n_chunks=n_chunks,
+        ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self.chunking = ChunkingConfig(max_chars=settings.chunk_max_chars)
+        manifest = Manifest(
+            self.embedder.name, self.embedder.dimension, self.chunking.signature, ANALYZER_VERSION
+        )
+        if settings.chroma_url:
+            client = chroma_client(url=settings.chroma_url)
+            keyword_dir = settings.keyword_dir / settings.collection
+        else:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            client = chroma_client(path=str(settings.chroma_path))
+            keyword_dir = settings.keyword_dir / settings.collection
+        self.store = ChromaStore(client, settings.collection, manifest)
+        self.keyword = KeywordIndex(keyword_dir)
+        self.retriever = HybridRetriever(self.store, self.embedder, self.keyword)
+
+    # -- ingest -----------------------------------------------------------------
+    def ingest(
+        self, paths: Iterable[Path], progress: Callable[[Path], None] | None = None
+    ) -> IngestReport:
+        report = IngestReport()
+        live = {d.doc_id: d for d in self.store.documents()}
+        max_bytes = int(self.settings.max_file_mb * 1e6)
+        for path in expand_paths(paths):
+            try:
+                document = load_document(path, max_bytes=max_bytes)
+            except IngestError as err:
+                report.failed.append(err)
+            else:
+                old = live.get(document.doc_id)
+                if old and old.version == document.content_hash:
+                    report.unchanged.append(document.doc_id)
+                else:
+                    report.chunks += self.add_document(document)
+                    (report.updated if old else report.added).append(document.doc_id)
+            if progress:
+                progress(path)
+        return report
+
+    def add_document(self, document: Document) -> int:
+        """Store one parsed document, replacing any earlier version atomically."""
+        chunks = chunk_document(document, self.chunking)
+        stored = [
+            StoredChunk(
+                chunk_id=f"{c.doc_id}@{document.content_hash}#{c.index}",
+                doc_id=c.doc_id,
+                version=document.content_hash,
+                index=c.index,
+                text=c.text,
+                index_text=index_text(document, c),
+                char_start=c.char_start,
+                char_end=c.char_end,
+                section=c.section_label,
+                page=c.page,
+                kind=c.kind,
+                cells=c.cells,
+            )
+            for c in chunks
+        ]
+        vectors = self.embedder.embed_passages([c.index_text for c in stored])
+        self.store.put_document(record_of(document, len(stored)), document.text, stored, vectors)
+        return len(stored)
+
+    # -- documents --------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        return self.store.documents()
+
+    def remove(self, doc_id: str) -> DocumentRecord:
+        record = self.store.get_document(doc_id)
+        if record is None:
+            raise NotFoundError(
+                f"No document with id '{doc_id}'.",
+                "List the stored documents with `nara documents`.",
+            )
+        self.store.remove_document(doc_id)
+        return record
+
+    def document_text(self, doc_id: str) -> str:
+        text = self.store.document_text(doc_id)
+        if text is None:
+            raise NotFoundError(
+                f"No document with id '{doc_id}'.",
+                "List the stored documents with `nara documents`.",
+            )
+        return text
+
+    # -- search -----------------------------------------------------------------
+    def search(
+        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[SearchResult]:
+        return self.retriever.search(query, k or self.settings.search_k, filters)

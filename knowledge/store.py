@@ -1,0 +1,327 @@
+"""The vector store: Chroma, embedded or as a server. Chroma is the source of truth.
+
+Two collections per store: `<prefix>-chunks` (text, vectors, metadata) and
+`<prefix>-documents` (one record per document: its metadata, its extracted text and the
+version that is live). Replacing a document is made atomic for readers by versioned
+chunks: new chunks are written first, invisible; the document record then switches to
+the new version in one write; the old chunks are deleted last. A crash at any point
+leaves one whole version visible, and leftovers are swept at the next write.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlparse
+
+import numpy as np
+
+from nara.errors import ConfigError, IndexMismatchError
+
+SCHEMA = "1"
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    file: str
+    title: str
+    version: str
+    organisations: tuple[str, ...] = ()
+    region: str = ""
+    doc_type: str = ""
+    date: str | None = None
+    valid_until: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    n_chunks: int = 0
+    ingested_at: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identifies one version of one document."""
+        return f"{self.doc_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    doc_id: str
+    version: str
+    index: int
+    text: str
+    index_text: str
+    char_start: int
+    char_end: int
+    section: str
+    page: int | None
+    kind: str
+    cells: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The settings that shaped an index. A store refuses to open with others."""
+
+    embedder: str
+    dimension: int
+    chunking: str
+    analyzer: str
+
+    def describe(self) -> str:
+        return (
+            f"embedder={self.embedder} (dim {self.dimension}), chunking={self.chunking}, "
+            f"analyzer={self.analyzer}"
+        )
+
+
+class VectorStore(ABC):
+    """Contract, for every implementation (embedded and server Chroma share one test suite):
+
+    - `put_document(record, text, chunks, vectors)`: before it returns, readers see the old
+      version of the document (or none); after, exactly the new one. Never both, never
+      neither; a failure part-way leaves the old version visible.
+    - `remove_document(doc_id)`: True if it existed; its chunks are gone from search.
+    - `documents()`: the live records, sorted by doc_id.
+    - `document_text(doc_id)`: the extracted text that chunk offsets refer to.
+    - `query(vector, k, keys)`: up to k chunks of the live versions named in `keys`
+      (DocumentRecord.key), most similar first, with cosine similarity.
+    - `chunks(keys)`: all chunks of those versions, in document order.
+    - `get_chunks(ids)`: the chunks with those ids that exist, in any order.
+    - `manifest`: the settings the store was built with.
+    """
+
+    manifest: Manifest
+
+    @abstractmethod
+    def put_document(
+        self, record: DocumentRecord, text: str, chunks: Sequence[StoredChunk], vectors: np.ndarray
+    ) -> None: ...
+
+    @abstractmethod
+    def remove_document(self, doc_id: str) -> bool: ...
+
+    @abstractmethod
+    def documents(self) -> list[DocumentRecord]: ...
+
+    @abstractmethod
+    def document_text(self, doc_id: str) -> str | None: ...
+
+    @abstractmethod
+    def query(
+        self, vector: np.ndarray, k: int, keys: Sequence[str]
+    ) -> list[tuple[StoredChunk, float]]: ...
+
+    @abstractmethod
+    def chunks(self, keys: Sequence[str]) -> list[StoredChunk]: ...
+
+    @abstractmethod
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]: ...
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        return next((d for d in self.documents() if d.doc_id == doc_id), None)
+
+
+def _chunk_metadata(chunk: StoredChunk) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "doc_id": chunk.doc_id,
+        "version": chunk.version,
+        "key": chunk.key,
+        "index": chunk.index,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "section": chunk.section,
+        "kind": chunk.kind,
+        "index_text": chunk.index_text,
+        "cells": json.dumps(chunk.cells, ensure_ascii=False),
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+def _chunk_from(chunk_id: str, text: str, meta: dict) -> StoredChunk:  # type: ignore[type-arg]
+    return StoredChunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        version=str(meta["version"]),
+        index=int(meta["index"]),
+        text=text,
+        index_text=str(meta.get("index_text", text)),
+        char_start=int(meta["char_start"]),
+        char_end=int(meta["char_end"]),
+        section=str(meta.get("section", "")),
+        page=int(meta["page"]) if meta.get("page") is not None else None,
+        kind=str(meta.get("kind", "text")),
+        cells=tuple(tuple(c) for c in json.loads(str(meta.get("cells", "[]")))),  # type: ignore[misc]
+    )
+
+
+def _record_metadata(record: DocumentRecord) -> dict[str, object]:
+    data = asdict(record)
+    data["organisations"] = json.dumps(list(record.organisations), ensure_ascii=False)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _record_from(meta: dict) -> DocumentRecord:  # type: ignore[type-arg]
+    data = dict(meta)
+    data["organisations"] = tuple(json.loads(str(data.get("organisations", "[]"))))
+    known = DocumentRecord.__dataclass_fields__
+    return DocumentRecord(**{k: v for k, v in data.items() if k in known})
+
+
+def chroma_client(path: str | None = None, url: str | None = None):  # type: ignore[no-untyped-def]
+    """An embedded client at `path`, or an HTTP client for a Chroma server at `url`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise ConfigError(
+                f"NARA_CHROMA_URL '{url}' is not an http(s) URL.", "Use e.g. http://127.0.0.1:8000."
+            )
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+        return chromadb.HttpClient(
+            host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=chroma_settings
+        )
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class ChromaStore(VectorStore):
+    def __init__(self, client, prefix: str, manifest: Manifest) -> None:  # type: ignore[no-untyped-def]
+        self._client = client
+        self._chunks = client.get_or_create_collection(
+            f"{prefix}-chunks",
+            metadata=self._manifest_metadata(manifest),
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        self._docs = client.get_or_create_collection(f"{prefix}-documents", embedding_function=None)
+        self.manifest = self._check_manifest(manifest)
+
+    @staticmethod
+    def _manifest_metadata(manifest: Manifest) -> dict[str, object]:
+        return {f"nara_{k}": v for k, v in asdict(manifest).items()} | {"nara_schema": SCHEMA}
+
+    def _check_manifest(self, wanted: Manifest) -> Manifest:
+        meta = self._chunks.metadata or {}
+        stored = Manifest(
+            embedder=str(meta.get("nara_embedder", "")),
+            dimension=int(meta.get("nara_dimension", 0)),
+            chunking=str(meta.get("nara_chunking", "")),
+            analyzer=str(meta.get("nara_analyzer", "")),
+        )
+        if stored != wanted:
+            raise IndexMismatchError(
+                f"The store was built with {stored.describe()}, but the current settings "
+                f"ask for {wanted.describe()}.",
+                "Either set NARA_EMBEDDER / NARA_CHUNK_MAX_CHARS back to what the store was "
+                "built with, or re-index: point NARA_DATA_DIR (or NARA_COLLECTION) at a new "
+                "store and run `nara ingest` on your documents again.",
+            )
+        return stored
+
+    # -- writes -----------------------------------------------------------------
+    def put_document(
+        self, record: DocumentRecord, text: str, chunks: Sequence[StoredChunk], vectors: np.ndarray
+    ) -> None:
+        old = self.get_document(record.doc_id)
+        self._sweep(record.doc_id, keep={record.version, old.version if old else ""})
+        if chunks:
+            for i in range(0, len(chunks), 500):
+                part = chunks[i : i + 500]
+                self._chunks.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=vectors[i : i + 500].tolist(),
+                    documents=[c.text for c in part],
+                    metadatas=[_chunk_metadata(c) for c in part],  # type: ignore[misc]
+                )
+        self._docs.upsert(  # the commit point: one record switches version
+            ids=[record.doc_id],
+            embeddings=[[1.0]],
+            documents=[text],
+            metadatas=[_record_metadata(record)],  # type: ignore[list-item]
+        )
+        if old and old.version != record.version:
+            self._chunks.delete(where={"key": old.key})
+
+    def _sweep(self, doc_id: str, keep: set[str]) -> None:
+        found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+        stale = [
+            i
+            for i, m in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if m.get("version") not in keep
+        ]
+        if stale:
+            self._chunks.delete(ids=stale)
+
+    def remove_document(self, doc_id: str) -> bool:
+        existed = self.get_document(doc_id) is not None
+        self._docs.delete(ids=[doc_id])  # the commit point: chunks become invisible
+        self._chunks.delete(where={"doc_id": doc_id})
+        return existed
+
+    # -- reads ------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        found = self._docs.get(include=["metadatas"])
+        records = [_record_from(m) for m in found["metadatas"] or []]
+        return sorted(records, key=lambda r: r.doc_id)
+
+    def document_text(self, doc_id: str) -> str | None:
+        found = self._docs.get(ids=[doc_id], include=["documents"])
+        docs = found["documents"] or []
+        return docs[0] if docs else None
+
+    def query(
+        self, vector: np.ndarray, k: int, keys: Sequence[str]
+    ) -> list[tuple[StoredChunk, float]]:
+        if not keys or k <= 0:
+            return []
+        where = {"key": keys[0]} if len(keys) == 1 else {"key": {"$in": list(keys)}}
+        found = self._chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids, texts = found["ids"][0], (found["documents"] or [[]])[0]
+        metas, dists = (found["metadatas"] or [[]])[0], (found["distances"] or [[]])[0]
+        return [
+            (_chunk_from(i, t, m), 1.0 - float(d))
+            for i, t, m, d in zip(ids, texts, metas, dists, strict=True)
+        ]
+
+    def chunks(self, keys: Sequence[str]) -> list[StoredChunk]:
+        if not keys:
+            return []
+        out: list[StoredChunk] = []
+        for i in range(0, len(keys), 100):
+            part = list(keys[i : i + 100])
+            where = {"key": part[0]} if len(part) == 1 else {"key": {"$in": part}}
+            found = self._chunks.get(where=where, include=["documents", "metadatas"])
+            out += [
+                _chunk_from(cid, text, meta)
+                for cid, text, meta in zip(
+                    found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+                )
+            ]
+        return sorted(out, key=lambda c: (c.doc_id, c.index))
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        if not chunk_ids:
+            return []
+        found = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return [
+            _chunk_from(cid, text, meta)
+            for cid, text, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+        ]

@@ -1,0 +1,197 @@
+"""The `nara` command line. Errors become one clear message and a non-zero exit here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nara.errors import NaraError
+from nara.settings import load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _kb():  # type: ignore[no-untyped-def]
+    from knowledge.base import KnowledgeBase
+
+    return KnowledgeBase(load_settings())
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ingest import expand_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    kb = _kb()
+    files = list(expand_paths(Path(p) for p in args.paths if Path(p).exists()))
+    with tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar:
+        report = kb.ingest(files, progress=lambda _p: bar.update(1))
+    for path in missing:
+        print(f"fel: {path}: finns inte (no such file or folder).", file=sys.stderr)
+    for err in report.failed:
+        print(f"fel: {err}", file=sys.stderr)
+    failed = len(report.failed) + len(missing)
+    print(
+        f"Dokument: {len(report.added)} nya, {len(report.updated)} uppdaterade, "
+        f"{len(report.unchanged)} oförändrade (hoppades över). Chunks: {report.chunks}. "
+        f"Misslyckade: {failed}."
+    )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _doc_json(d: Any) -> dict[str, Any]:
+    return {
+        "document_id": d.doc_id,
+        "title": d.title,
+        "file": d.file,
+        "doc_type": d.doc_type,
+        "organisations": list(d.organisations),
+        "region": d.region,
+        "date": d.date,
+        "valid_until": d.valid_until,
+        "chunks": d.n_chunks,
+        "version": d.version,
+        "ingested_at": d.ingested_at,
+    }
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    docs = _kb().documents()
+    if args.json:
+        _print_json({"documents": [_doc_json(d) for d in docs]})
+        return EXIT_OK
+    if not docs:
+        print("Inga dokument. Läs in med: nara ingest corpus/")
+    for d in docs:
+        print(f"{d.doc_id}  [{d.doc_type}]  {d.title}")
+        print(
+            f"    fil: {d.file}  organisationer: {', '.join(d.organisations) or '-'}  "
+            f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  chunks: {d.n_chunks}"
+        )
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    record = _kb().remove(args.document_id)
+    print(f"Borttaget: {record.doc_id} ({record.title})")
+    return EXIT_OK
+
+
+def search_json(query: str, results: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "query": query,
+        "results": [
+            {
+                "rank": r.rank,
+                "score": round(r.score, 6),
+                "text": r.chunk.text,
+                "source": {
+                    "document_id": r.document.doc_id,
+                    "title": r.document.title,
+                    "file": r.document.file,
+                    "section": r.chunk.section,
+                    "page": r.chunk.page,
+                    "char_start": r.chunk.char_start,
+                    "char_end": r.chunk.char_end,
+                },
+            }
+            for r in results
+        ],
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from knowledge.retrieval import SearchFilters
+
+    if not args.query.strip():
+        raise NaraError("The query is empty.", 'Write what you are looking for: nara search "…"')
+    filters = SearchFilters(
+        documents=tuple(args.document or ()),
+        organisations=tuple(args.organisation or ()),
+        doc_types=tuple(args.type or ()),
+        year=args.year,
+    )
+    results = _kb().search(args.query, args.k, filters)
+    if args.json:
+        _print_json(search_json(args.query, results))
+        return EXIT_OK
+    if not results:
+        print("Inga träffar.")
+    for r in results:
+        page = f", s. {r.chunk.page}" if r.chunk.page else ""
+        print(f"[{r.rank}] {r.document.title} — {r.chunk.section or '(utan rubrik)'}{page}")
+        print("    " + " ".join(r.chunk.text.split())[:400])
+    return EXIT_OK
+
+
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from evals.retrieval import evaluate_retrieval, format_report, load_gold
+
+    report = evaluate_retrieval(_kb(), load_gold(args.gold), k=10)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(format_report(report))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nara", description="Nära vård-assistenten")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="read files or folders into the knowledge base")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("documents", help="list stored documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("remove", help="remove a document")
+    p.add_argument("document_id")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("search", help="hybrid search")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--document", action="append", help="only this document id (repeatable)")
+    p.add_argument("--organisation", action="append", help="organisation or region")
+    p.add_argument("--type", action="append", help="document type, e.g. färdplan")
+    p.add_argument("--year", type=int)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval-retrieval", help="hit@1, hit@5 and MRR@10 on the gold set")
+    p.add_argument("--gold", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_retrieval)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        print("fel: -k must be at least 1.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except NaraError as err:
+        print(f"fel: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(f"åtgärd: {err.hint}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def main() -> None:
+    sys.exit(run())
