@@ -110,6 +110,14 @@ def infer_title(text: str, blocks: Sequence[Block]) -> str:
         heading = text[block.start : block.end]
         if block.kind == "heading" and _doc_type_of(heading):
             return heading
+    # A document that opens with a top-level, unnumbered heading (a DOCX Title, an HTML h1)
+    # is titled by it, even without a document-type word.
+    first = next((b for b in blocks if b.kind == "heading"), None)
+    if first is not None and first.level == 1:
+        heading = text[first.start : first.end]
+        generic = heading.lower() in GENERIC_HEADINGS
+        if not generic and len(heading) <= 120 and not heading[:1].isdigit():
+            return _sentence_case(heading, text)
     return ""
 
 
@@ -181,11 +189,20 @@ def apply_sidecar(path: Path, metadata: DocumentMetadata) -> DocumentMetadata:
             f"Allowed keys: {', '.join(sorted(SIDECAR_KEYS))}.",
         )
     for key, value in data.items():
-        if key == "years" and value is not None:
-            value = (int(value[0]), int(value[1]))
-        elif key == "organisations":
-            value = [str(v) for v in value]
-        elif value is not None:
-            value = str(value)
+        try:
+            if key == "years" and value is not None:
+                if not isinstance(value, list | tuple) or len(value) != 2:
+                    raise ValueError(key)
+                value = (int(value[0]), int(value[1]))
+            elif key == "organisations":
+                value = [value] if isinstance(value, str) else [str(v) for v in value or ()]
+            elif value is not None:
+                value = str(value)
+        except (TypeError, ValueError):
+            raise IngestError(
+                str(side),
+                f"has an invalid value for '{key}': {value!r}.",
+                "Write years as [first, last] and organisations as a list of names.",
+            ) from None
         setattr(metadata, key, value)
     return metadata

@@ -22,6 +22,7 @@ TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*(?:</?b>)?\s*\d{1,3}\s*(?:</b>)?\s*$|\t
 TERMINAL = (".", "!", "?", ":", ";", ",")
 CONTINUATION_END = re.compile(r"[^.!?:;]$")
 HEADER_WORD_LIMIT = 30
+PAGE_NUMBER = re.compile(r"(?:sida|s\.|page)?\s*\d{1,3}(?:\s*(?:av|/|of)\s*\d{1,3})?", re.I)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class LineParser:
         self.explicit_depth = 0
         self.blocks: list[Block] = []
         self.header: list[str] | None = None
+        self.last_table: tuple[int, list[str]] | None = None  # (line index, header) of last row
         self.open_paragraph: int | None = None  # index in blocks of a paragraph still open
 
     def page_of(self, offset: int) -> int | None:
@@ -147,7 +149,7 @@ class LineParser:
         continued = self.open_paragraph is not None
         if "\t" in text:
             self.open_paragraph = None
-            self._table_row(line)
+            self._table_row(i, line)
             return
         self.header = None
         if m := MD_HEADING.match(text):
@@ -158,7 +160,7 @@ class LineParser:
             standalone = self._neighbours_blank(i) and not text.endswith(".")
             if standalone and re.match(r"\d", text) and len(text) <= 120:
                 self.open_paragraph = None
-                self._heading(line, line.start, self.explicit_depth + 1, explicit=False)
+                self._heading(line, line.start, 1, explicit=True)
                 return
             self.open_paragraph = None
             self._emit("list_item", line.start + m.end(), line.end, 2 if line.indent else 1)
@@ -192,19 +194,39 @@ class LineParser:
         if not CONTINUATION_END.search(line.text.rstrip('”"’»')):
             self.open_paragraph = None
 
-    def _table_row(self, line: _Line) -> None:
+    def _continues_on_new_page(self, i: int, line: _Line) -> list[str] | None:
+        """The header of a table that ran over a page break to this line, if any."""
+        if self.last_table is None:
+            return None
+        last, header = self.last_table
+        between = self.lines[last + 1 : i]
+        crosses_page = any(self.lines[last].end < p <= line.start for p in self.page_starts)
+        only_furniture = all(
+            not b.text or b.text in self.skip or PAGE_NUMBER.fullmatch(b.text) for b in between
+        )
+        return header if crosses_page and only_furniture else None
+
+    def _table_row(self, i: int, line: _Line) -> None:
         cells = [c.strip() for c in line.text.split("\t")]
         filled = [c for c in cells if c]
         if len(filled) < 2:
             self._paragraph(line)
             return
+        # A table continued on the next page keeps its columns (a repeated header row is
+        # recognised below as the header again), so its first row is not taken as a header.
+        carried = self._continues_on_new_page(i, line) if self.header is None else None
+        if carried and filled != carried and len(filled) == len(carried):
+            self.header = carried
         if (
             self.header is None
             and _is_header_row(filled)
             and not any(re.fullmatch(r"\W+", c) for c in filled)
         ):
             self.header = filled
+            self.last_table = (i, filled)
             return
+        if self.header:
+            self.last_table = (i, self.header)
         names = self.header or []
         pairs = tuple(
             (names[k] if k < len(names) else f"Kolumn {k + 1}", cell)
