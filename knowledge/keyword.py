@@ -6,9 +6,13 @@ it was built from (its fingerprint), so it can never disagree with Chroma for lo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import threading
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -34,14 +38,18 @@ class KeywordIndex:
         self.chunk_keys: list[str] = []
         self.analyzer = Analyzer()
         self._bm25: bm25s.BM25 | None = None
+        # Searches may run in threads (LangChain's batch, a web server): a rebuild must
+        # not be seen half done.
+        self._lock = threading.Lock()
 
     def ensure(self, keys: Sequence[str], load: Callable[[], list[StoredChunk]]) -> None:
         """Make the index match `keys` (live document versions): load it, or rebuild it."""
         wanted = fingerprint(keys)
-        if self.fingerprint == wanted:
-            return
-        if not self._load(wanted):
-            self._build(wanted, load())
+        with self._lock:
+            if self.fingerprint == wanted:
+                return
+            if not self._load(wanted):
+                self._build(wanted, load())
 
     def _load(self, wanted: str) -> bool:
         meta_path = self.directory / "meta.json"
@@ -76,27 +84,38 @@ class KeywordIndex:
         self._save(sorted(vocabulary))
 
     def _save(self, vocabulary: list[str]) -> None:
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(tmp / "bm25"), show_progress=False)
-        meta = {
-            "fingerprint": self.fingerprint,
-            "chunk_ids": self.chunk_ids,
-            "chunk_keys": self.chunk_keys,
-            "vocabulary": vocabulary,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        """Persist the index. It is a cache of the store, so a failure to save (another
+        process swapping in its copy at the same moment, a read-only folder) does not fail
+        the search: the index in memory is complete, and a later build saves it."""
+        unique = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # concurrent writers never collide
+        tmp = self.directory.with_name(f"{self.directory.name}.tmp-{unique}")
+        old = self.directory.with_name(f"{self.directory.name}.old-{unique}")
+        try:
+            tmp.mkdir(parents=True)
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            meta = {
+                "fingerprint": self.fingerprint,
+                "chunk_ids": self.chunk_ids,
+                "chunk_keys": self.chunk_keys,
+                "vocabulary": vocabulary,
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            with contextlib.suppress(FileNotFoundError):
+                self.directory.rename(old)
+            tmp.rename(self.directory)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
     def search(self, query: str, k: int, keys: set[str] | None = None) -> list[tuple[str, float]]:
         """Chunk ids and BM25 scores, best first; only chunks of `keys` when given."""
+        with self._lock:
+            return self._search(query, k, keys)
+
+    def _search(self, query: str, k: int, keys: set[str] | None) -> list[tuple[str, float]]:
         if self._bm25 is None:
             return []
         terms = [t for t in self.analyzer.terms(query) if t in self._bm25.vocab_dict]

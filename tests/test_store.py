@@ -1,0 +1,277 @@
+"""The VectorStore contract, one suite run against embedded Chroma and a Chroma server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
+from nara.errors import IndexMismatchError
+
+DIM = 8
+MANIFEST = Manifest(embedder="test", dimension=DIM, chunking="test-chunks", analyzer="test-an")
+
+OpenStore = Callable[..., ChromaStore]
+
+
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
+    """Opens (or re-opens) one store: the same client and collections on every call."""
+    if request.param == "embedded":
+        client = chroma_client(path=str(tmp_path / "chroma"))
+        prefix = "nara"
+    else:
+        client = chroma_client(url=request.getfixturevalue("chroma_server"))
+        prefix = f"t-{uuid.uuid4().hex[:12]}"  # the server is shared by the whole session
+
+    def open_(manifest: Manifest = MANIFEST) -> ChromaStore:
+        return ChromaStore(client, prefix, manifest)
+
+    return open_
+
+
+@pytest.fixture
+def store(open_store: OpenStore) -> ChromaStore:
+    return open_store()
+
+
+def direction(i: int) -> np.ndarray:
+    """A unit vector; different `i` (mod DIM) are orthogonal."""
+    v = np.full(DIM, 0.05, dtype=np.float32)
+    v[i % DIM] = 1.0
+    return v / np.linalg.norm(v)
+
+
+@dataclass
+class Version:
+    record: DocumentRecord
+    text: str
+    chunks: list[StoredChunk]
+    vectors: np.ndarray
+
+    def put(self, store: ChromaStore) -> None:
+        store.put_document(self.record, self.text, self.chunks, self.vectors)
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.chunk_id for c in self.chunks]
+
+
+def version(doc_id: str, ver: str, parts: Sequence[str], first_direction: int = 0) -> Version:
+    """A document version whose chunks are `parts`; chunk i points in direction first+i."""
+    text = "\n\n".join(parts)
+    chunks, pos = [], 0
+    for i, part in enumerate(parts):
+        chunks.append(
+            StoredChunk(
+                chunk_id=f"{doc_id}@{ver}#{i}",
+                doc_id=doc_id,
+                version=ver,
+                index=i,
+                text=part,
+                index_text=f"Rubrik\n\n{part}",
+                char_start=pos,
+                char_end=pos + len(part),
+                section="Kapitel 1 > Avsnitt" if i else "",
+                page=i + 1 if i % 2 else None,
+                kind="table_row" if i == 1 else "text",
+                cells=(("Aktivitet", part), ("Ansvar", "Kommunikatör")) if i == 1 else (),
+            )
+        )
+        pos += len(part) + 2
+    record = DocumentRecord(
+        doc_id=doc_id,
+        file=f"{doc_id}.txt",
+        title=f"Titel {doc_id}",
+        version=ver,
+        organisations=("Region Västerbotten", "Dorotea kommun"),
+        region="Västerbotten",
+        doc_type="handlingsplan",
+        date="2024-02-05",
+        valid_until=None,
+        year_from=2024,
+        year_to=None,
+        n_chunks=len(chunks),
+        ingested_at="2024-02-05T10:00:00+00:00",
+    )
+    vectors = np.vstack([direction(first_direction + i) for i in range(len(parts))])
+    return Version(record, text, chunks, vectors)
+
+
+def raw_chunk_ids(store: ChromaStore) -> set[str]:
+    """Every chunk in the collection, live or not (the contract hides leftovers)."""
+    return set(store._chunks.get(include=[])["ids"])
+
+
+A1 = ("Bakgrund och syfte", "Kommunikationsplan\tPlanen ska beskriva kommunikation.", "Slut")
+B1 = ("Färdplan för Nära vård", "Uppföljning sker årligen")
+
+
+def test_put_and_read_back(store: ChromaStore) -> None:
+    a, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
+    b.put(store)
+    a.put(store)
+
+    assert store.documents() == [a.record, b.record]  # sorted by id, every field round-trips
+    assert store.get_document("b") == b.record
+    assert store.get_document("nope") is None
+    assert store.document_text("a") == a.text
+    assert store.document_text("nope") is None
+    assert store.chunks([a.record.key]) == a.chunks  # document order, every field round-trips
+    assert store.chunks([b.record.key, a.record.key]) == a.chunks + b.chunks
+    assert store.chunks([]) == []
+    for chunk in a.chunks:
+        assert a.text[chunk.char_start : chunk.char_end] == chunk.text
+    got = store.get_chunks(["a@v1#2", "missing", "b@v1#0"])
+    assert sorted(got, key=lambda c: c.chunk_id) == [a.chunks[2], b.chunks[0]]
+    assert store.get_chunks([]) == []
+    assert store.manifest == MANIFEST
+
+
+def test_query_ranks_by_cosine_and_only_returns_chunks_of_the_keys(store: ChromaStore) -> None:
+    a, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
+    a.put(store)
+    b.put(store)
+    keys = [a.record.key, b.record.key]
+
+    hits = store.query(direction(1), 10, keys)
+    assert hits[0][0] == a.chunks[1]
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-4)
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert {c.chunk_id for c, _ in hits} == set(a.ids + b.ids)  # k above the count is fine
+
+    assert len(store.query(direction(1), 2, keys)) == 2
+    only_b = store.query(direction(1), 10, [b.record.key])  # a's chunk is the nearest
+    assert {c.chunk_id for c, _ in only_b} == set(b.ids)
+    assert store.query(direction(1), 10, ["a@other-version"]) == []
+    assert store.query(direction(1), 10, []) == []
+    assert store.query(direction(1), 0, keys) == []
+
+
+def test_replacing_a_document_makes_only_the_new_version_visible(store: ChromaStore) -> None:
+    old, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
+    new = version("a", "v2", ("Ny bakgrund", "Ny plan"), first_direction=6)
+    old.put(store)
+    b.put(store)
+    new.put(store)
+
+    assert store.documents() == [new.record, b.record]
+    assert store.document_text("a") == new.text
+    assert store.chunks([new.record.key]) == new.chunks
+    assert store.chunks([old.record.key]) == []
+    assert store.query(direction(1), 10, [old.record.key]) == []
+    assert store.get_chunks(old.ids) == []
+    assert raw_chunk_ids(store) == set(new.ids + b.ids)
+
+    new.put(store)  # the same version again changes nothing
+    assert store.documents() == [new.record, b.record]
+    assert raw_chunk_ids(store) == set(new.ids + b.ids)
+
+
+def test_remove_document(store: ChromaStore) -> None:
+    a, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
+    a.put(store)
+    b.put(store)
+
+    assert store.remove_document("a") is True
+    assert store.documents() == [b.record]
+    assert store.document_text("a") is None
+    assert store.chunks([a.record.key]) == []
+    assert store.get_chunks(a.ids) == []
+    assert store.query(direction(1), 10, [a.record.key, b.record.key])[0][0].doc_id == "b"
+    assert raw_chunk_ids(store) == set(b.ids)
+    assert store.remove_document("a") is False
+    assert store.remove_document("never-there") is False
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def _crash(*_args: object, **_kwargs: object) -> None:
+    raise Crash("simulated crash")
+
+
+@pytest.mark.parametrize("retry", ["same version", "newer version"])
+def test_failure_before_the_commit_leaves_the_old_version_visible(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch, retry: str
+) -> None:
+    store = open_store()
+    v1 = version("a", "v1", A1)
+    v2 = version("a", "v2", ("Ny bakgrund", "Ny plan", "Nytt slut", "Bilaga"), first_direction=4)
+    v1.put(store)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store._docs, "upsert", _crash)  # the chunks are written, the record not
+        with pytest.raises(Crash):
+            v2.put(store)
+    assert set(v2.ids) <= raw_chunk_ids(store)  # the failure came after the chunks
+
+    for reader in (store, open_store()):  # this process, and one that opens the store anew
+        assert reader.documents() == [v1.record]
+        assert reader.document_text("a") == v1.text
+        assert reader.chunks([v1.record.key]) == v1.chunks
+        live = [d.key for d in reader.documents()]
+        hits = reader.query(direction(4), 10, live)  # aimed exactly at a new chunk
+        assert {c.chunk_id for c, _ in hits} == set(v1.ids)
+
+    nxt = v2 if retry == "same version" else version("a", "v3", ("Tredje",), first_direction=2)
+    nxt.put(store)
+    assert store.documents() == [nxt.record]
+    assert store.chunks([nxt.record.key]) == nxt.chunks
+    assert raw_chunk_ids(store) == set(nxt.ids)  # leftovers of v1 and v2 are swept
+
+
+def test_failure_after_the_commit_leaves_the_new_version_visible(
+    store: ChromaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1, v2 = version("a", "v1", A1), version("a", "v2", ("Ny bakgrund",), first_direction=4)
+    v1.put(store)
+    with monkeypatch.context() as patch:
+        patch.setattr(store._chunks, "delete", _crash)  # the old chunks are not deleted
+        with pytest.raises(Crash):
+            v2.put(store)
+
+    assert store.documents() == [v2.record]
+    hits = store.query(direction(1), 10, [d.key for d in store.documents()])
+    assert {c.chunk_id for c, _ in hits} == set(v2.ids)
+    assert set(v1.ids) <= raw_chunk_ids(store)
+
+    v3 = version("a", "v3", ("Tredje",), first_direction=2)
+    v3.put(store)
+    assert raw_chunk_ids(store) == set(v3.ids)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"embedder": "e5-small-q4"},
+        {"dimension": DIM * 2},
+        {"chunking": "blocks-v1:max_chars=500"},
+        {"analyzer": "other"},
+    ],
+)
+def test_other_manifest_is_refused_with_a_re_index_hint(
+    open_store: OpenStore, changed: dict[str, object]
+) -> None:
+    store = open_store()
+    a = version("a", "v1", A1)
+    a.put(store)
+
+    with pytest.raises(IndexMismatchError) as info:
+        open_store(replace(MANIFEST, **changed))  # type: ignore[arg-type]
+    err = info.value
+    assert "re-index" in err.hint and "nara ingest" in err.hint
+    assert "NARA_DATA_DIR" in err.hint
+    assert MANIFEST.describe() in err.message
+    assert "re-index" in str(err)
+
+    again = open_store(MANIFEST)  # the right settings still open it, data intact
+    assert again.manifest == MANIFEST
+    assert again.documents() == [a.record]
