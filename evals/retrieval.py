@@ -101,6 +101,7 @@ def _mean(values: list[float]) -> float:
 
 
 def evidence_spans(kb: Searcher, question: GoldQuestion) -> list[tuple[str, int, int]]:
+    """Every place where an evidence quote stands (a quote may recur in a document)."""
     spans = []
     for ev in question.evidence:
         text = kb.document_text(ev.document)
@@ -109,7 +110,9 @@ def evidence_spans(kb: Searcher, question: GoldQuestion) -> list[tuple[str, int,
             raise ValueError(
                 f"{question.id}: evidence quote not found in {ev.document}: {ev.quote!r}"
             )
-        spans.append((ev.document, start, start + len(ev.quote)))
+        while start >= 0:
+            spans.append((ev.document, start, start + len(ev.quote)))
+            start = text.find(ev.quote, start + 1)
     return spans
 
 

@@ -16,7 +16,7 @@ import Stemmer
 TOKEN = re.compile(r"[0-9a-zåäöéüæø]+", re.IGNORECASE)
 MIN_PART = 4
 MIN_COMPOUND = 2 * MIN_PART + 1
-ANALYZER_VERSION = "sv-snowball-decompound-1"
+ANALYZER_VERSION = "sv-snowball-decompound-3"
 
 _STOPWORD_TEXT = """
     alla allt att av blev bli blir blivit de dem den denna deras dess dessa det detta
@@ -82,6 +82,8 @@ class Analyzer:
         cached = self._cache.get(word)
         if cached is None:
             terms = [stem(word)]
+            if word.endswith("an") and word[:-1] in self.vocabulary:  # kartan → karta
+                terms.append(stem(word[:-1]))
             parts = self.split_compound(word)
             if parts:
                 terms += [stem(p) for p in parts if stem(p) != terms[0]]

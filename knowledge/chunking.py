@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest import Block, Document
 
-CHUNKER_VERSION = "blocks-v1"
+CHUNKER_VERSION = "blocks-v2"
 MARKUP = re.compile(r"(?m)^\s*(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”])")
 
@@ -46,13 +46,11 @@ class Chunk:
 
 
 def context_header(document: Document, section: Sequence[str]) -> str:
+    """Title, the region when the title does not name it, and the section path."""
     meta = document.metadata
     parts = [meta.title]
-    orgs = ", ".join(meta.organisations[:4])
-    if orgs:
-        parts.append(orgs)
-    if meta.region and meta.region not in orgs:
-        parts.append(meta.region)
+    if meta.region and meta.region.lower()[:6] not in meta.title.lower():
+        parts.append(f"Region {meta.region}")
     if section:
         parts.append("Avsnitt: " + " > ".join(section))
     return "\n".join(parts)

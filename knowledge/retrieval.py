@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge.embedders import Embedder
+from knowledge.glossary import expand_query
 from knowledge.keyword import KeywordIndex
 from knowledge.store import DocumentRecord, StoredChunk, VectorStore
 
@@ -81,7 +82,7 @@ class HybridRetriever:
         by_key = {d.key: d for d in docs}
         n = self.fusion.candidates
         dense = self.store.query(self.embedder.embed_query(query), n, list(by_key))
-        lexical = self.keyword.search(query, n, set(by_key))
+        lexical = self.keyword.search(expand_query(query), n, set(by_key))
         return self._fuse(dense, lexical, by_key, k)
 
     def _fuse(
