@@ -51,6 +51,12 @@ def record_of(document: Document, n_chunks: int) -> DocumentRecord:
     )
 
 
+def _not_found(doc_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"No document with id '{doc_id}'.", "List the stored documents with `nara documents`."
+    )
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -124,20 +130,14 @@ class KnowledgeBase:
     def remove(self, doc_id: str) -> DocumentRecord:
         record = self.store.get_document(doc_id)
         if record is None:
-            raise NotFoundError(
-                f"No document with id '{doc_id}'.",
-                "List the stored documents with `nara documents`.",
-            )
+            raise _not_found(doc_id)
         self.store.remove_document(doc_id)
         return record
 
     def document_text(self, doc_id: str) -> str:
         text = self.store.document_text(doc_id)
         if text is None:
-            raise NotFoundError(
-                f"No document with id '{doc_id}'.",
-                "List the stored documents with `nara documents`.",
-            )
+            raise _not_found(doc_id)
         return text
 
     # -- search -----------------------------------------------------------------
