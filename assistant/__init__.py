@@ -1,0 +1,1 @@
+"""Answering with citations, refusal and conversation (built on `knowledge`)."""
