@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nara.errors import ConfigError
@@ -56,14 +56,65 @@ class Settings(BaseSettings):
         description="Comma-separated keys for the REST API (Authorization: Bearer <key>).",
     )
 
-    @field_validator("api_keys", mode="before")
+    admin_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated admin keys: upload and delete documents (API and chat).",
+    )
+    max_question_chars: int = Field(
+        default=1000, ge=10, le=20000, description="Longest question accepted, in characters."
+    )
+    answerer: Literal["extractive", "llm"] = Field(
+        default="extractive",
+        description="'extractive': answers composed from verified quotes, no LLM. 'llm': an LLM "
+        "writes the answer (needs the NARA_LLM_* settings); its output is verified.",
+    )
+    llm_provider: Literal["openai", "azure"] = Field(
+        default="openai",
+        description="'openai': any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). "
+        "'azure': Azure OpenAI.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the LLM server, e.g. http://127.0.0.1:11434/v1 (Ollama); for "
+        "Azure the resource endpoint.",
+    )
+    llm_model: str | None = Field(
+        default=None, description="Model name (for Azure: the deployment name)."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Key for the LLM server. Local servers accept any value."
+    )
+    llm_api_version: str = Field(
+        default="2024-10-21", description="Azure OpenAI API version (provider 'azure' only)."
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="LLM request timeout, seconds.")
+    teams_app_id: str | None = Field(
+        default=None, description="Entra app (client) id of the Teams bot. Unset: Teams is off "
+        "unless teams_anonymous is set.",
+    )
+    teams_app_password: SecretStr | None = Field(
+        default=None, description="Client secret of the bot's Entra app registration."
+    )
+    teams_tenant_id: str | None = Field(
+        default=None, description="Entra tenant id of the bot (single-tenant bots)."
+    )
+    teams_anonymous: bool = Field(
+        default=False,
+        description="Accept unauthenticated Teams requests. Only for local development with "
+        "the Agents Playground; never in production.",
+    )
+    feedback_path: Path | None = Field(
+        default=None, description="JSONL file for thumbs up/down. Unset: data_dir/feedback.jsonl."
+    )
+
+    @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", "admin_keys")
     @classmethod
     def _no_placeholder_keys(cls, keys: list[str]) -> list[str]:
         for key in keys:
@@ -74,6 +125,30 @@ class Settings(BaseSettings):
                     "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
         return keys
+
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        if self.answerer == "llm":
+            missing = [n for n in ("llm_base_url", "llm_model") if not getattr(self, n)]
+            if missing:
+                raise ValueError(
+                    "answerer 'llm' needs "
+                    + " and ".join("NARA_" + n.upper() for n in missing)
+                )
+            key = self.llm_api_key.get_secret_value() if self.llm_api_key else ""
+            if self.llm_provider == "azure" and key.lower() in PLACEHOLDERS:
+                raise ValueError("provider 'azure' needs a real NARA_LLM_API_KEY")
+        if self.teams_app_id and not self.teams_app_password:
+            raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_APP_PASSWORD is missing")
+        if self.teams_app_password and (
+            self.teams_app_password.get_secret_value().lower() in PLACEHOLDERS
+        ):
+            raise ValueError("NARA_TEAMS_APP_PASSWORD is a placeholder")
+        return self
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.feedback_path or self.data_dir / "feedback.jsonl"
 
     @property
     def chroma_path(self) -> Path:
@@ -102,8 +177,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = "NARA_" + "_".join(str(p) for p in err["loc"]).upper()
-            problems.append(f"{name}: {err['msg']}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["loc"]:
+                msg = "NARA_" + "_".join(str(p) for p in err["loc"]).upper() + ": " + msg
+            problems.append(msg)
         raise ConfigError(
             "Invalid settings: " + "; ".join(problems) + ".",
             "Fix or unset these variables (see README, section Settings).",

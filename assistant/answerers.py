@@ -1,0 +1,78 @@
+"""Answerers turn checked evidence into an answer. One abstract method: `stream`.
+
+Every answerer is registered by name (`NARA_ANSWERER`), the deterministic default and
+the LLM alike; `answer` is a helper built on `stream`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from assistant.evidence import Span
+from assistant.model import Answer, Delta
+from assistant.question import Question
+from knowledge.registers import PriorityEntry, ResponsibilityEntry
+from knowledge.retrieval import SearchResult
+from nara.settings import Settings
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the assistant found for a question, best first. Refusal is decided before an
+    answerer sees it, so an answerer only ever gets evidence judged sufficient."""
+
+    question: Question
+    results: tuple[SearchResult, ...]
+    spans: tuple[Span, ...]
+    """Quotable spans ranked by how well they answer the question."""
+    responsibilities: tuple[ResponsibilityEntry, ...] = field(default=())
+    priorities: tuple[PriorityEntry, ...] = field(default=())
+    document_text: Callable[[str], str] | None = None
+    """Extracted text of a stored document, by id (for quotes outside the spans)."""
+
+
+class Answerer(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def stream(self, evidence: Evidence) -> Iterator[Delta | Answer]:
+        """Yield pieces of the answer text, then exactly one final `Answer`.
+
+        Contract: every `Citation.quote` in the final answer equals the document's
+        extracted text at `source.char_start:source.char_end`; every [n] marker in the
+        answer text names one of the citations; an answer that cannot be supported is
+        returned with status `refused` (never raised).
+        """
+
+    def answer(self, evidence: Evidence) -> Answer:
+        final: Answer | None = None
+        for event in self.stream(evidence):
+            if isinstance(event, Answer):
+                final = event
+        if final is None:  # pragma: no cover - a broken answerer
+            raise RuntimeError(f"answerer {self.name} produced no answer")
+        return final
+
+
+AnswererFactory = Callable[[Settings], Answerer]
+ANSWERERS: dict[str, AnswererFactory] = {}
+
+
+def register_answerer(name: str) -> Callable[[AnswererFactory], AnswererFactory]:
+    def register(factory: AnswererFactory) -> AnswererFactory:
+        ANSWERERS[name] = factory
+        return factory
+
+    return register
+
+
+def make_answerer(settings: Settings) -> Answerer:
+    # Importing the modules registers their answerers.
+    import assistant.extractive  # noqa: F401
+
+    if settings.answerer == "llm":
+        import assistant.llm  # noqa: F401
+    return ANSWERERS[settings.answerer](settings)

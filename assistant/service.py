@@ -1,0 +1,81 @@
+"""The assistant: a question and its conversation in, a cited answer or a refusal out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from assistant.answerers import Answerer, Evidence, make_answerer
+from assistant.conversation import resolve
+from assistant.gather import Gatherer
+from assistant.model import Answer, Delta, Turn
+from assistant.question import analyse
+from assistant.refusal import refusal
+from knowledge.base import KnowledgeBase
+from knowledge.registers import PriorityEntry, ResponsibilityEntry
+from knowledge.retrieval import SearchFilters
+from nara.errors import NaraError
+
+
+class QuestionError(NaraError):
+    """The question cannot be asked as it is (empty, too long)."""
+
+
+class Assistant:
+    def __init__(self, kb: KnowledgeBase, answerer: Answerer | None = None) -> None:
+        self.kb = kb
+        self.answerer = answerer or make_answerer(kb.settings)
+        self.gatherer = Gatherer(kb)
+
+    def _check(self, question: str) -> str:
+        text = question.strip()
+        if not text:
+            raise QuestionError(
+                "The question is empty.", "Write a question, e.g. 'Vem ansvarar för …?'."
+            )
+        limit = self.kb.settings.max_question_chars
+        if len(text) > limit:
+            raise QuestionError(
+                f"The question is {len(text)} characters; at most {limit} are accepted.",
+                "Shorten the question, or raise NARA_MAX_QUESTION_CHARS.",
+            )
+        return text
+
+    def evidence(
+        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+    ) -> Evidence:
+        text = self._check(question)
+        return self.gatherer.gather(analyse(resolve(text, history), asked=text), filters)
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+    ) -> Iterator[Delta | Answer]:
+        """Pieces of the answer text, then the final `Answer`. Raises `QuestionError` on an
+        empty or oversized question, before anything is yielded."""
+        evidence = self.evidence(question, history, filters)
+        refused = refusal(evidence, self.kb.documents())
+        if refused is not None:
+            yield Delta(refused.answer)
+            yield refused
+            return
+        yield from self.answerer.stream(evidence)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+    ) -> Answer:
+        final: Answer | None = None
+        for event in self.stream(question, history, filters):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    # -- registers ----------------------------------------------------------------
+    def responsibilities(
+        self, document: str | None = None, year: int | None = None
+    ) -> list[ResponsibilityEntry]:
+        return self.kb.responsibilities(document=document, year=year)
+
+    def priorities(
+        self, document: str | None = None, year: int | None = None
+    ) -> list[PriorityEntry]:
+        return self.kb.priorities(document=document, year=year)
