@@ -71,7 +71,7 @@ def register_answerer(name: str) -> Callable[[AnswererFactory], AnswererFactory]
 
 def make_answerer(settings: Settings) -> Answerer:
     # Importing the modules registers their answerers.
-    import assistant.extractive  # noqa: F401
+    import assistant.extractive
 
     if settings.answerer == "llm":
         import assistant.llm  # noqa: F401

@@ -6,6 +6,7 @@ stands verbatim at `char_start:char_end`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,10 @@ class Span:
     char_end: int
     text: str
     kind: str  # "sentence", "item" or "row"
+    coverage: float = 0.0
+    """IDF-weighted share of the question's content terms found in the span."""
+    score: float = 0.0
+    """Ranking score: coverage plus a prior from the chunk's retrieval rank."""
 
     @property
     def doc_id(self) -> str:
@@ -39,8 +44,15 @@ class Span:
         return Citation(
             cid,
             self.text,
-            Source(doc.doc_id, doc.title, doc.file, chunk.section, chunk.page,
-                   self.char_start, self.char_end),
+            Source(
+                doc.doc_id,
+                doc.title,
+                doc.file,
+                chunk.section,
+                chunk.page,
+                self.char_start,
+                self.char_end,
+            ),
         )
 
 
@@ -66,13 +78,18 @@ def spans_of(result: SearchResult) -> list[Span]:
         cuts = [line.start()]
         cuts += [line.start() + m.end() for m in SENTENCE_END.finditer(line.group())]
         cuts.append(line.end())
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             start, end = _trimmed(chunk.text, a, b)
             if len(chunk.text[start:end].strip()) < 3:
                 continue
             spans.append(
-                Span(result, base + start, base + end, chunk.text[start:end],
-                     "item" if is_item else "sentence")
+                Span(
+                    result,
+                    base + start,
+                    base + end,
+                    chunk.text[start:end],
+                    "item" if is_item else "sentence",
+                )
             )
     return spans
 

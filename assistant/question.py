@@ -8,11 +8,51 @@ from dataclasses import dataclass, field
 from assistant.model import Kind
 
 _EN_WORDS = frozenset(
-    "the what who which is are does do how when for of in and responsible prioritised "
-    "prioritized agreement valid until report".split()
+    [
+        "the",
+        "what",
+        "who",
+        "which",
+        "is",
+        "are",
+        "does",
+        "do",
+        "how",
+        "when",
+        "for",
+        "of",
+        "in",
+        "and",
+        "responsible",
+        "prioritised",
+        "prioritized",
+        "agreement",
+        "valid",
+        "until",
+        "report",
+    ]
 )
 _SV_WORDS = frozenset(
-    "vad vem vilka vilken är och för hur när gäller ska som med det den inom till i".split()
+    [
+        "vad",
+        "vem",
+        "vilka",
+        "vilken",
+        "är",
+        "och",
+        "för",
+        "hur",
+        "när",
+        "gäller",
+        "ska",
+        "som",
+        "med",
+        "det",
+        "den",
+        "inom",
+        "till",
+        "i",
+    ]
 )
 
 _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (

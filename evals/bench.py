@@ -1,29 +1,50 @@
-"""Benchmark (not a test): ingest throughput, warm search latency, peak memory.
+"""Benchmark (not a test): ingest throughput and the share spent embedding, warm search
+latency and peak memory as the corpus grows, and warm `ask` latency.
 
-    .venv/bin/python -m evals.bench [--repeat 3] [--json]
+    .venv/bin/python -m evals.bench [--repeat 3] [--scales 1,10,100] [--json] [--out FILE.md]
 
-Ingests the sample corpus into a fresh temporary store with the configured embedder,
-then runs every gold question as a search `--repeat` times after one warm-up pass.
+×1 ingests the sample corpus into a fresh temporary store with the configured embedder;
+that run measures ingest throughput and the share of it spent in the embedder. ×N
+ingests N copies of every corpus file under distinct names (so distinct document ids),
+each ending in a line "Kopia i" (so distinct content hashes), into another fresh store.
+Copies repeat the ×1 chunk texts, so their passage vectors come from a cache filled at
+×1: only texts the cache has not seen (the chunks holding the "Kopia i" line) are
+embedded. Ingest time at ×N is therefore chunking, storing and indexing with the
+embedding cached; ingest throughput with embedding is the ×1 figure. Queries are never
+cached: every measured search embeds its query.
+
+Each scale runs in a fresh process, so its peak RSS is its own. After ingest, every gold
+question is searched once as a warm-up (model, index load, caches), then `--repeat`
+times measured. ×1 also measures `Assistant(kb).ask(question)` over the gold questions
+(follow-ups left out), when `assistant.service` can be imported and asked.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
 import os
+import pickle
 import platform
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evals.retrieval import load_gold
 from knowledge.base import KnowledgeBase
+from knowledge.embedders import Embedder, make_embedder
 from nara.settings import load_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CACHE_NOTE = "embedding cached for copies; ingest throughput measured at ×1"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -36,48 +57,274 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def run(repeat: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=Path(tmp) / "store")
-        kb = KnowledgeBase(settings)
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- embedder wrappers ------------------------------------------------------------------
+class TimingEmbedder(Embedder):
+    """Passes through to `inner`, adding up the time spent in its `embed_batch`."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.seconds = 0.0
+        self.texts = 0
+
+    def reset(self) -> None:
+        self.seconds, self.texts = 0.0, 0
+
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         start = time.perf_counter()
-        report = kb.ingest([CORPUS])
-        ingest_s = time.perf_counter() - start
-        queries = [q.retrieval_query for q in load_gold()]
-        for q in queries:  # warm-up: model, index load, caches
-            kb.search(q, 5)
-        latencies = []
-        for _ in range(repeat):
-            for q in queries:
-                t = time.perf_counter()
-                kb.search(q, 5)
-                latencies.append((time.perf_counter() - t) * 1000)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        vectors = self.inner.embed_batch(texts, query=query)
+        self.seconds += time.perf_counter() - start
+        self.texts += len(texts)
+        return vectors
+
+
+class CachingEmbedder(Embedder):
+    """Embeds each distinct passage text once; queries always go to `inner`."""
+
+    def __init__(self, inner: Embedder, cache: dict[str, np.ndarray] | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.cache: dict[str, np.ndarray] = cache if cache is not None else {}
+        self.hits = 0
+        self.misses = 0
+
+    def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if query:
+            return self.inner.embed_batch(texts, query=True)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            vectors = self.inner.embed_batch(missing, query=False)
+            self.cache.update(zip(missing, vectors, strict=True))
+        self.misses += len(missing)
+        self.hits += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([self.cache[t] for t in texts])
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self.cache))
+
+    @staticmethod
+    def load(path: Path) -> dict[str, np.ndarray]:
+        if not path.exists():
+            return {}
+        cache: dict[str, np.ndarray] = pickle.loads(path.read_bytes())  # our own temp file
+        return cache
+
+
+# -- the scaled corpus ------------------------------------------------------------------
+def make_scaled_corpus(source: Path, dest: Path, copies: int) -> list[Path]:
+    """`copies` copies of every .txt file in `source`, written to `dest` as
+    `<stem>-kopia-<i>.txt` (document ids come from file stems), each with a last line
+    "Kopia <i>" so that no two share a content hash."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source.glob("*.txt")):
+        text = path.read_text(encoding="utf-8").rstrip("\n")
+        for i in range(1, copies + 1):
+            target = dest / f"{path.stem}-kopia-{i:03d}.txt"
+            target.write_text(f"{text}\n\nKopia {i}\n", encoding="utf-8")
+            written.append(target)
+    return written
+
+
+# -- one scale, in its own process ------------------------------------------------------
+def _latencies(call: Any, inputs: Sequence[Any], repeat: int) -> list[float]:
+    for item in inputs:  # warm-up: model, index load, caches
+        call(item)
+    out = []
+    for _ in range(repeat):
+        for item in inputs:
+            t = time.perf_counter()
+            call(item)
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def measure_ask(kb: KnowledgeBase, repeat: int) -> dict[str, Any]:
+    """Warm `Assistant(kb).ask` latency, or why it could not be measured."""
+    try:
+        from assistant.service import Assistant
+
+        assistant = Assistant(kb)
+        questions = [q.question for q in load_gold() if not q.history]
+        latencies = _latencies(assistant.ask, questions, repeat)
+    except Exception as exc:  # written concurrently elsewhere: report, do not fail
+        return {"available": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     return {
-        "machine": machine(),
-        "embedder": settings.embedder,
+        "available": True,
+        "questions": len(questions),
+        "asks": len(latencies),
+        "ask_ms_p50": round(statistics.median(latencies), 1),
+        "ask_ms_p95": round(percentile(latencies, 0.95), 1),
+    }
+
+
+def measure_scale(
+    scale: int, repeat: int, workdir: str, cache_file: str, ask_repeat: int
+) -> dict[str, Any]:
+    """Ingest the corpus ×`scale` into a fresh store, then time warm searches (and, when
+    `ask_repeat` > 0, asks). Runs in a child process; returns plain data."""
+    work = Path(workdir)
+    settings = load_settings(data_dir=work / f"store-x{scale}")
+    timing = TimingEmbedder(make_embedder(settings.embedder))
+    timing.embed_query("uppvärmning")  # load the model outside the timed ingest
+    timing.reset()
+    caching = CachingEmbedder(timing, CachingEmbedder.load(Path(cache_file)))
+    kb = KnowledgeBase(settings, embedder=caching)
+    if scale == 1:
+        source = CORPUS
+    else:
+        source = work / f"corpus-x{scale}"
+        make_scaled_corpus(CORPUS, source, scale)
+    start = time.perf_counter()
+    report = kb.ingest([source])
+    ingest_s = time.perf_counter() - start
+    if not report.ok:
+        raise RuntimeError(f"ingest failed: {[str(e) for e in report.failed]}")
+    embed_s = timing.seconds
+    caching.save(Path(cache_file))
+    queries = [q.retrieval_query for q in load_gold()]
+    latencies = _latencies(kb.search, queries, repeat)
+    result: dict[str, Any] = {
+        "scale": scale,
         "documents": len(report.added),
         "chunks": report.chunks,
+        "embedded_chunks": caching.misses,
+        "cached_chunks": caching.hits,
         "ingest_seconds": round(ingest_s, 2),
+        "embedding_seconds": round(embed_s, 2),
+        "embedding_share": round(embed_s / ingest_s, 3) if ingest_s else 0.0,
         "ingest_chunks_per_second": round(report.chunks / ingest_s, 1),
         "searches": len(latencies),
         "search_ms_p50": round(statistics.median(latencies), 1),
         "search_ms_p95": round(percentile(latencies, 0.95), 1),
-        "peak_rss_mb": round(peak_mb),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    if ask_repeat > 0:
+        result["ask"] = measure_ask(kb, ask_repeat)
+    return result
+
+
+def run(repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1) -> dict[str, Any]:
+    """×1 always runs first: it measures ingest with embedding and fills the cache."""
+    order = [1, *sorted({s for s in scales if s > 1})]
+    results = []
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache_file = str(Path(tmp) / "passage-vectors.pkl")
+        for scale in order:
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                future = pool.submit(
+                    measure_scale, scale, repeat, tmp, cache_file, ask_repeat if scale == 1 else 0
+                )
+                results.append(future.result())
+    base = results[0]
+    embedder = load_settings().embedder
+    return {
+        "machine": machine(),
+        "embedder": embedder,
+        "repeat": repeat,
+        # the keys of the earlier single-scale report, from the ×1 run
+        **{
+            k: base[k]
+            for k in (
+                "documents",
+                "chunks",
+                "ingest_seconds",
+                "ingest_chunks_per_second",
+                "searches",
+                "search_ms_p50",
+                "search_ms_p95",
+                "peak_rss_mb",
+            )
+        },
+        "embedding_share": base["embedding_share"],
+        "ask": base.get("ask", {"available": False, "error": "not measured"}),
+        "scales": [{k: v for k, v in r.items() if k != "ask"} for r in results],
+        "note": CACHE_NOTE,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    result = run(args.repeat)
-    if args.json:
-        print(json.dumps(result, indent=2))
+# -- output ---------------------------------------------------------------------------
+def markdown(result: dict[str, Any]) -> str:
+    one = result["scales"][0]
+    lines = [
+        f"Machine: {result['machine']}; embedder `{result['embedder']}`; "
+        f"{result['repeat']} measured passes over the gold questions after one warm-up pass.",
+        "",
+        "Ingest at ×1 (sample corpus, model loaded beforehand):",
+        "",
+        "| Documents | Chunks | Ingest s | Chunks/s | Embedding s | Embedding share |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {one['documents']} | {one['chunks']} | {one['ingest_seconds']:.1f} "
+        f"| {one['ingest_chunks_per_second']:.1f} | {one['embedding_seconds']:.1f} "
+        f"| {one['embedding_share']:.0%} |",
+        "",
+        f"Scaling ({CACHE_NOTE}):",
+        "",
+        "| Scale | Documents | Chunks | Embedded chunks | Ingest s | Chunks/s "
+        "| Search p50 ms | Search p95 ms | Peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["scales"]:
+        lines.append(
+            f"| ×{r['scale']} | {r['documents']} | {r['chunks']} | {r['embedded_chunks']} "
+            f"| {r['ingest_seconds']:.1f} | {r['ingest_chunks_per_second']:.1f} "
+            f"| {r['search_ms_p50']:.1f} | {r['search_ms_p95']:.1f} | {r['peak_rss_mb']} |"
+        )
+    ask = result["ask"]
+    lines.append("")
+    if ask.get("available"):
+        lines += [
+            "Ask at ×1 (`Assistant(kb).ask`, in-process, warm):",
+            "",
+            "| Questions | Asks | Ask p50 ms | Ask p95 ms |",
+            "|---:|---:|---:|---:|",
+            f"| {ask['questions']} | {ask['asks']} | {ask['ask_ms_p50']:.1f} "
+            f"| {ask['ask_ms_p95']:.1f} |",
+        ]
     else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+        lines.append(f"ask: unavailable ({ask.get('error', '')})")
+    return "\n".join(lines) + "\n"
+
+
+def parse_scales(text: str) -> list[int]:
+    try:
+        scales = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text}") from None
+    if not scales or min(scales) < 1:
+        raise argparse.ArgumentTypeError("scales are integers >= 1, e.g. 1,10,100")
+    return scales
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Ingest, search and ask benchmark (see the module docstring)."
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="measured search passes")
+    parser.add_argument(
+        "--scales", type=parse_scales, default=[1, 10, 100], help="corpus copies, e.g. 1,10,100"
+    )
+    parser.add_argument("--ask-repeat", type=int, default=1, help="measured ask passes, 0: none")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
+    args = parser.parse_args()
+    result = run(args.repeat, args.scales, args.ask_repeat)
+    table = markdown(result)
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else table, end="")
+    if args.json:
+        print()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,24 @@
-"""Retrieval metrics on the gold set: hit@1, hit@5, MRR@10.
+"""Retrieval metrics on the gold set: hit@1, hit@5, MRR@10, nDCG@10.
 
 A retrieved chunk is a hit when it overlaps, in the same document, the location of one
 of the question's evidence quotes (quotes are verbatim phrases of the document text).
+
+nDCG@k (binary relevance, each evidence quote credited once): the retrieved chunk at
+rank i gains 1 for every evidence quote of the question that it is the first (highest
+ranked) to overlap, at any place where the quote stands; chunks that overlap nothing,
+or only quotes already credited higher up, gain 0. DCG = sum gain_i / log2(i + 1) over
+the top k; the ideal DCG puts one new quote at each of ranks 1..min(R, k), R = the
+number of evidence quotes; nDCG = min(1, DCG / ideal). For a question with one quote
+(most of the gold set) it is 1 / log2(1 + rank of the first hit), 0 when there is none.
+Crediting quotes rather than chunks keeps chunkers comparable: a quote cut in two by a
+chunk boundary, or a quote standing twice, cannot score twice; a chunk holding several
+quotes can reach the ideal sooner, hence the cap at 1.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -72,6 +85,7 @@ class QuestionResult:
     kind: str
     question: str
     first_hit: int | None  # 1-based rank of the first hit, None if none in the top k
+    ndcg: float = 0.0  # nDCG@k, see the module docstring
 
 
 @dataclass
@@ -86,12 +100,17 @@ class RetrievalReport:
     def mrr(self) -> float:
         return _mean([1.0 / r.first_hit if r.first_hit else 0.0 for r in self.results])
 
+    @property
+    def ndcg(self) -> float:
+        return _mean([r.ndcg for r in self.results])
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "questions": len(self.results),
             "hit_at_1": round(self.hit_at(1), 4),
             "hit_at_5": round(self.hit_at(5), 4),
             f"mrr_at_{self.k}": round(self.mrr, 4),
+            f"ndcg_at_{self.k}": round(self.ndcg, 4),
             "misses": [r.__dict__ for r in self.results if not r.first_hit or r.first_hit > 5],
         }
 
@@ -100,9 +119,13 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def evidence_spans(kb: Searcher, question: GoldQuestion) -> list[tuple[str, int, int]]:
-    """Every place where an evidence quote stands (a quote may recur in a document)."""
-    spans = []
+Span = tuple[str, int, int]
+"""(document id, char_start, char_end) in the document's extracted text."""
+
+
+def quote_spans(kb: Searcher, question: GoldQuestion) -> list[list[Span]]:
+    """For each evidence quote, every place where it stands (a quote may recur)."""
+    out = []
     for ev in question.evidence:
         text = kb.document_text(ev.document)
         start = text.find(ev.quote)
@@ -110,18 +133,51 @@ def evidence_spans(kb: Searcher, question: GoldQuestion) -> list[tuple[str, int,
             raise ValueError(
                 f"{question.id}: evidence quote not found in {ev.document}: {ev.quote!r}"
             )
+        spans = []
         while start >= 0:
             spans.append((ev.document, start, start + len(ev.quote)))
             start = text.find(ev.quote, start + 1)
-    return spans
+        out.append(spans)
+    return out
 
 
-def first_hit(results: list[SearchResult], spans: list[tuple[str, int, int]]) -> int | None:
+def evidence_spans(kb: Searcher, question: GoldQuestion) -> list[Span]:
+    """Every place where an evidence quote stands (a quote may recur in a document)."""
+    return [span for spans in quote_spans(kb, question) for span in spans]
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+
+
+def _span_of(result: SearchResult) -> Span:
+    return (result.document.doc_id, result.chunk.char_start, result.chunk.char_end)
+
+
+def first_hit(results: list[SearchResult], spans: list[Span]) -> int | None:
     for r in results:
-        for doc, start, end in spans:
-            if r.document.doc_id == doc and r.chunk.char_start < end and start < r.chunk.char_end:
-                return r.rank
+        if any(_overlaps(_span_of(r), span) for span in spans):
+            return r.rank
     return None
+
+
+def ndcg_at(ranked: Sequence[Span], quotes: Sequence[Sequence[Span]], k: int = 10) -> float:
+    """nDCG@k of retrieved chunk spans, best first, against the places of each evidence
+    quote (see the module docstring). 0 for a question without evidence."""
+    if not quotes:
+        return 0.0
+    credited: set[int] = set()
+    dcg = 0.0
+    for i, chunk in enumerate(ranked[:k], 1):
+        new = {
+            q
+            for q, places in enumerate(quotes)
+            if q not in credited and any(_overlaps(chunk, p) for p in places)
+        }
+        credited |= new
+        dcg += len(new) / math.log2(i + 1)
+    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(quotes), k) + 1))
+    return min(1.0, dcg / ideal)
 
 
 def evaluate_retrieval(kb: Searcher, gold: list[GoldQuestion], k: int = 10) -> RetrievalReport:
@@ -130,8 +186,16 @@ def evaluate_retrieval(kb: Searcher, gold: list[GoldQuestion], k: int = 10) -> R
         if not q.evidence:
             continue
         results = kb.search(q.retrieval_query, k)
+        quotes = quote_spans(kb, q)
+        spans = [span for places in quotes for span in places]
         report.results.append(
-            QuestionResult(q.id, q.kind, q.question, first_hit(results, evidence_spans(kb, q)))
+            QuestionResult(
+                q.id,
+                q.kind,
+                q.question,
+                first_hit(results, spans),
+                ndcg_at([_span_of(r) for r in results], quotes, k),
+            )
         )
     return report
 
@@ -143,6 +207,7 @@ def format_report(report: RetrievalReport) -> str:
         f"hit@1:  {d['hit_at_1']:.3f}",
         f"hit@5:  {d['hit_at_5']:.3f}",
         f"MRR@{report.k}: {d[f'mrr_at_{report.k}']:.3f}",
+        f"nDCG@{report.k}: {d[f'ndcg_at_{report.k}']:.3f}",
     ]
     if d["misses"]:
         lines.append("Missar (ingen träff bland de fem första):")

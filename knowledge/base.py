@@ -12,6 +12,7 @@ from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, make_embedder
 from knowledge.keyword import KeywordIndex
+from knowledge.registers import PriorityEntry, Registers, ResponsibilityEntry, extract_registers
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
 from nara.errors import IngestError, NotFoundError
@@ -120,7 +121,10 @@ class KnowledgeBase:
             for c in chunks
         ]
         vectors = self.embedder.embed_passages([c.index_text for c in stored])
-        self.store.put_document(record_of(document, len(stored)), document.text, stored, vectors)
+        registers = extract_registers(document).to_json()
+        self.store.put_document(
+            record_of(document, len(stored)), document.text, stored, vectors, registers
+        )
         return len(stored)
 
     # -- documents --------------------------------------------------------------
@@ -145,3 +149,30 @@ class KnowledgeBase:
         self, query: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         return self.retriever.search(query, k or self.settings.search_k, filters)
+
+    # -- registers --------------------------------------------------------------
+    def responsibilities(
+        self, document: str | None = None, year: int | None = None
+    ) -> list[ResponsibilityEntry]:
+        """Rows of the responsibility register, in document order."""
+        entries = [e for reg in self._registers(document) for e in reg.responsibilities]
+        if year is not None:
+            entries = [e for e in entries if str(year) in e.timeline or str(year) in e.quote]
+        return entries
+
+    def priorities(
+        self, document: str | None = None, year: int | None = None
+    ) -> list[PriorityEntry]:
+        """Rows of the priority register, in document order."""
+        entries = [e for reg in self._registers(document) for e in reg.priorities]
+        if year is not None:
+            entries = [e for e in entries if e.covers(year)]
+        return entries
+
+    def _registers(self, document: str | None) -> list[Registers]:
+        docs = self.store.documents()
+        if document is not None:
+            docs = [d for d in docs if d.doc_id == document]
+            if not docs:
+                raise _not_found(document)
+        return [Registers.from_json(self.store.registers(d.key) or "{}") for d in docs]

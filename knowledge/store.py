@@ -84,9 +84,10 @@ class Manifest:
 class VectorStore(ABC):
     """Contract, for every implementation (embedded and server Chroma share one test suite):
 
-    - `put_document(record, text, chunks, vectors)`: before it returns, readers see the old
-      version of the document (or none); after, exactly the new one. Never both, never
-      neither; a failure part-way leaves the old version visible.
+    - `put_document(record, text, chunks, vectors, registers)`: before it returns, readers
+      see the old version of the document (or none); after, exactly the new one. Never
+      both, never neither; a failure part-way leaves the old version visible. `registers`
+      (a JSON string) belongs to that version.
     - `remove_document(doc_id)`: True if it existed; its chunks are gone from search.
     - `documents()`: the live records, sorted by doc_id.
     - `document_text(doc_id)`: the extracted text that chunk offsets refer to.
@@ -94,6 +95,7 @@ class VectorStore(ABC):
       (DocumentRecord.key), most similar first, with cosine similarity.
     - `chunks(keys)`: all chunks of those versions, in document order.
     - `get_chunks(ids)`: the chunks with those ids that exist, in any order.
+    - `registers(key)`: the registers JSON stored with that version, or None.
     - `manifest`: the settings the store was built with.
     """
 
@@ -101,8 +103,16 @@ class VectorStore(ABC):
 
     @abstractmethod
     def put_document(
-        self, record: DocumentRecord, text: str, chunks: Sequence[StoredChunk], vectors: np.ndarray
+        self,
+        record: DocumentRecord,
+        text: str,
+        chunks: Sequence[StoredChunk],
+        vectors: np.ndarray,
+        registers: str = "",
     ) -> None: ...
+
+    @abstractmethod
+    def registers(self, key: str) -> str | None: ...
 
     @abstractmethod
     def remove_document(self, doc_id: str) -> bool: ...
@@ -205,6 +215,9 @@ class ChromaStore(VectorStore):
             embedding_function=None,
         )
         self._docs = client.get_or_create_collection(f"{prefix}-documents", embedding_function=None)
+        self._registers = client.get_or_create_collection(
+            f"{prefix}-registers", embedding_function=None
+        )
         self.manifest = self._check_manifest(manifest)
 
     @staticmethod
@@ -231,7 +244,12 @@ class ChromaStore(VectorStore):
 
     # -- writes -----------------------------------------------------------------
     def put_document(
-        self, record: DocumentRecord, text: str, chunks: Sequence[StoredChunk], vectors: np.ndarray
+        self,
+        record: DocumentRecord,
+        text: str,
+        chunks: Sequence[StoredChunk],
+        vectors: np.ndarray,
+        registers: str = "",
     ) -> None:
         old = self.get_document(record.doc_id)
         self._sweep(record.doc_id, keep={record.version, old.version if old else ""})
@@ -244,6 +262,12 @@ class ChromaStore(VectorStore):
                     documents=[c.text for c in part],
                     metadatas=[_chunk_metadata(c) for c in part],  # type: ignore[misc]
                 )
+        self._registers.upsert(
+            ids=[record.key],
+            embeddings=[[1.0]],
+            documents=[registers or "{}"],
+            metadatas=[{"doc_id": record.doc_id}],
+        )
         self._docs.upsert(  # the commit point: one record switches version
             ids=[record.doc_id],
             embeddings=[[1.0]],
@@ -252,6 +276,7 @@ class ChromaStore(VectorStore):
         )
         if old and old.version != record.version:
             self._chunks.delete(where={"key": old.key})
+            self._registers.delete(ids=[old.key])
 
     def _sweep(self, doc_id: str, keep: set[str]) -> None:
         found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
@@ -267,6 +292,7 @@ class ChromaStore(VectorStore):
         existed = self.get_document(doc_id) is not None
         self._docs.delete(ids=[doc_id])  # the commit point: chunks become invisible
         self._chunks.delete(where={"doc_id": doc_id})
+        self._registers.delete(where={"doc_id": doc_id})
         return existed
 
     # -- reads ------------------------------------------------------------------
@@ -274,6 +300,11 @@ class ChromaStore(VectorStore):
         found = self._docs.get(include=["metadatas"])
         records = [_record_from(m) for m in found["metadatas"] or []]
         return sorted(records, key=lambda r: r.doc_id)
+
+    def registers(self, key: str) -> str | None:
+        found = self._registers.get(ids=[key], include=["documents"])
+        docs = found["documents"] or []
+        return docs[0] if docs else None
 
     def document_text(self, doc_id: str) -> str | None:
         found = self._docs.get(ids=[doc_id], include=["documents"])

@@ -1,0 +1,139 @@
+"""The default answerer: composes the answer from verified quotes, with no LLM.
+
+Statements are the quotes themselves (or a table row's columns read out), so every
+statement is supported by the passage it cites by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from assistant.answerers import Answerer, Evidence, register_answerer
+from assistant.evidence import Span
+from assistant.model import Answer, Citation, Delta, Kind, Status
+from nara.settings import Settings
+
+LIMITS = {
+    Kind.RESPONSIBILITY: 3,
+    Kind.PRIORITY: 8,
+    Kind.CLAUSE: 2,
+    Kind.COMPARISON: 2,
+    Kind.FACT: 3,
+}
+RELATIVE = 0.7
+"""A further span is kept when its coverage is at least this share of the best's."""
+
+WORDS = {
+    "sv": {
+        "according": "Enligt «{title}»",
+        "section": "avsnitt {section}",
+        "page": "s. {page}",
+        "responsible": "Ansvar för «{activity}»: {who}",
+        "timeline": "tidsplan: {when}",
+    },
+    "en": {
+        "according": "According to «{title}»",
+        "section": "section {section}",
+        "page": "p. {page}",
+        "responsible": "Responsible for «{activity}»: {who}",
+        "timeline": "timeline: {when}",
+    },
+}
+
+
+def _overlaps(span: Span, chosen: Sequence[Span]) -> bool:
+    return any(
+        s.doc_id == span.doc_id and s.char_start < span.char_end and span.char_start < s.char_end
+        for s in chosen
+    )
+
+
+def select(evidence: Evidence) -> list[Span]:
+    """The spans the answer quotes: the best, then close seconds, without repeats."""
+    kind = evidence.question.kind
+    limit = LIMITS[kind]
+    best = evidence.spans[0]
+    chosen = [best]
+    per_doc: dict[str, int] = {best.doc_id: 1}
+    for span in evidence.spans[1:]:
+        if len(chosen) >= limit * (2 if kind is Kind.COMPARISON else 1):
+            break
+        if span.coverage < RELATIVE * best.coverage or _overlaps(span, chosen):
+            continue
+        if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= limit:
+            continue
+        if kind is Kind.PRIORITY and span.result.chunk.section != best.result.chunk.section:
+            continue
+        chosen.append(span)
+        per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
+    return chosen
+
+
+def _cell(span: Span, *names: str) -> str:
+    for column, value in span.result.chunk.cells:
+        if any(n in column.lower() for n in names):
+            return value.strip()
+    return ""
+
+
+def statement(span: Span, marker: str, lang: str) -> str:
+    w = WORDS[lang]
+    who = _cell(span, "ansvar", "resurs")
+    if span.kind == "row" and who:
+        activity = _cell(span, "aktivitet") or span.text.split("\t")[0]
+        line = w["responsible"].format(activity=activity, who=who)
+        when = _cell(span, "tidsplan", "tid")
+        if when:
+            line += f" ({w['timeline'].format(when=when)})"
+        return f"{line} {marker}"
+    return f"„{' '.join(span.text.split())}” {marker}"
+
+
+def heading(span: Span, lang: str) -> str:
+    w = WORDS[lang]
+    chunk, doc = span.result.chunk, span.result.document
+    where = [w["section"].format(section=chunk.section)] if chunk.section else []
+    if chunk.page is not None:
+        where.append(w["page"].format(page=chunk.page))
+    head = w["according"].format(title=doc.title)
+    return f"{head} ({', '.join(where)}):" if where else f"{head}:"
+
+
+def compose(evidence: Evidence) -> tuple[str, list[Citation]]:
+    lang = evidence.question.lang if evidence.question.lang in WORDS else "sv"
+    chosen = select(evidence)
+    lines: list[str] = []
+    citations: list[Citation] = []
+    previous_head = ""
+    for i, span in enumerate(chosen, 1):
+        head = heading(span, lang)
+        if head != previous_head:
+            lines.append(("\n" if lines else "") + head)
+            previous_head = head
+        lines.append(f"- {statement(span, f'[{i}]', lang)}")
+        citations.append(span.citation(i))
+    return "\n".join(lines), citations
+
+
+class ExtractiveAnswerer(Answerer):
+    name = "extractive"
+
+    def stream(self, evidence: Evidence) -> Iterator[Delta | Answer]:
+        text, citations = compose(evidence)
+        for line in text.splitlines(keepends=True):
+            yield Delta(line)
+        q = evidence.question
+        yield Answer(
+            question=q.asked,
+            answer=text,
+            status=Status.ANSWERED,
+            kind=q.kind.value,
+            citations=tuple(citations),
+            lang=q.lang,
+            resolved_question=q.text,
+        )
+
+
+@register_answerer("extractive")
+def _extractive(settings: Settings) -> Answerer:
+    return ExtractiveAnswerer()
