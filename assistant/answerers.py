@@ -7,7 +7,7 @@ the LLM alike; `answer` is a helper built on `stream`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -16,6 +16,7 @@ from assistant.model import Answer, Delta
 from assistant.question import Question
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchResult
+from knowledge.store import DocumentRecord
 from nara.settings import Settings
 
 
@@ -28,8 +29,16 @@ class Evidence:
     results: tuple[SearchResult, ...]
     spans: tuple[Span, ...]
     """Quotable spans ranked by how well they answer the question."""
+    coverage: float = 0.0
+    """Weighted share of the question's content words found in the top chunks."""
+    foreign_names: tuple[str, ...] = ()
+    """Names in the question (places, organisations) that no stored document contains."""
+    unknown_focus: str = ""
+    """What the question asks for ("öppettider") when no document mentions it."""
     responsibilities: tuple[ResponsibilityEntry, ...] = field(default=())
     priorities: tuple[PriorityEntry, ...] = field(default=())
+    documents: Mapping[str, DocumentRecord] = field(default_factory=dict)
+    """The stored documents by id (for citing register entries)."""
     document_text: Callable[[str], str] | None = None
     """Extracted text of a stored document, by id (for quotes outside the spans)."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.model import Citation, Source
-from knowledge.analysis import Analyzer
+from knowledge.analysis import STOPWORDS, TOKEN, Analyzer
 from knowledge.retrieval import SearchResult
 
 SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-ZÅÄÖ0-9\"”•\-–])")
@@ -94,6 +94,56 @@ def spans_of(result: SearchResult) -> list[Span]:
     return spans
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The content words of a question: each a group of stemmed terms (whole word and
+    compound parts), weighted by rarity. Words unknown to the corpus weigh the most."""
+
+    groups: tuple[tuple[str, ...], ...]
+    weights: tuple[float, ...]
+    unknown: tuple[str, ...] = ()
+    """Words of the question that no stored text contains."""
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights)
+
+
+def _matches(group: tuple[str, ...], have: set[str]) -> bool:
+    """A word is found when one of its terms is, when a compound of the text ends in it
+    ("dokumentation" in "omsorgsdokumentation"), or when only an inflection differs
+    ("återrapporter" ~ "återrapport")."""
+    if any(t in have for t in group):
+        return True
+    return any(_similar(t, h) for t in group if len(t) >= FUZZY_MIN for h in have)
+
+
+def _similar(term: str, other: str) -> bool:
+    if len(other) < FUZZY_MIN:
+        return False
+    if other.endswith(term):
+        return True
+    close = abs(len(other) - len(term)) <= INFLECTION
+    if close and (other.startswith(term) or term.startswith(other)):
+        return True
+    return len(term) >= TYPO_MIN and len(other) == len(term) - 1 and _one_deletion(term, other)
+
+
+def _one_deletion(longer: str, shorter: str) -> bool:
+    """ "vårddokumentation" vs the misspelt "vårdokumentation"."""
+    i = 0
+    while i < len(shorter) and longer[i] == shorter[i]:
+        i += 1
+    return longer[i + 1 :] == shorter[i:]
+
+
+TYPO_MIN = 10
+
+
+INFLECTION = 3
+FUZZY_MIN = 6
+
+
 class TermWeights:
     """Inverse document frequencies of stemmed terms over the stored chunks."""
 
@@ -111,19 +161,56 @@ class TermWeights:
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n + 1) / (self._df.get(term, 0) + 0.5))
 
+    def known(self, term: str) -> bool:
+        return term in self._df
+
+    def knows_word(self, word: str) -> bool:
+        """Whether any stored text holds the word, an inflection or a compound ending in it."""
+        group = self.analyzer.terms_of_word(word.lower())
+        return any(self.known(t) for t in group) or _matches(group, set(self._df))
+
     def terms(self, text: str) -> set[str]:
         return set(self.analyzer.terms(text))
 
-    def coverage(self, wanted: set[str], text: str) -> float:
-        """IDF-weighted share of the `wanted` terms that `text` contains."""
-        if not wanted:
+    def wanted(self, text: str, drop: set[str], keep_unknown: bool = True) -> Wanted:
+        """Groups for the content words of `text`; words whose terms are in `drop` are
+        left out; unknown words are kept only when `keep_unknown` (or capitalised)."""
+        groups: list[tuple[str, ...]] = []
+        weights: list[float] = []
+        unknown: list[str] = []
+        seen: set[tuple[str, ...]] = set()
+        for word, original in _words_with_case(text):
+            group = self.analyzer.terms_of_word(word)
+            if group in seen or set(group) & drop:
+                continue
+            seen.add(group)
+            known = [t for t in group if self.known(t)]
+            if not known:
+                if not (keep_unknown or original[:1].isupper()):
+                    continue
+                unknown.append(original)
+            groups.append(group)
+            weights.append(max(self.idf(t) for t in known) if known else self.idf(""))
+        return Wanted(tuple(groups), tuple(weights), tuple(unknown))
+
+    def coverage(self, wanted: Wanted, text: str) -> float:
+        """Weighted share of the wanted words that `text` contains."""
+        if not wanted.groups:
             return 0.0
         have = self.terms(text)
-        total = sum(self.idf(t) for t in wanted)
-        return sum(self.idf(t) for t in wanted & have) / total
+        found = sum(
+            w for g, w in zip(wanted.groups, wanted.weights, strict=True) if _matches(g, have)
+        )
+        return found / wanted.total
 
-    def known(self, term: str) -> bool:
-        return term in self._df
+
+def _words_with_case(text: str) -> list[tuple[str, str]]:
+    out = []
+    for m in TOKEN.finditer(text):
+        low = m.group().lower()
+        if low not in STOPWORDS:
+            out.append((low, m.group()))
+    return out
 
 
 def number(citations: Sequence[Span]) -> list[Citation]:

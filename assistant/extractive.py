@@ -6,21 +6,26 @@ statement is supported by the passage it cites by construction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
-from assistant.model import Answer, Citation, Delta, Kind, Status
+from assistant.model import Answer, Citation, Delta, Kind, Source, Status
+from knowledge.registers import PriorityEntry, split_roles
+from knowledge.store import DocumentRecord
 from nara.settings import Settings
 
 LIMITS = {
-    Kind.RESPONSIBILITY: 3,
+    Kind.RESPONSIBILITY: 4,
     Kind.PRIORITY: 8,
-    Kind.CLAUSE: 2,
+    Kind.CLAUSE: 3,
     Kind.COMPARISON: 2,
-    Kind.FACT: 3,
+    Kind.FACT: 4,
 }
-RELATIVE = 0.7
+FIRST_SENTENCE = re.compile(r".+?[.!?](?=\s|$)", re.S)
+LONG_ITEM = 160
+RELATIVE = 0.5
 """A further span is kept when its coverage is at least this share of the best's."""
 
 WORDS = {
@@ -49,24 +54,50 @@ def _overlaps(span: Span, chosen: Sequence[Span]) -> bool:
 
 
 def select(evidence: Evidence) -> list[Span]:
-    """The spans the answer quotes: the best, then close seconds, without repeats."""
+    """The spans the answer quotes: the best, then close seconds, without repeats; a
+    list's lead-in brings its items."""
     kind = evidence.question.kind
-    limit = LIMITS[kind]
+    limit = LIMITS[kind] * (2 if kind is Kind.COMPARISON else 1)
     best = evidence.spans[0]
     chosen = [best]
     per_doc: dict[str, int] = {best.doc_id: 1}
     for span in evidence.spans[1:]:
-        if len(chosen) >= limit * (2 if kind is Kind.COMPARISON else 1):
+        if len(chosen) >= limit:
             break
         if span.coverage < RELATIVE * best.coverage or _overlaps(span, chosen):
             continue
-        if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= limit:
-            continue
-        if kind is Kind.PRIORITY and span.result.chunk.section != best.result.chunk.section:
+        if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
             continue
         chosen.append(span)
         per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
-    return chosen
+    return _with_list_items(chosen, evidence)
+
+
+def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
+    """When a chosen span introduces a list ("… ansvaret att:") or is one of its items,
+    the answer lists the items that follow it in the same chunk."""
+    out: list[Span] = []
+    for span in chosen:
+        if _overlaps(span, out):
+            continue
+        out.append(span)
+        lead_in = span.text.rstrip().endswith(":")
+        if not (lead_in or span.kind == "item"):
+            continue
+        siblings = sorted(
+            (s for s in evidence.spans if s.result.chunk.chunk_id == span.result.chunk.chunk_id),
+            key=lambda s: s.char_start,
+        )
+        following = [s for s in siblings if s.char_start >= span.char_end]
+        for s in following[:MAX_LIST_ITEMS]:
+            if s.kind != "item" and not lead_in:
+                break
+            if not _overlaps(s, out):
+                out.append(s)
+    return out
+
+
+MAX_LIST_ITEMS = 10
 
 
 def _cell(span: Span, *names: str) -> str:
@@ -81,7 +112,7 @@ def statement(span: Span, marker: str, lang: str) -> str:
     who = _cell(span, "ansvar", "resurs")
     if span.kind == "row" and who:
         activity = _cell(span, "aktivitet") or span.text.split("\t")[0]
-        line = w["responsible"].format(activity=activity, who=who)
+        line = w["responsible"].format(activity=activity, who=", ".join(split_roles(who)))
         when = _cell(span, "tidsplan", "tid")
         if when:
             line += f" ({w['timeline'].format(when=when)})"
@@ -99,8 +130,41 @@ def heading(span: Span, lang: str) -> str:
     return f"{head} ({', '.join(where)}):" if where else f"{head}:"
 
 
+def first_sentence(entry: PriorityEntry) -> tuple[int, int]:
+    """Offsets of the entry's first sentence (its quote when the item is long)."""
+    m = FIRST_SENTENCE.match(entry.quote)
+    end = m.end() if m and len(entry.quote) > LONG_ITEM else len(entry.quote)
+    text = entry.quote[:end].rstrip()
+    return entry.char_start, entry.char_start + len(text)
+
+
+def priority_citation(entry: PriorityEntry, doc: DocumentRecord, cid: int) -> Citation:
+    start, end = first_sentence(entry)
+    quote = entry.quote[: end - start]
+    return Citation(
+        cid, quote, Source(doc.doc_id, doc.title, doc.file, entry.section, entry.page, start, end)
+    )
+
+
+def compose_priorities(evidence: Evidence, lang: str) -> tuple[str, list[Citation]]:
+    entries = evidence.priorities
+    doc = evidence.documents[entries[0].document_id]
+    where = [WORDS[lang]["section"].format(section=entries[0].section)]
+    if entries[0].page is not None:
+        where.append(WORDS[lang]["page"].format(page=entries[0].page))
+    lines = [f"{WORDS[lang]['according'].format(title=doc.title)} ({', '.join(where)}):"]
+    citations = []
+    for i, entry in enumerate(entries, 1):
+        citation = priority_citation(entry, evidence.documents[entry.document_id], i)
+        citations.append(citation)
+        lines.append(f"- „{' '.join(citation.quote.split())}” [{i}]")
+    return "\n".join(lines), citations
+
+
 def compose(evidence: Evidence) -> tuple[str, list[Citation]]:
     lang = evidence.question.lang if evidence.question.lang in WORDS else "sv"
+    if evidence.priorities:
+        return compose_priorities(evidence, lang)
     chosen = select(evidence)
     lines: list[str] = []
     citations: list[Citation] = []

@@ -6,14 +6,15 @@ in-scope questions against questions whose answer is not in the documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.answerers import Evidence
 from assistant.model import Answer, Reason, Status
 from knowledge.store import DocumentRecord
 
-MIN_COVERAGE = 0.5
-"""Least share (IDF-weighted) of the question's content terms the best span must hold."""
+MIN_COVERAGE = 0.2
+"""Least weighted share of the question's content words the top chunks must hold."""
 
 TEXT = {
     "sv": {
@@ -29,8 +30,31 @@ TEXT = {
 }
 
 
+DATE_QUESTION = re.compile(r"\b(?:vilket datum|what date|which date|on what day)\b", re.I)
+DATE = re.compile(
+    r"\b(?:\d{4}-\d{2}-\d{2}|\d{6}|\d{1,2}\s+(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)"
+    r"\w*\s+\d{4})\b",
+    re.I,
+)
+
+
+def _date_if_asked(evidence: Evidence) -> bool:
+    """A question for a date needs a date among the best spans."""
+    if not DATE_QUESTION.search(evidence.question.text):
+        return True
+    return any(DATE.search(s.text) for s in evidence.spans[:3])
+
+
 def sufficient(evidence: Evidence) -> bool:
-    return bool(evidence.spans) and evidence.spans[0].coverage >= MIN_COVERAGE
+    """Enough to answer: spans to quote, most of the question's words found, no place or
+    organisation the documents do not know, and the thing asked for is mentioned."""
+    return (
+        bool(evidence.spans)
+        and evidence.coverage >= MIN_COVERAGE
+        and not evidence.foreign_names
+        and not evidence.unknown_focus
+        and _date_if_asked(evidence)
+    )
 
 
 def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:

@@ -30,13 +30,14 @@ class Assistant:
         text = question.strip()
         if not text:
             raise QuestionError(
-                "The question is empty.", "Write a question, e.g. 'Vem ansvarar för …?'."
+                "Frågan är tom (the question is empty).",
+                "Skriv en fråga, t.ex. 'Vem ansvarar för kommunikationsplanen?'",
             )
         limit = self.kb.settings.max_question_chars
         if len(text) > limit:
             raise QuestionError(
-                f"The question is {len(text)} characters; at most {limit} are accepted.",
-                "Shorten the question, or raise NARA_MAX_QUESTION_CHARS.",
+                f"Frågan är för lång: {len(text)} tecken, högst {limit} (question too long).",
+                "Korta frågan, eller höj NARA_MAX_QUESTION_CHARS.",
             )
         return text
 

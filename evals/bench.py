@@ -13,9 +13,10 @@ embedded. Ingest time at ×N is therefore chunking, storing and indexing with th
 embedding cached; ingest throughput with embedding is the ×1 figure. Queries are never
 cached: every measured search embeds its query.
 
-Each scale runs in a fresh process, so its peak RSS is its own. After ingest, every gold
-question is searched once as a warm-up (model, index load, caches), then `--repeat`
-times measured. ×1 also measures `Assistant(kb).ask(question)` over the gold questions
+Each scale runs in a fresh process, so its peak RSS is its own. After ingest, ten gold
+questions are searched as a warm-up (model, index load, caches), then every gold
+question `--repeat` times measured; the share of that time spent embedding the query is
+reported too. ×1 also measures `Assistant(kb).ask(question)` over the gold questions
 (follow-ups left out), when `assistant.service` can be imported and asked.
 """
 
@@ -136,9 +137,18 @@ def make_scaled_corpus(source: Path, dest: Path, copies: int) -> list[Path]:
 
 
 # -- one scale, in its own process ------------------------------------------------------
-def _latencies(call: Any, inputs: Sequence[Any], repeat: int) -> list[float]:
-    for item in inputs:  # warm-up: model, index load, caches
+WARMUP = 10
+
+
+def timed_calls(
+    call: Any, inputs: Sequence[Any], repeat: int, before: Any = None
+) -> list[float]:
+    """Milliseconds per call over `repeat` passes, after a warm-up on the first `WARMUP`
+    inputs (model, index load, caches); `before()` runs between warm-up and measuring."""
+    for item in inputs[:WARMUP]:
         call(item)
+    if before is not None:
+        before()
     out = []
     for _ in range(repeat):
         for item in inputs:
@@ -155,7 +165,7 @@ def measure_ask(kb: KnowledgeBase, repeat: int) -> dict[str, Any]:
 
         assistant = Assistant(kb)
         questions = [q.question for q in load_gold() if not q.history]
-        latencies = _latencies(assistant.ask, questions, repeat)
+        latencies = timed_calls(assistant.ask, questions, repeat)
     except Exception as exc:  # written concurrently elsewhere: report, do not fail
         return {"available": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     return {
@@ -192,7 +202,8 @@ def measure_scale(
     embed_s = timing.seconds
     caching.save(Path(cache_file))
     queries = [q.retrieval_query for q in load_gold()]
-    latencies = _latencies(kb.search, queries, repeat)
+    latencies = timed_calls(kb.search, queries, repeat, before=timing.reset)
+    query_embed_ms = timing.seconds * 1000
     result: dict[str, Any] = {
         "scale": scale,
         "documents": len(report.added),
@@ -206,7 +217,9 @@ def measure_scale(
         "searches": len(latencies),
         "search_ms_p50": round(statistics.median(latencies), 1),
         "search_ms_p95": round(percentile(latencies, 0.95), 1),
+        "query_embedding_share": round(query_embed_ms / sum(latencies), 3),
         "peak_rss_mb": round(peak_rss_mb()),
+        "load_average_1min": round(os.getloadavg()[0], 2),  # other work on the machine
     }
     if ask_repeat > 0:
         result["ask"] = measure_ask(kb, ask_repeat)
@@ -258,7 +271,8 @@ def markdown(result: dict[str, Any]) -> str:
     one = result["scales"][0]
     lines = [
         f"Machine: {result['machine']}; embedder `{result['embedder']}`; "
-        f"{result['repeat']} measured passes over the gold questions after one warm-up pass.",
+        f"{result['repeat']} measured passes over the gold questions after a warm-up "
+        f"of {WARMUP}.",
         "",
         "Ingest at ×1 (sample corpus, model loaded beforehand):",
         "",
@@ -271,14 +285,15 @@ def markdown(result: dict[str, Any]) -> str:
         f"Scaling ({CACHE_NOTE}):",
         "",
         "| Scale | Documents | Chunks | Embedded chunks | Ingest s | Chunks/s "
-        "| Search p50 ms | Search p95 ms | Peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Search p50 ms | Search p95 ms | Query embedding share | Peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["scales"]:
         lines.append(
             f"| ×{r['scale']} | {r['documents']} | {r['chunks']} | {r['embedded_chunks']} "
             f"| {r['ingest_seconds']:.1f} | {r['ingest_chunks_per_second']:.1f} "
-            f"| {r['search_ms_p50']:.1f} | {r['search_ms_p95']:.1f} | {r['peak_rss_mb']} |"
+            f"| {r['search_ms_p50']:.1f} | {r['search_ms_p95']:.1f} "
+            f"| {r['query_embedding_share']:.0%} | {r['peak_rss_mb']} |"
         )
     ask = result["ask"]
     lines.append("")
@@ -300,7 +315,7 @@ def parse_scales(text: str) -> list[int]:
     try:
         scales = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text}") from None
+        raise argparse.ArgumentTypeError(f"not comma-separated integers: {text}") from None
     if not scales or min(scales) < 1:
         raise argparse.ArgumentTypeError("scales are integers >= 1, e.g. 1,10,100")
     return scales

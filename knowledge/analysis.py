@@ -92,6 +92,10 @@ class Analyzer:
                 self._cache[word] = cached
         return cached
 
+    def stems(self, text: str) -> list[str]:
+        """One stem per word, in order (no compound parts): for adjacent-pair matching."""
+        return [self.terms_of_word(word)[0] for word in words(text)]
+
     def terms(self, text: str) -> list[str]:
         out: list[str] = []
         for word in words(text):

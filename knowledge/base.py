@@ -12,7 +12,13 @@ from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, make_embedder
 from knowledge.keyword import KeywordIndex
-from knowledge.registers import PriorityEntry, Registers, ResponsibilityEntry, extract_registers
+from knowledge.registers import (
+    REGISTERS_VERSION,
+    PriorityEntry,
+    Registers,
+    ResponsibilityEntry,
+    extract_registers,
+)
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
 from nara.errors import IngestError, NotFoundError
@@ -64,7 +70,11 @@ class KnowledgeBase:
         self.embedder = embedder or make_embedder(settings.embedder)
         self.chunking = ChunkingConfig(max_chars=settings.chunk_max_chars)
         manifest = Manifest(
-            self.embedder.name, self.embedder.dimension, self.chunking.signature, ANALYZER_VERSION
+            self.embedder.name,
+            self.embedder.dimension,
+            self.chunking.signature,
+            ANALYZER_VERSION,
+            REGISTERS_VERSION,
         )
         if settings.chroma_url:
             client = chroma_client(url=settings.chroma_url)

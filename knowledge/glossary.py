@@ -109,10 +109,156 @@ EN_SV: dict[str, str] = {
     "tools": "verktyg",
     "statistics": "statistik",
     "more material": "webbplats verktyg",
+    # -- people, bodies and roles
+    "director": "direktör direktörer",
+    "directors": "direktörer direktörsberedningen",
+    "top management": "högsta tjänsteledning direktörer",
+    "senior management": "högsta tjänsteledning direktörer",
+    "executive": "direktör tjänsteledning",
+    "manager": "chef chefer",
+    "managers": "chefer",
+    "leadership": "ledarskap ledning",
+    "chair": "ordförande",
+    "chairman": "ordförande",
+    "secretary": "sekreterare",
+    "project leader": "projektledare",
+    "project manager": "projektledare",
+    "coordinator": "samordnare",
+    "working group": "arbetsgrupp",
+    "network": "nätverk",
+    "politicians": "politiker förtroendevalda",
+    "politician": "politiker förtroendevald",
+    "citizens": "invånare medborgare",
+    "residents": "invånare",
+    "inhabitants": "invånare",
+    "population": "befolkning invånare",
+    "patient": "patient",
+    "patients": "patienter",
+    "staff": "medarbetare personal",
+    "employees": "medarbetare personal",
+    "personnel": "personal medarbetare",
+    "nurse": "sjuksköterska",
+    "nurses": "sjuksköterskor",
+    "doctor": "läkare",
+    "doctors": "läkare",
+    "physician": "läkare",
+    "participants": "deltagare",
+    "member": "ledamot deltagare",
+    "focus group": "fokusgrupp fokusgrupper",
+    # -- actions and decisions
+    "form": "bilda bildades",
+    "set up": "bilda inrätta tillsätta",
+    "establish": "bilda inrätta",
+    "appoint": "tillsätta utse",
+    "appointed": "tillsatte tillsatt utsedd",
+    "decide": "besluta beslutade beslut",
+    "decision": "beslut",
+    "sign": "underteckna",
+    "revise": "revidera revideras",
+    "revised": "revideras reviderad",
+    "revision": "revidering revideras",
+    "review": "översyn revidering",
+    "extend": "förlänga förlängt",
+    "extended": "förlängt förlängd",
+    "deadline": "klar senast tidsplan",
+    "implement": "genomföra implementera införa",
+    "implementation": "genomförande implementering införande",
+    "introduce": "införa",
+    "spread": "sprida spridas",
+    "inform": "informera kommunikation",
+    "information": "information kommunikation",
+    "message": "budskap",
+    "find": "hitta hittar",
+    "read more": "läs mer",
+    "website": "webbplats",
+    "material": "material",
+    "transition": "omställning omställningen",
+    "shift": "omställning",
+    "change": "förändring omställning",
+    # -- content of the plans
+    "need": "behov",
+    "needs": "behov behovsgrupper",
+    "target": "mål målgrupp",
+    "targets": "mål",
+    "sub-goals": "delmål",
+    "subgoals": "delmål",
+    "interim goals": "delmål",
+    "values": "värdeord värdegrund",
+    "core values": "värdeord",
+    "indicators": "indikatorer nyckeltal",
+    "key figures": "nyckeltal",
+    "annual": "årlig årligen",
+    "yearly": "årlig årligen",
+    "every year": "årligen varje år",
+    "period": "period",
+    "until": "till och med",
+    "date": "datum daterad",
+    "dated": "daterad",
+    "declaration of intent": "avsiktsförklaring",
+    "joint": "gemensam gemensamma",
+    "common": "gemensam gemensamma",
+    "shared": "gemensam gemensamma",
+    "local": "lokal lokala",
+    "regional": "regional regionen",
+    "national": "nationell nationella",
+    "municipal": "kommunal kommunala",
+    "mental health": "psykisk hälsa",
+    "mental illness": "psykisk ohälsa",
+    "prevention": "förebyggande prevention",
+    "preventive": "förebyggande preventiva",
+    "health promotion": "hälsofrämjande",
+    "health-promoting": "hälsofrämjande",
+    "proactive": "proaktivt proaktiva",
+    "person-centred": "personcentrerat",
+    "person-centered": "personcentrerat",
+    "continuity": "kontinuitet",
+    "accessibility": "tillgänglighet",
+    "welfare technology": "välfärdsteknik",
+    "e-health": "e-hälsa",
+    "remote": "distans distansvård",
+    "telemedicine": "distansvård",
+    "remote monitoring": "distansmonitorering egenmonitorering",
+    "home monitoring": "hemmonitorering egenmonitorering",
+    "monitoring at home": "hemmonitorering egenmonitorering",
+    "coordinated individual plan": "samordnad individuell plan sip",
+    "coordinated individual plans": "samordnad individuell plan sip",
+    "dementia": "demens",
+    "ambulance": "ambulans",
+    "school": "skola",
+    "social services": "socialtjänst socialtjänsten",
+    "rural": "glesbygd",
+    "sparsely populated": "glesbygd",
+    "health centre": "hälsocentral vårdcentral",
+    "health center": "hälsocentral vårdcentral",
+    "building": "byggnad vårdbyggnad",
+    "levels": "nivåer",
+    "level": "nivå",
+    "strategies": "strategier",
+    "activities": "aktiviteter",
+    "activity": "aktivitet",
+    "plan": "plan",
+    "agreement valid": "överenskommelsen gäller",
 }
 
+
+def _inflected(key: str) -> str:
+    """A pattern for `key` whose last word may carry an English inflection."""
+    head, _, last = key.rpartition(" ")
+    if last.endswith("e"):
+        tail = re.escape(last[:-1]) + "(?:e|es|ed|ing)"
+    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        tail = re.escape(last[:-1]) + "(?:y|ies|ied)"
+    else:
+        tail = re.escape(last) + "(?:s|es|ed|ing)?"
+    if not head:
+        return tail
+    return r"[\s-]+".join(re.escape(w) for w in head.split()) + r"[\s-]+" + tail
+
+
 _KEYS = sorted(EN_SV, key=len, reverse=True)
-_PATTERN = re.compile(r"\b(" + "|".join(re.escape(k) for k in _KEYS) + r")\b", re.IGNORECASE)
+_PATTERN = re.compile(
+    r"\b(?:" + "|".join(f"({_inflected(k)})" for k in _KEYS) + r")\b", re.IGNORECASE
+)
 _ENGLISH_HINTS = re.compile(
     r"\b(the|what|who|which|how|is|are|does|do|when|for|of|and|in)\b", re.IGNORECASE
 )
@@ -126,5 +272,5 @@ def expand_query(text: str) -> str:
     """The query plus Swedish equivalents of the English domain terms in it."""
     if not looks_english(text):
         return text
-    extra = [EN_SV[m.group(1).lower()] for m in _PATTERN.finditer(text)]
-    return f"{text} {' '.join(extra)}" if extra else text
+    extra = [EN_SV[_KEYS[m.lastindex - 1]] for m in _PATTERN.finditer(text) if m.lastindex]
+    return f"{text} {' '.join(dict.fromkeys(extra))}" if extra else text

@@ -2,6 +2,10 @@
 
 The index is rebuilt whenever the live set of document versions differs from the one
 it was built from (its fingerprint), so it can never disagree with Chroma for long.
+
+Beside the BM25 index of stemmed terms it keeps an index of adjacent term pairs (a
+phrase signal: "ytterst ansvarig" in the question and in the text) and, per chunk, the
+length of its text and the kinds of answer it can hold (see `knowledge.answer_types`).
 """
 
 from __future__ import annotations
@@ -14,20 +18,50 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from knowledge.analysis import ANALYZER_VERSION, Analyzer
+from knowledge.answer_types import chunk_flags
 from knowledge.store import StoredChunk
+
+KEYWORD_VERSION = "kw-2-bigrams-features"
+"""What the keyword index holds; part of its fingerprint, so a change rebuilds it."""
 
 
 def fingerprint(keys: Sequence[str]) -> str:
-    digest = hashlib.sha256(ANALYZER_VERSION.encode())
+    digest = hashlib.sha256(f"{ANALYZER_VERSION}/{KEYWORD_VERSION}".encode())
     for key in sorted(keys):
         digest.update(key.encode() + b"\n")
     return digest.hexdigest()[:20]
+
+
+def bigrams(terms: Sequence[str]) -> list[str]:
+    """Adjacent pairs of a term sequence, as single tokens."""
+    return [f"{a}_{b}" for a, b in pairwise(terms)]
+
+
+@dataclass(frozen=True)
+class KeywordScores:
+    """Scores of one query for every chunk of the index, aligned with `chunk_ids`."""
+
+    chunk_ids: list[str]
+    bm25: np.ndarray
+    """BM25 over stemmed terms (and compound parts); 0 for chunks outside `keys`."""
+    bigrams: np.ndarray
+    """Summed IDF of the query's adjacent term pairs that the chunk also has."""
+    lengths: np.ndarray
+    """Characters of each chunk's text."""
+    flags: np.ndarray
+    """Kinds of answer each chunk can hold (`knowledge.answer_types` bits)."""
+    admitted: np.ndarray
+    """True for chunks of the versions searched."""
+    positions: dict[str, int]
+    """Index of each chunk id in the arrays."""
 
 
 class KeywordIndex:
@@ -38,6 +72,10 @@ class KeywordIndex:
         self.chunk_keys: list[str] = []
         self.analyzer = Analyzer()
         self._bm25: bm25s.BM25 | None = None
+        self._pairs: bm25s.BM25 | None = None
+        self._lengths = np.zeros(0, dtype=np.int32)
+        self._flags = np.zeros(0, dtype=np.int8)
+        self._positions: dict[str, int] = {}
         # Searches may run in threads (LangChain's batch, a web server): a rebuild must
         # not be seen half done.
         self._lock = threading.Lock()
@@ -57,15 +95,20 @@ class KeywordIndex:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if meta.get("fingerprint") != wanted:
                 return False
-            bm25 = (
-                bm25s.BM25.load(str(self.directory / "bm25"), show_progress=False)
-                if meta["chunk_ids"]
-                else None
-            )
+            bm25, pairs = None, None
+            if meta["chunk_ids"]:
+                bm25 = bm25s.BM25.load(str(self.directory / "bm25"), show_progress=False)
+                pairs = bm25s.BM25.load(str(self.directory / "pairs"), show_progress=False)
+            lengths = np.asarray(meta["lengths"], dtype=np.int32)
+            flags = np.asarray(meta["flags"], dtype=np.int8)
+            if len(lengths) != len(meta["chunk_ids"]) or len(flags) != len(lengths):
+                return False
         except (OSError, ValueError, KeyError):
             return False
-        self._bm25 = bm25
+        self._bm25, self._pairs = bm25, pairs
+        self._lengths, self._flags = lengths, flags
         self.chunk_ids, self.chunk_keys = meta["chunk_ids"], meta["chunk_keys"]
+        self._positions = {cid: i for i, cid in enumerate(self.chunk_ids)}
         self.analyzer = Analyzer(meta["vocabulary"])
         self.fingerprint = wanted
         return True
@@ -75,11 +118,18 @@ class KeywordIndex:
         self.analyzer = Analyzer(vocabulary)
         self.chunk_ids = [c.chunk_id for c in chunks]
         self.chunk_keys = [c.key for c in chunks]
-        self._bm25 = None
+        self._positions = {cid: i for i, cid in enumerate(self.chunk_ids)}
+        self._lengths = np.asarray([len(c.text) for c in chunks], dtype=np.int32)
+        self._flags = np.asarray([chunk_flags(c.text) for c in chunks], dtype=np.int8)
+        self._bm25, self._pairs = None, None
         if chunks:
             corpus = [self.analyzer.terms(c.index_text) or ["_"] for c in chunks]
             self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
             self._bm25.index(corpus, show_progress=False)
+            # k1=0: a pair scores its IDF once, however often the chunk repeats it.
+            pairs = [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
+            self._pairs = bm25s.BM25(k1=0.0, b=0.0)
+            self._pairs.index(pairs, show_progress=False)
         self.fingerprint = wanted
         self._save(sorted(vocabulary))
 
@@ -92,13 +142,16 @@ class KeywordIndex:
         old = self.directory.with_name(f"{self.directory.name}.old-{unique}")
         try:
             tmp.mkdir(parents=True)
-            if self._bm25 is not None:
+            if self._bm25 is not None and self._pairs is not None:
                 self._bm25.save(str(tmp / "bm25"), show_progress=False)
+                self._pairs.save(str(tmp / "pairs"), show_progress=False)
             meta = {
                 "fingerprint": self.fingerprint,
                 "chunk_ids": self.chunk_ids,
                 "chunk_keys": self.chunk_keys,
                 "vocabulary": vocabulary,
+                "lengths": self._lengths.tolist(),
+                "flags": self._flags.tolist(),
             }
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             with contextlib.suppress(FileNotFoundError):
@@ -112,20 +165,41 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, keys: set[str] | None = None) -> list[tuple[str, float]]:
         """Chunk ids and BM25 scores, best first; only chunks of `keys` when given."""
-        with self._lock:
-            return self._search(query, k, keys)
+        scored = self.scores(query, keys)
+        if scored is None:
+            return []
+        top = np.argsort(-scored.bm25, kind="stable")[:k]
+        return [(scored.chunk_ids[i], float(scored.bm25[i])) for i in top if scored.bm25[i] > 0]
 
-    def _search(self, query: str, k: int, keys: set[str] | None) -> list[tuple[str, float]]:
-        if self._bm25 is None:
-            return []
-        terms = [t for t in self.analyzer.terms(query) if t in self._bm25.vocab_dict]
-        if not terms:
-            return []
-        scores = self._bm25.get_scores(terms)
-        if keys is not None:
-            mask = np.fromiter(
-                (key in keys for key in self.chunk_keys), dtype=bool, count=len(self.chunk_keys)
-            )
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:k]
-        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+    def scores(self, query: str, keys: set[str] | None = None) -> KeywordScores | None:
+        """Every chunk's lexical scores for `query`, or None when the index is empty."""
+        with self._lock:
+            if self._bm25 is None or self._pairs is None:
+                return None
+            bm25, pairs = self._bm25, self._pairs
+            chunk_ids, chunk_keys = self.chunk_ids, self.chunk_keys
+            lengths, flags, analyzer = self._lengths, self._flags, self.analyzer
+            positions = self._positions
+        n = len(chunk_ids)
+        admitted = (
+            np.ones(n, dtype=bool)
+            if keys is None
+            else np.fromiter((key in keys for key in chunk_keys), dtype=bool, count=n)
+        )
+        return KeywordScores(
+            chunk_ids=chunk_ids,
+            bm25=_scores(bm25, analyzer.terms(query), admitted),
+            bigrams=_scores(pairs, bigrams(analyzer.stems(query)), admitted),
+            lengths=lengths,
+            flags=flags,
+            admitted=admitted,
+            positions=positions,
+        )
+
+
+def _scores(index: bm25s.BM25, tokens: Sequence[str], admitted: np.ndarray) -> np.ndarray:
+    known = list(dict.fromkeys(t for t in tokens if t in index.vocab_dict))
+    if not known:
+        return np.zeros(len(admitted), dtype=np.float32)
+    scores = np.asarray(index.get_scores(known), dtype=np.float32)
+    return np.where(admitted, scores, np.float32(0.0))

@@ -1,13 +1,31 @@
-"""Hybrid retrieval: dense (Chroma) and BM25, fused by weighted reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma) and BM25, fused by normalised scores.
+
+Each retriever proposes its best candidates; over their union both scores are turned into
+z-scores (so a chunk far ahead of the rest in one retriever counts for more than one just
+ahead of the next, which rank fusion cannot see) and added. Three light signals from the
+keyword index then refine the order, in hybrid mode only:
+
+- adjacent term pairs of the question found in the chunk (a phrase match),
+- a small penalty for very short chunks (a heading with one line under it matches the
+  question's words without holding the answer),
+- the expected answer type: a "when" question prefers chunks with a date, "how often" a
+  frequency, "how many" a count (see `knowledge.answer_types`).
+
+Reciprocal rank fusion is kept as `FusionConfig(method="rrf")` for comparison.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from knowledge.answer_types import wanted
 from knowledge.embedders import Embedder
 from knowledge.glossary import expand_query
-from knowledge.keyword import KeywordIndex
+from knowledge.keyword import KeywordIndex, KeywordScores
 from knowledge.store import DocumentRecord, StoredChunk, VectorStore
 
 
@@ -49,9 +67,19 @@ class SearchResult:
 @dataclass(frozen=True)
 class FusionConfig:
     rrf_k: int = 60
+    """Only for method "rrf"."""
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    candidates: int = 50
+    candidates: int = 60
+    """Candidates taken from each retriever."""
+    method: str = "score"
+    """"score": z-normalised score fusion with the refinements; "rrf": reciprocal ranks."""
+    pair_weight: float = 0.1
+    """Per unit of summed IDF of the question's adjacent term pairs found in the chunk."""
+    length_weight: float = 0.3
+    length_reference: int = 400
+    """Chunks shorter than this many characters get log(length / reference) * weight."""
+    answer_type_weight: float = 0.75
 
 
 class HybridRetriever:
@@ -77,15 +105,84 @@ class HybridRetriever:
         self, query: str, k: int = 5, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         docs = self.live_documents(filters)
-        if not docs or not query.strip():
+        if not docs or not query.strip() or k <= 0:
             return []
         by_key = {d.key: d for d in docs}
-        n = self.fusion.candidates
+        n = max(self.fusion.candidates, k)
         dense = self.store.query(self.embedder.embed_query(query), n, list(by_key))
-        lexical = self.keyword.search(expand_query(query), n, set(by_key))
-        return self._fuse(dense, lexical, by_key, k)
+        lexical = self.keyword.scores(expand_query(query), set(by_key))
+        if self.fusion.method == "rrf":
+            return self._fuse_rrf(dense, _top(lexical, n), by_key, k)
+        return self._fuse_scores(query, dense, lexical, n, by_key, k)
 
-    def _fuse(
+    # -- score fusion -------------------------------------------------------------
+    def _fuse_scores(
+        self,
+        query: str,
+        dense: Sequence[tuple[StoredChunk, float]],
+        lexical: KeywordScores | None,
+        n: int,
+        by_key: dict[str, DocumentRecord],
+        k: int,
+    ) -> list[SearchResult]:
+        f = self.fusion
+        chunks = {c.chunk_id: c for c, _ in dense}
+        dense_score = {c.chunk_id: s for c, s in dense}
+        signals: dict[str, dict[str, int]] = {}
+        for rank, (chunk, _) in enumerate(dense, 1):
+            signals.setdefault(chunk.chunk_id, {})["dense"] = rank
+        top_lexical = _top(lexical, n)
+        for rank, (chunk_id, _) in enumerate(top_lexical, 1):
+            signals.setdefault(chunk_id, {})["bm25"] = rank
+        pool = list(signals)
+        if not pool:
+            return []
+        position = lexical.positions if lexical is not None else {}
+        at = np.asarray([position.get(cid, -1) for cid in pool])
+        known = at >= 0
+        floor = min(dense_score.values(), default=0.0)
+        d = np.asarray([dense_score.get(cid, floor) for cid in pool], dtype=np.float64)
+        score = f.dense_weight * _z(d)
+        if lexical is not None:
+            b = np.where(known, lexical.bm25[np.maximum(at, 0)], 0.0).astype(np.float64)
+            score += f.bm25_weight * _z(b)
+            if f.dense_weight > 0 and f.bm25_weight > 0:  # hybrid: refine
+                score += self._refinements(query, lexical, at, known)
+        order = np.argsort(-score, kind="stable")[:k]
+        best = [pool[i] for i in order]
+        missing = [cid for cid in best if cid not in chunks]
+        if missing:
+            chunks.update(self._fetch(missing, by_key))
+        results: list[SearchResult] = []
+        for i in order:
+            cid = pool[i]
+            found = chunks.get(cid)
+            if found is None or found.key not in by_key:
+                continue
+            results.append(
+                SearchResult(
+                    len(results) + 1, float(score[i]), found, by_key[found.key], signals[cid]
+                )
+            )
+        return results
+
+    def _refinements(
+        self, query: str, lexical: KeywordScores, at: np.ndarray, known: np.ndarray
+    ) -> np.ndarray:
+        f = self.fusion
+        idx = np.maximum(at, 0)
+        pairs = lexical.bigrams[idx].astype(np.float64)
+        lengths = np.maximum(lexical.lengths[idx].astype(np.float64), 1.0)
+        short = np.log(np.minimum(lengths, f.length_reference) / f.length_reference)
+        extra = f.pair_weight * pairs + f.length_weight * short
+        asked = wanted(query)
+        if asked:
+            held = lexical.flags[idx].astype(np.int64) & asked
+            extra += f.answer_type_weight * np.asarray([bin(h).count("1") for h in held])
+        return np.where(known, extra, 0.0)
+
+    # -- reciprocal rank fusion -------------------------------------------------------
+    def _fuse_rrf(
         self,
         dense: Sequence[tuple[StoredChunk, float]],
         lexical: Sequence[tuple[str, float]],
@@ -122,3 +219,20 @@ class HybridRetriever:
         self, chunk_ids: list[str], by_key: dict[str, DocumentRecord]
     ) -> dict[str, StoredChunk]:
         return {c.chunk_id: c for c in self.store.get_chunks(chunk_ids) if c.key in by_key}
+
+
+def _top(lexical: KeywordScores | None, n: int) -> list[tuple[str, float]]:
+    """The n best chunks by BM25 (score above 0), best first."""
+    if lexical is None:
+        return []
+    scores = lexical.bm25
+    top = np.argsort(-scores, kind="stable")[:n]
+    return [(lexical.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    """Standard scores over the candidate pool; all 0 when the values do not vary."""
+    std = float(values.std())
+    if not math.isfinite(std) or std < 1e-9:
+        return np.zeros_like(values)
+    return (values - values.mean()) / std

@@ -73,11 +73,13 @@ class Manifest:
     dimension: int
     chunking: str
     analyzer: str
+    registers: str = ""
+    """Version of the register extractor (registers are extracted at ingest)."""
 
     def describe(self) -> str:
         return (
             f"embedder={self.embedder} (dim {self.dimension}), chunking={self.chunking}, "
-            f"analyzer={self.analyzer}"
+            f"analyzer={self.analyzer}, registers={self.registers or '-'}"
         )
 
 
@@ -231,6 +233,7 @@ class ChromaStore(VectorStore):
             dimension=int(meta.get("nara_dimension", 0)),
             chunking=str(meta.get("nara_chunking", "")),
             analyzer=str(meta.get("nara_analyzer", "")),
+            registers=str(meta.get("nara_registers", "")),
         )
         if stored != wanted:
             raise IndexMismatchError(

@@ -1,0 +1,145 @@
+"""Answer quality on the gold set, with no LLM: facts, refusals, verbatim quotes.
+
+- fact recall: the share of a question's expected facts (any alternative) that the
+  answer text holds, averaged over in-scope questions; a refused in-scope question
+  holds none;
+- all-facts rate: the share of in-scope answers holding every expected fact;
+- refusals: out-of-scope questions must be refused (recall); a refused in-scope question
+  is a false refusal (precision);
+- verbatim quote rate: the share of citations whose quote equals the document's text
+  at its offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.model import Answer, Turn
+from assistant.service import Assistant
+from evals.retrieval import GoldQuestion, load_gold
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip().lower()
+
+
+def facts_found(answer: Answer, facts: Sequence[Sequence[str]]) -> list[bool]:
+    haystack = normalise(answer.answer + " " + " ".join(c.quote for c in answer.citations))
+    return [any(normalise(alt) in haystack for alt in group) for group in facts]
+
+
+@dataclass
+class AnswerResult:
+    question: GoldQuestion
+    answer: Answer
+    found: list[bool]
+    verbatim: list[bool]
+    seconds: float
+
+    @property
+    def in_scope(self) -> bool:
+        return self.question.kind != OUT_OF_SCOPE
+
+    @property
+    def recall(self) -> float:
+        return sum(self.found) / len(self.found) if self.found else 1.0
+
+
+@dataclass
+class AnswerReport:
+    results: list[AnswerResult] = field(default_factory=list)
+
+    def _in_scope(self) -> list[AnswerResult]:
+        return [r for r in self.results if r.in_scope]
+
+    def as_dict(self) -> dict[str, Any]:
+        scoped = [r for r in self._in_scope() if r.found]
+        outside = [r for r in self.results if not r.in_scope]
+        refused = [r for r in self.results if r.answer.refused]
+        correct_refusals = [r for r in refused if not r.in_scope]
+        quotes = [v for r in self.results for v in r.verbatim]
+        return {
+            "questions": len(self.results),
+            "fact_recall": _mean([r.recall for r in scoped]),
+            "all_facts_rate": _mean([float(all(r.found)) for r in scoped]),
+            "refusal_precision": len(correct_refusals) / len(refused) if refused else 1.0,
+            "refusal_recall": len(correct_refusals) / len(outside) if outside else 1.0,
+            "out_of_scope": len(outside),
+            "correct_refusals": len(correct_refusals),
+            "false_refusals": len(refused) - len(correct_refusals),
+            "false_refusal_rate": (len(refused) - len(correct_refusals))
+            / max(len(self._in_scope()), 1),
+            "verbatim_quote_rate": _mean([float(v) for v in quotes]) if quotes else 1.0,
+            "citations": len(quotes),
+        }
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def ask_gold(assistant: Assistant, question: GoldQuestion) -> AnswerResult:
+    history = [Turn("user", h) for h in question.history]
+    started = time.perf_counter()
+    answer = assistant.ask(question.question, history)
+    seconds = time.perf_counter() - started
+    texts: dict[str, str] = {}
+    verbatim = []
+    for c in answer.citations:
+        doc = c.source.document_id
+        if doc not in texts:
+            texts[doc] = assistant.kb.document_text(doc)
+        verbatim.append(texts[doc][c.source.char_start : c.source.char_end] == c.quote)
+    found = facts_found(answer, question.facts) if question.kind != OUT_OF_SCOPE else []
+    return AnswerResult(question, answer, found, verbatim, seconds)
+
+
+def evaluate_answers(
+    assistant: Assistant, questions: Sequence[GoldQuestion] | None = None
+) -> AnswerReport:
+    gold = list(questions) if questions is not None else load_gold()
+    return AnswerReport([ask_gold(assistant, q) for q in gold])
+
+
+def failures(report: AnswerReport) -> list[str]:
+    lines = []
+    for r in report.results:
+        q = r.question
+        if not r.in_scope and not r.answer.refused:
+            lines.append(f"{q.id}: should be refused: {q.question!r}")
+        elif r.in_scope and not all(r.found):
+            missing = [g[0] for g, ok in zip(q.facts, r.found, strict=True) if not ok]
+            state = "REFUSED" if r.answer.refused else "missing " + ", ".join(missing)
+            lines.append(f"{q.id} [{q.kind}]: {state}: {q.question!r}")
+    return lines
+
+
+def main() -> None:  # pragma: no cover - a thin command
+    import argparse
+    import json
+
+    from knowledge.base import KnowledgeBase
+    from nara.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--failures", action="store_true")
+    args = parser.parse_args()
+    report = evaluate_answers(Assistant(KnowledgeBase(load_settings())))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for key, value in report.as_dict().items():
+            print(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
+    if args.failures:
+        print("\n".join(failures(report)))
+
+
+if __name__ == "__main__":
+    main()

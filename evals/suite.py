@@ -1,0 +1,195 @@
+"""`nara eval`: retrieval, answers, faithfulness and citations on the gold set, as
+report.md, report.json and a PNG chart, stamped with the settings that produced them."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.service import Assistant
+from evals.answers import OUT_OF_SCOPE, AnswerReport, evaluate_answers, failures
+from evals.faithfulness import faithfulness
+from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
+from knowledge.base import KnowledgeBase
+from nara.settings import Settings, load_settings
+
+GATE_PATH = Path(__file__).parent / "gate.yaml"
+
+
+def _citation_recall(kb: KnowledgeBase, report: AnswerReport) -> float:
+    """Share of gold evidence passages (of answered in-scope questions) that are cited."""
+    found = total = 0
+    for r in report.results:
+        if not r.in_scope or not r.question.evidence:
+            continue
+        cited = [
+            (c.source.document_id, c.source.char_start, c.source.char_end)
+            for c in r.answer.citations
+        ]
+        for places in quote_spans(kb, r.question):
+            total += 1
+            found += any(d == p[0] and s < p[2] and p[1] < e for d, s, e in cited for p in places)
+    return found / total if total else 0.0
+
+
+def _faithfulness(report: AnswerReport) -> dict[str, float]:
+    claims = supported = pairs = supporting = 0
+    for r in report.results:
+        if r.answer.refused:
+            continue
+        f = faithfulness(r.answer)
+        claims, supported = claims + f.statements, supported + f.supported
+        pairs, supporting = pairs + f.citation_pairs, supporting + f.supporting_pairs
+    verbatim = [v for r in report.results for v in r.verbatim]
+    return {
+        "verbatim_quote_rate": sum(verbatim) / len(verbatim) if verbatim else 1.0,
+        "supported_statement_rate": supported / claims if claims else 1.0,
+        "statements": claims,
+        "citation_precision": supporting / pairs if pairs else 1.0,
+    }
+
+
+def _by_group(report: AnswerReport, key: str) -> dict[str, float]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for r in report.results:
+        if not r.in_scope or not r.found:
+            continue
+        name = r.question.kind if key == "kind" else r.question.evidence[0].document
+        groups[name].append(r.recall)
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(groups.items())}
+
+
+def stamp(settings: Settings, kb: KnowledgeBase) -> dict[str, Any]:
+    docs = kb.documents()
+    corpus = hashlib.sha256("".join(sorted(d.key for d in docs)).encode()).hexdigest()[:12]
+    return {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "embedder": kb.store.manifest.embedder,
+        "chunking": kb.store.manifest.chunking,
+        "analyzer": kb.store.manifest.analyzer,
+        "answerer": settings.answerer,
+        "llm": settings.llm_model if settings.answerer == "llm" else None,
+        "corpus_version": corpus,
+        "documents": len(docs),
+    }
+
+
+def run_suite(settings: Settings, gold: list[GoldQuestion]) -> tuple[dict[str, Any], list[str]]:
+    kb = KnowledgeBase(settings)
+    assistant = Assistant(kb)
+    with_evidence = [q for q in gold if q.evidence and q.kind != OUT_OF_SCOPE]
+    retrieval = evaluate_retrieval(kb, with_evidence, k=10).as_dict()
+    answers = evaluate_answers(assistant, gold)
+    a = answers.as_dict()
+    faith = _faithfulness(answers)
+    result = {
+        "settings": stamp(settings, kb),
+        "retrieval": {k: v for k, v in retrieval.items() if k != "misses"},
+        "answers": a,
+        "faithfulness": {
+            "verbatim_quote_rate": faith["verbatim_quote_rate"],
+            "supported_statement_rate": faith["supported_statement_rate"],
+            "statements": faith["statements"],
+        },
+        "citations": {
+            "precision": faith["citation_precision"],
+            "recall": _citation_recall(kb, answers),
+        },
+        "by_kind": _by_group(answers, "kind"),
+        "by_document": _by_group(answers, "document"),
+    }
+    return result, failures(answers)
+
+
+def flat(data: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= flat(value, name + ".")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
+
+
+def markdown(result: dict[str, Any], fails: list[str], previous: dict[str, Any] | None) -> str:
+    lines = ["# Eval report", "", "Settings: " + json.dumps(result["settings"], ensure_ascii=False)]
+    lines += ["", "| metric | value | previous |", "|---|---|---|"]
+    before = flat(previous) if previous else {}
+    for name, value in flat(result).items():
+        if name.startswith("settings."):
+            continue
+        old = before.get(name)
+        lines.append(f"| {name} | {value:.3f} | {'' if old is None else f'{old:.3f}'} |")
+    lines += ["", f"## Failing questions ({len(fails)})", ""] + [f"- {f}" for f in fails]
+    return "\n".join(lines) + "\n"
+
+
+def chart(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key, title in (
+        (axes[0], "by_kind", "Faktatäckning per frågetyp"),
+        (axes[1], "by_document", "Faktatäckning per dokument"),
+    ):
+        names = list(result[key])
+        ax.bar(range(len(names)), [result[key][n] for n in names], color="#2a7ab9")
+        ax.set_xticks(range(len(names)), [n[:14] for n in names], rotation=30, ha="right")
+        ax.set_ylim(0, 1)
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def check_gate(result: dict[str, Any], gate_path: Path) -> list[str]:
+    gate = yaml.safe_load(gate_path.read_text(encoding="utf-8"))
+    values = flat(result)
+    problems = []
+    for name, rule in gate["thresholds"].items():
+        value = values.get(name)
+        if value is None:
+            problems.append(f"{name}: missing from the report")
+        elif "min" in rule and value < rule["min"]:
+            problems.append(f"{name} = {value:.3f} < {rule['min']}")
+        elif "max" in rule and value > rule["max"]:
+            problems.append(f"{name} = {value:.3f} > {rule['max']}")
+    return problems
+
+
+def main_eval(args: argparse.Namespace) -> int:
+    gold = load_gold(args.gold)
+    if args.kind:
+        gold = [q for q in gold if q.kind in set(args.kind)]
+    result, fails = run_suite(load_settings(), gold)
+    previous = json.loads(args.previous.read_text()) if args.previous else None
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        (args.out / "report.md").write_text(markdown(result, fails, previous), encoding="utf-8")
+        chart(result, args.out / "scores.png")
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(markdown(result, fails, previous))
+    if args.gate:
+        problems = check_gate(result, args.gate_file or GATE_PATH)
+        for p in problems:
+            print(f"gate: {p}", file=sys.stderr)
+        if not problems:
+            print("gate: all thresholds met", file=sys.stderr)
+        return 1 if problems else 0
+    return 0

@@ -1,0 +1,292 @@
+"""The chat's pure rendering helpers (ui/chat_render.py): highlighted quotes, escaping,
+register and document rows, Swedish messages, the admin key check."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.model import Answer, Citation, Source, Status, Turn
+from knowledge.registers import PriorityEntry, ResponsibilityEntry
+from knowledge.store import DocumentRecord
+from nara.errors import IngestError
+from ui import chat_render as r
+
+TEXT = (
+    "1 Inledning\n"
+    "Detta är en handlingsplan för Dorotea kommun och Region Västerbotten. Den beskriver "
+    "hur arbetet med en gemensam systemledning ska bedrivas, vilka aktiviteter som ingår "
+    "och vem som ansvarar för dem under projektets gång. "
+    "Planen gäller 2024 och följs upp årligen av styrgruppen.\n"
+    "2 Kommunikation\n"
+    "Kommunikationsplan\tPlanen ska beskriva kommunikation internt och externt.\t"
+    "Processledare Kommunikatör\tMars-Aug 2024\n"
+    "3 Uppföljning\n"
+    "Styrgruppen följer upp arbetet varje kvartal och rapporterar till den politiska "
+    "ledningen, som beslutar om eventuella förändringar i planen inför nästa år.\n"
+)
+QUOTE = "Planen ska beskriva kommunikation internt och externt."
+
+
+def citation(text: str = TEXT, quote: str = QUOTE, page: int | None = 3, cid: int = 1) -> Citation:
+    start = text.index(quote)
+    return Citation(
+        cid,
+        quote,
+        Source("doro", "Förstudie Dorotea", "doro.pdf", "2 Kommunikation", page, start,
+               start + len(quote)),
+    )
+
+
+def marked(fragment: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", fragment, re.S)
+
+
+# -- quoted passages -------------------------------------------------------------------
+def test_highlight_is_exactly_the_quote() -> None:
+    start = TEXT.index(QUOTE)
+    out = r.passage_html(TEXT, start, start + len(QUOTE))
+    assert marked(out) == [QUOTE]
+    assert out.startswith("…") and out.endswith("…")  # context on both sides, cut
+    # the context is the text around the quote, up to CONTEXT_CHARS each side
+    before = out[1 : out.index("<mark>")]
+    assert 0 < len(html.unescape(before.replace("<br>", "\n"))) <= r.CONTEXT_CHARS
+    assert "Kommunikationsplan" in before
+
+
+def test_context_is_cut_at_word_boundaries() -> None:
+    start = TEXT.index(QUOTE)
+    out = r.passage_html(TEXT, start, start + len(QUOTE), context=30)
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", out))
+    first_word = plain.lstrip("…").split()[0]
+    assert first_word in TEXT.split()  # no word cut in half at the start
+    last_word = plain.rstrip("…").split()[-1]
+    assert last_word in TEXT.split()
+
+
+def test_quote_at_start_or_end_has_no_ellipsis() -> None:
+    out = r.passage_html("Alfa beta gamma.", 0, 4)
+    assert out == "<mark>Alfa</mark> beta gamma."
+    out = r.passage_html("Alfa beta gamma.", 10, 16)
+    assert out == "Alfa beta <mark>gamma.</mark>"
+
+
+def test_html_in_document_text_is_escaped() -> None:
+    text = (
+        "<script>alert('x')</script> Inledning. "
+        "Ansvarig är <b>Kommunen</b> & Regionen \"tillsammans\". <img src=x onerror=alert(1)>"
+    )
+    quote = "Ansvarig är <b>Kommunen</b> & Regionen"
+    start = text.index(quote)
+    out = r.passage_html(text, start, start + len(quote))
+    assert "<script>" not in out and "<b>" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert marked(out) == [html.escape(quote)]
+    # only the tags we add remain
+    assert set(re.findall(r"</?([a-z]+)", out)) == {"mark"}
+
+
+def test_newlines_become_br_and_blank_runs_are_shortened() -> None:
+    text = "Rubrik\n\n\n\n\nFörsta raden.\nAndra raden.\n\n\n\nSlut."
+    quote = "Första raden.\nAndra raden."
+    start = text.index(quote)
+    out = r.passage_html(text, start, start + len(quote))
+    assert "\n" not in out
+    assert marked(out) == ["Första raden.<br>Andra raden."]
+    assert "<br><br><br>" not in out
+
+
+def test_citation_shows_title_section_page_and_highlight() -> None:
+    c = citation()
+    out = r.citation_html(c, TEXT)
+    assert "[1] Förstudie Dorotea" in out
+    assert "Avsnitt: 2 Kommunikation" in out
+    assert "Sida 3" in out
+    assert "doro.pdf" in out
+    assert marked(out) == [QUOTE]
+    assert "Processledare" in out  # surrounding text
+
+
+def test_citation_without_page_leaves_page_out() -> None:
+    out = r.citation_html(citation(page=None), TEXT)
+    assert "Sida" not in out
+
+
+def test_citation_falls_back_to_bare_quote_when_text_changed() -> None:
+    c = citation()
+    for stored in (None, "Ett helt annat dokument nu."):
+        out = r.citation_html(c, stored)
+        assert marked(out) == [QUOTE]
+        assert "Processledare" not in out
+
+
+def test_citation_metadata_is_escaped() -> None:
+    start = TEXT.index(QUOTE)
+    c = Citation(
+        2, QUOTE,
+        Source("d", "<i>Titel</i> & co", "a<b>.pdf", "Del <1>", 1, start, start + len(QUOTE)),
+    )
+    out = r.citation_html(c, TEXT)
+    assert "&lt;i&gt;Titel&lt;/i&gt; &amp; co" in out
+    assert "Del &lt;1&gt;" in out and "a&lt;b&gt;.pdf" in out
+    assert "<i>" not in out
+
+
+def test_sources_html_numbers_each_citation_on_one_line() -> None:
+    second_quote = "Styrgruppen följer upp arbetet varje kvartal"
+    cites = [citation(), citation(quote=second_quote, cid=2)]
+    out = r.sources_html(cites, {"doro": TEXT})
+    assert "Källor (2)" in out
+    assert "[1] Förstudie Dorotea" in out and "[2] Förstudie Dorotea" in out
+    assert marked(out) == [QUOTE, second_quote]
+    assert "\n" not in out  # one HTML block for Markdown
+    assert r.sources_html([], {}) == ""
+
+
+def test_answer_markdown_escapes_the_answer_text() -> None:
+    out = r.answer_markdown("Svar <script>x</script> [1]", "<div>källor</div>")
+    assert out == "Svar &lt;script&gt;x&lt;/script&gt; [1]\n\n<div>källor</div>"
+
+
+# -- conversation ----------------------------------------------------------------------
+def answer(text: str = "Kommunikatören ansvarar [1].") -> Answer:
+    return Answer("Vem?", text, Status.ANSWERED, "responsibility", (citation(),))
+
+
+def test_exchange_of_answer_keeps_text_citations_and_sources() -> None:
+    ex = r.exchange_of("Vem ansvarar?", answer(), {"doro": TEXT})
+    assert ex.status == "answered" and not ex.is_error
+    assert ex.answer == "Kommunikatören ansvarar [1]."
+    assert ex.citations[0]["quote"] == QUOTE
+    assert ex.citations[0]["source"]["page"] == 3
+    assert marked(ex.shown) == [QUOTE]
+
+
+def test_chat_messages_pairs_and_pending() -> None:
+    ex = r.exchange_of("Vem <ansvarar>?", answer(), {"doro": TEXT})
+    messages = r.chat_messages([ex], pending=("Och sedan?", r.SEARCHING))
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[0]["content"] == "Vem &lt;ansvarar&gt;?"
+    assert messages[3]["content"] == r.SEARCHING
+    assert r.chat_messages([], ("  ", "x"))[0]["content"] == "_(tom fråga)_"
+
+
+def test_history_leaves_out_errors() -> None:
+    ok = r.exchange_of("Vem ansvarar?", answer(), {"doro": TEXT})
+    failed = r.error_exchange("", "Frågan är tom.")
+    assert failed.is_error and failed.shown.startswith("⚠️")
+    assert r.history_turns([ok, failed]) == [
+        Turn("user", "Vem ansvarar?"),
+        Turn("assistant", "Kommunikatören ansvarar [1]."),
+    ]
+
+
+def test_question_error_messages_are_swedish() -> None:
+    assert r.question_error_message("   ", 100).startswith("Frågan är tom.")
+    long = r.question_error_message("x" * 150, 100)
+    assert "150 tecken" in long and "högst 100" in long
+
+
+# -- registers and documents -----------------------------------------------------------
+def duty() -> ResponsibilityEntry:
+    start = TEXT.index("Kommunikationsplan\t")
+    end = TEXT.index("Mars-Aug 2024") + len("Mars-Aug 2024")
+    return ResponsibilityEntry(
+        "Kommunikationsplan", ("Processledare", "Kommunikatör"), "Mars-Aug 2024",
+        QUOTE, "doro", "2 Kommunikation", 4, TEXT[start:end], start, end,
+    )
+
+
+def priority() -> PriorityEntry:
+    quote = "Planen gäller 2024"
+    start = TEXT.index(quote)
+    return PriorityEntry(
+        "2024", 2024, 2024, "barn och unga", "Stärkt samverkan", "doro", "1 Inledning", None,
+        quote, start, start + len(quote),
+    )
+
+
+def test_register_rows_link_to_their_source() -> None:
+    titles = {"doro": "Förstudie Dorotea"}
+    rows = r.responsibility_rows([duty()], titles)
+    assert rows == [[
+        "1", "Kommunikationsplan", "Processledare, Kommunikatör", "Mars-Aug 2024", QUOTE,
+        "Förstudie Dorotea – 2 Kommunikation, sida 4",
+    ]]
+    assert len(rows[0]) == len(r.RESPONSIBILITY_HEADERS)
+    prows = r.priority_rows([priority()], titles)
+    assert prows == [["1", "2024", "barn och unga", "Stärkt samverkan",
+                      "Förstudie Dorotea – 1 Inledning"]]
+    assert len(prows[0]) == len(r.PRIORITY_HEADERS)
+    # unknown document: the id stands in for the title
+    assert r.priority_rows([priority()], {})[0][-1] == "doro – 1 Inledning"
+
+
+def test_register_source_highlights_the_row_quote() -> None:
+    entry = duty()
+    out = r.register_source_html(entry, "Förstudie <Dorotea>", TEXT)
+    assert "Förstudie &lt;Dorotea&gt; – 2 Kommunikation, sida 4" in out
+    assert marked(out) == [html.escape(entry.quote)]
+    assert marked(r.register_source_html(entry, "T", None)) == [html.escape(entry.quote)]
+
+
+def record(**kw: object) -> DocumentRecord:
+    base: dict[str, object] = dict(
+        doc_id="doro", file="doro.pdf", title="Förstudie Dorotea", version="v1",
+        organisations=("Region Västerbotten", "Dorotea kommun"), region="Västerbotten",
+        doc_type="förstudie", date="2024-02-05", valid_until=None, year_from=2024,
+        year_to=2025, n_chunks=48,
+    )
+    base.update(kw)
+    return DocumentRecord(**base)  # type: ignore[arg-type]
+
+
+def test_document_rows_and_filter_choices() -> None:
+    docs = [
+        record(),
+        record(doc_id="vnl", title="Färdplan", organisations=("Region Västernorrland",),
+               region="Västernorrland", doc_type="färdplan", year_from=2024, year_to=2027),
+    ]
+    rows = r.document_rows(docs)
+    assert rows[0] == [
+        "Förstudie Dorotea", "förstudie", "Region Västerbotten, Dorotea kommun", "Västerbotten",
+        "2024-02-05", "–", "doro.pdf", "doro", "48",
+    ]
+    assert len(rows[0]) == len(r.DOCUMENT_HEADERS)
+    assert r.organisation_choices(docs) == [
+        "Dorotea kommun", "Region Västerbotten", "Region Västernorrland", "Västerbotten",
+        "Västernorrland",
+    ]
+    assert r.doc_type_choices(docs) == ["färdplan", "förstudie"]
+    assert r.year_choices(docs, [priority()]) == [2024, 2025, 2026, 2027]
+
+
+# -- admin -----------------------------------------------------------------------------
+def test_admin_key_check() -> None:
+    keys = ["first-admin-key-0123456789", "second-admin-key-0123456789"]
+    assert r.admin_key_ok("second-admin-key-0123456789", keys)
+    assert not r.admin_key_ok("second-admin-key-012345678", keys)
+    assert not r.admin_key_ok("", keys)
+    assert not r.admin_key_ok("anything", [])
+    assert r.admin_key_ok("nyckel-med-åäö-0123456789", ["nyckel-med-åäö-0123456789"])
+
+
+def test_ingest_errors_in_swedish() -> None:
+    tmp = "/tmp/gradio/abc/rapport.pdf"
+    cases = {
+        IngestError(tmp, "is an encrypted PDF.", "Save…"): "rapport.pdf är en krypterad PDF",
+        IngestError(tmp, "is empty.", "Check…"): "rapport.pdf är tom.",
+        IngestError(tmp, "has no text layer (a scanned PDF?).", "OCR"): "saknar textlager",
+        IngestError(tmp, "has an unsupported format '.exe'.", ""): "format som inte stöds (.exe)",
+        IngestError(tmp, "is 80.0 MB, over the limit of 50.0 MB.", ""): "80.0 MB, över gränsen",
+        IngestError(tmp, "something new.", ""): "rapport.pdf kunde inte läsas in (something new.)",
+    }
+    for error, expected in cases.items():
+        assert expected in r.ingest_error_message(error, "rapport.pdf")
+
+
+def test_ingest_summary_lists_failed_files() -> None:
+    out = r.ingest_summary(1, 0, 2, ["tom.txt är tom.", "<x>.pdf är skadad"])
+    assert "1 nya, 0 uppdaterade, 2 oförändrade, 2 misslyckade" in out
+    assert "- tom.txt är tom." in out and "&lt;x&gt;.pdf" in out
+    assert "Filer som inte kunde" not in r.ingest_summary(1, 0, 0, [])

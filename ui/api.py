@@ -1,0 +1,686 @@
+"""The REST API: `/v1` (ask, search, documents, registers, feedback), `/healthz`, `/readyz`.
+
+Every `/v1` request needs `Authorization: Bearer <key>`, a key from NARA_API_KEYS or
+NARA_ADMIN_KEYS; uploading and deleting documents need an admin key. With no key
+configured, `/v1` refuses every request: the API is never open by default.
+
+Errors become HTTP responses in one place (`install_error_handling`): a `NaraError` is a
+4xx with its message and hint, request validation a 422 naming the field, anything else
+a 500 that says only "Internt fel" and the request id (the traceback is logged with it).
+Every response carries an `X-Request-ID` header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.model import Turn
+from assistant.service import QuestionError
+from ingest import SUPPORTED, document_id
+from knowledge.base import IngestReport
+from nara.errors import ConfigError, IndexMismatchError, IngestError, NaraError, NotFoundError
+from ui.cli import search_json
+from ui.schemas import (
+    AskRequest,
+    AskResponse,
+    DocumentOut,
+    DocumentsResponse,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    HealthResponse,
+    IngestFailure,
+    PrioritiesResponse,
+    PriorityOut,
+    ReadyResponse,
+    RemovedResponse,
+    ResponsibilitiesResponse,
+    ResponsibilityOut,
+    SearchRequest,
+    SearchResponse,
+    UploadResponse,
+)
+from ui.services import Services
+
+logger = logging.getLogger("nara.api")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+JSON_BODY_LIMIT = 2_000_000
+"""Largest JSON request body (bytes) on `/v1`; uploads have their own limit."""
+MAX_UPLOAD_FILES = 20
+MULTIPART_OVERHEAD = 1_000_000
+SIDECAR_SUFFIX = ".meta.yaml"
+INTERNAL_ERROR = "Internt fel: begäran kunde inte slutföras."
+INTERNAL_HINT = "Försök igen. Kvarstår felet, ange request_id till den som driver tjänsten."
+
+_SERVICES = "nara_services"
+_WRITE_LOCK = "nara_write_lock"
+
+
+# -- errors: the one place where exceptions become HTTP --------------------------------
+class ApiError(HTTPException):
+    """An HTTP error with a message and a hint, raised by the API itself."""
+
+    def __init__(
+        self, status_code: int, message: str, hint: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, message, headers)
+        self.message = message
+        self.hint = hint
+
+
+NARA_STATUS: tuple[tuple[type[NaraError], int], ...] = (
+    (QuestionError, 422),
+    (NotFoundError, 404),
+    (IngestError, 422),
+    (ConfigError, 503),  # the server is misconfigured: not the client's fault
+    (IndexMismatchError, 503),
+)
+
+
+def status_of(error: NaraError) -> int:
+    for cls, status in NARA_STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def request_id_of(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def problem(
+    status: int,
+    message: str,
+    hint: str,
+    request_id: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"error": message, "hint": hint, "request_id": request_id, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where, rest = (loc[0], loc[1:]) if loc else ("body", [])
+        if err.get("type") == "json_invalid":
+            detail = (err.get("ctx") or {}).get("error", "")
+            out.append({"field": "body", "message": f"invalid JSON: {detail}".rstrip(": ")})
+            continue
+        name = ".".join(rest) or where
+        if where in ("query", "path", "header"):
+            name = f"{name} ({where} parameter)"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        out.append({"field": name, "message": message})
+    return out
+
+
+def install_error_handling(app: FastAPI) -> None:
+    @app.exception_handler(NaraError)
+    async def _nara_error(request: Request, exc: NaraError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:
+            logger.error("request_id=%s: %s", request_id_of(request), exc)
+        return problem(status, exc.message, exc.hint, request_id_of(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(
+            422,
+            f"Invalid request: {summary}.",
+            "See the request schemas at /docs.",
+            request_id_of(request),
+            errors=errors,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message, hint = str(exc.detail), getattr(exc, "hint", "")
+        if exc.status_code == 413 and not isinstance(exc, ApiError):
+            # Starlette's limit on a body sent without Content-Length (see BodyLimit)
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+            message, hint = too_large(limit, request.url.path)
+        return problem(exc.status_code, message, hint, request_id_of(request), exc.headers)
+
+    app.add_middleware(RequestContext)
+
+
+def too_large(limit: int | None, path: str) -> tuple[str, str]:
+    """The message and hint of a 413 for a request body over `limit` bytes."""
+    message = "The request body is too large" + (
+        f"; at most {size_text(limit)} are accepted here." if limit else "."
+    )
+    if path.startswith("/v1/documents"):
+        return message, (
+            f"Send at most {MAX_UPLOAD_FILES} files per request, each at most NARA_MAX_FILE_MB."
+        )
+    return message, "Send a shorter request."
+
+
+class BodyLimit:
+    """Refuses, with a JSON 413 and before reading it, a body whose Content-Length is over
+    the limit of its route (`limit_for(method, path)`; None: no limit here). A body sent
+    without Content-Length is cut off by the routes' own `max_body_size` instead."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], int | None]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limit = self.limit_for(scope["method"], scope["path"])
+            length = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if limit is not None and length.isdigit() and int(length) > limit:
+                message, hint = too_large(limit, scope["path"])
+                request_id = str(scope.get("state", {}).get("request_id", ""))
+                await problem(413, message, hint, request_id)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContext:
+    """Gives every request an id (the client's X-Request-ID when well formed), puts it
+    on every response, and turns any unexpected exception into a bare 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception(
+                "Internal error, request_id=%s: %s %s",
+                request_id,
+                scope.get("method"),
+                scope.get("path"),
+            )
+            if started:
+                raise
+            body = {"error": INTERNAL_ERROR, "hint": INTERNAL_HINT, "request_id": request_id}
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
+
+
+# -- dependencies -----------------------------------------------------------------------
+async def get_services(request: Request) -> Services:
+    services: Services = getattr(request.app.state, _SERVICES)
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A key from NARA_API_KEYS (or NARA_ADMIN_KEYS): Authorization: Bearer <key>.",
+)
+
+
+def key_matches(given: str, keys: Iterable[str]) -> bool:
+    """Constant-time comparison against every key, with no early exit; digests are
+    compared, so the time does not depend on the keys' lengths either."""
+    token = hashlib.sha256(given.encode("utf-8")).digest()
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(token, hashlib.sha256(key.encode("utf-8")).digest())
+    return found
+
+
+async def api_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    services: ServicesDep,
+) -> str:
+    settings = services.settings
+    keys = [*settings.api_keys, *settings.admin_keys]
+    if not keys:
+        raise ApiError(
+            503,
+            "The REST API is off: no API keys are configured.",
+            "Set NARA_API_KEYS to one or more comma-separated keys (at least 16 characters), "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+        )
+    challenge = {"WWW-Authenticate": 'Bearer realm="nara"'}
+    if credentials is None:
+        raw = request.headers.get("Authorization")
+        raise ApiError(
+            401,
+            "Malformed Authorization header." if raw else "Missing API key.",
+            "Send the header Authorization: Bearer <key>.",
+            challenge,
+        )
+    token = credentials.credentials.strip()
+    if not key_matches(token, keys):
+        raise ApiError(
+            403,
+            "The API key is not valid.",
+            "Use a key from NARA_API_KEYS; ask whoever runs the service for one.",
+        )
+    return token
+
+
+ApiKey = Annotated[str, Depends(api_key)]
+
+
+async def admin_key(key: ApiKey, services: ServicesDep) -> str:
+    if not key_matches(key, services.settings.admin_keys):
+        raise ApiError(
+            403,
+            "Uploading and deleting documents need an admin key.",
+            "Use a key from NARA_ADMIN_KEYS.",
+        )
+    return key
+
+
+AdminKey = Annotated[str, Depends(admin_key)]
+
+
+# -- endpoints --------------------------------------------------------------------------
+async def healthz() -> HealthResponse:
+    """The process lives. No authentication."""
+    return HealthResponse(status="ok")
+
+
+def readyz(services: ServicesDep) -> JSONResponse:
+    """The store opens and the embedder answers (one short query is embedded). No
+    authentication. 503 with the reason when not."""
+    kb = services.kb
+    name = getattr(kb.embedder, "name", "")
+
+    def unavailable(reason: str) -> JSONResponse:
+        body = ReadyResponse(status="unavailable", reason=reason, embedder=name)
+        return JSONResponse(body.model_dump(), status_code=503)
+
+    try:
+        n_documents = len(kb.documents())
+    except Exception as exc:
+        logger.exception("readyz: the store cannot be opened")
+        return unavailable(f"The store cannot be opened ({type(exc).__name__}).")
+    try:
+        vector = np.asarray(kb.embedder.embed_query("nära vård"))
+        if vector.shape != (kb.embedder.dimension,) or not np.isfinite(vector).all():
+            return unavailable("The embedder returned a malformed vector.")
+    except Exception as exc:
+        logger.exception("readyz: the embedder does not answer")
+        return unavailable(f"The embedder does not answer ({type(exc).__name__}).")
+    body = ReadyResponse(status="ready", documents=n_documents, embedder=name)
+    return JSONResponse(body.model_dump())
+
+
+def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
+    """A cited answer, or a refusal with its reason: the shape of `nara ask --json`.
+    An empty or too long question is a 422."""
+    history = [Turn(turn.role, turn.content) for turn in body.history]
+    filters = body.filters.to_filters() if body.filters else None
+    answer = services.assistant.ask(body.question, history, filters)
+    return AskResponse.model_validate(answer.to_json())
+
+
+def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+    """Hybrid search: the shape of `nara search --json`."""
+    limit = services.settings.max_question_chars
+    if len(body.query.strip()) > limit:
+        raise QuestionError(
+            f"The query is {len(body.query.strip())} characters; at most {limit} are accepted.",
+            "Shorten the query, or raise NARA_MAX_QUESTION_CHARS.",
+        )
+    filters = body.filters.to_filters() if body.filters else None
+    results = services.kb.search(body.query, body.k, filters)
+    return SearchResponse.model_validate(search_json(body.query, results))
+
+
+def list_documents(services: ServicesDep) -> DocumentsResponse:
+    """Stored documents with their metadata: the shape of `nara documents --json`."""
+    return DocumentsResponse(documents=[DocumentOut.of(d) for d in services.kb.documents()])
+
+
+def remove_document(document_id: str, request: Request, services: ServicesDep) -> RemovedResponse:
+    """Remove a document (admin key). 404 when there is no such document."""
+    with _write_lock(request):
+        record = services.kb.remove(document_id)
+    return RemovedResponse(removed=DocumentOut.of(record))
+
+
+async def upload_documents(request: Request, services: ServicesDep) -> JSONResponse:
+    """Ingest one or more files (admin key), sent as multipart/form-data parts named
+    `files`. A document's id comes from its file name, so uploading a file again replaces
+    the earlier version. 415 for an unsupported type, 413 for a file over NARA_MAX_FILE_MB
+    (nothing is stored then). A file that cannot be read is listed in `failed` (status 200
+    when some other file was stored, 422 when none was)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        raise ApiError(
+            415,
+            "Upload files as multipart/form-data.",
+            "Send one or more file parts named 'files', e.g. curl -F files=@plan.pdf.",
+        )
+    async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
+        uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
+        report = await run_in_threadpool(_save_and_ingest, items, services, _write_lock(request))
+    failed = [_failure(err) for err in report.failed]
+    stored = report.added or report.updated or report.unchanged
+    body = UploadResponse(
+        ok=not failed,
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        failed=failed,
+        chunks=report.chunks,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if stored or not failed else 422)
+
+
+def responsibilities(
+    services: ServicesDep,
+    document: Annotated[str | None, Query(max_length=200, description="A document id.")] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> ResponsibilitiesResponse:
+    """Rows of the responsibility register (who is responsible for what), in document
+    order, each with its verbatim quote and offsets. 404 for an unknown document."""
+    rows = services.assistant.responsibilities(document=document, year=year)
+    return ResponsibilitiesResponse(
+        responsibilities=[ResponsibilityOut.model_validate(asdict(e)) for e in rows]
+    )
+
+
+def priorities(
+    services: ServicesDep,
+    document: Annotated[str | None, Query(max_length=200, description="A document id.")] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> PrioritiesResponse:
+    """Rows of the priority register, in document order; `year` keeps the rows whose
+    period covers it. 404 for an unknown document."""
+    rows = services.assistant.priorities(document=document, year=year)
+    return PrioritiesResponse(priorities=[PriorityOut.model_validate(asdict(e)) for e in rows])
+
+
+def feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackResponse:
+    """Thumbs up or down on an answer, with an optional comment; stored durably."""
+    feedback_id = services.feedback.add(
+        rating=body.rating,
+        question=body.question,
+        answer=body.answer,
+        citations=[c.model_dump() for c in body.citations],
+        comment=body.comment,
+        source="api",
+    )
+    return FeedbackResponse(id=feedback_id)
+
+
+# -- uploads ----------------------------------------------------------------------------
+def safe_filename(raw: str | None) -> str:
+    """The client's file name without any folder, control characters or leading dots,
+    at most 200 bytes (the suffix kept). The document id is derived from it as for files
+    read from disk, so it is otherwise left as it is."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".").strip()
+    if len(name.encode("utf-8")) > 200:
+        lower = name.lower()
+        suffix = SIDECAR_SUFFIX if lower.endswith(SIDECAR_SUFFIX) else Path(name).suffix
+        stem = name[: len(name) - len(suffix)]
+        while len((stem + suffix).encode("utf-8")) > 200:
+            stem = stem[:-1]
+        name = stem + suffix
+    return name or "dokument"
+
+
+def size_text(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:.0f} kB"
+
+
+def _size(upload: UploadFile) -> int:
+    if upload.size is not None:
+        return upload.size
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size
+
+
+def _check_uploads(uploads: Sequence[UploadFile], max_bytes: int) -> list[tuple[str, UploadFile]]:
+    """Name every upload and refuse the request, before anything is stored, when a file
+    has an unsupported type, is too large, or two files would get the same id."""
+    if not uploads:
+        raise ApiError(
+            422,
+            "No file in the upload.",
+            "Send one or more file parts named 'files', e.g. curl -F files=@plan.pdf.",
+        )
+    items = [(safe_filename(u.filename), u) for u in uploads]
+    names = [name for name, _ in items]
+    documents = [n for n in names if not n.lower().endswith(SIDECAR_SUFFIX)]
+    unsupported = [n for n in documents if Path(n).suffix.lower() not in SUPPORTED]
+    if unsupported:
+        raise ApiError(
+            415,
+            f"Unsupported file type: {', '.join(unsupported)}.",
+            f"Supported: {', '.join(SUPPORTED)} (and NAME{SIDECAR_SUFFIX} metadata sidecars).",
+        )
+    orphans = [
+        n for n in names if n.lower().endswith(SIDECAR_SUFFIX)
+        and n[: -len(SIDECAR_SUFFIX)] not in documents
+    ]
+    if orphans:
+        raise ApiError(
+            422,
+            f"Metadata sidecar without its document: {', '.join(orphans)}.",
+            f"Upload NAME{SIDECAR_SUFFIX} together with the file NAME.",
+        )
+    too_large = [(n, size) for n, u in items if (size := _size(u)) > max_bytes]
+    if too_large:
+        listed = ", ".join(f"{n} ({size_text(size)})" for n, size in too_large)
+        raise ApiError(
+            413,
+            f"File too large: {listed}; at most {size_text(max_bytes)} per file.",
+            "Split the file, or raise NARA_MAX_FILE_MB.",
+        )
+    by_id: dict[str, list[str]] = {}
+    for n in documents:
+        by_id.setdefault(document_id(Path(n)), []).append(n)
+    clashes = {i: ns for i, ns in by_id.items() if len(ns) > 1}
+    if clashes:
+        listed = "; ".join(f"{' and '.join(ns)} → '{i}'" for i, ns in clashes.items())
+        raise ApiError(
+            422,
+            f"Two files would get the same document id: {listed}.",
+            "A document's id comes from its file name: rename one, or upload them separately.",
+        )
+    return items
+
+
+def _save_and_ingest(
+    items: Sequence[tuple[str, UploadFile]], services: Services, lock: threading.Lock
+) -> IngestReport:
+    with tempfile.TemporaryDirectory(prefix="nara-upload-") as tmp:
+        paths = []
+        for name, upload in items:
+            path = Path(tmp) / name
+            upload.file.seek(0)
+            with path.open("xb") as out:
+                shutil.copyfileobj(upload.file, out)
+            if not name.lower().endswith(SIDECAR_SUFFIX):
+                paths.append(path)
+        with lock:
+            return services.kb.ingest(paths)
+
+
+def _failure(err: IngestError) -> IngestFailure:
+    name = Path(err.path).name
+    detail = err.message.removeprefix(f"{err.path}: ")
+    return IngestFailure(file=name, error=f"{name} {detail}", hint=err.hint)
+
+
+def _write_lock(request: Request) -> threading.Lock:
+    lock: threading.Lock = getattr(request.app.state, _WRITE_LOCK)
+    return lock
+
+
+# -- routes -----------------------------------------------------------------------------
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (401, "Missing or malformed API key"),
+        (403, "Wrong API key (or not an admin key)"),
+        (422, "Invalid request"),
+        (500, "Internal error (with the request id)"),
+        (503, "No API keys configured, or the server is misconfigured"),
+    )
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    out = dict(ERRORS)
+    for code in codes:
+        out[code] = {"model": ErrorResponse}
+    return out
+
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": f"Files ({', '.join(SUPPORTED)}), at most "
+                            f"{MAX_UPLOAD_FILES}; optionally NAME{SIDECAR_SUFFIX} sidecars.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def add_api(app: FastAPI, services: Services) -> None:
+    """Add the REST API, its error handling and the request-id middleware to `app`."""
+    setattr(app.state, _SERVICES, services)
+    setattr(app.state, _WRITE_LOCK, threading.Lock())
+    max_bytes = int(services.settings.max_file_mb * 1e6)
+    upload_limit = max_bytes * MAX_UPLOAD_FILES + MULTIPART_OVERHEAD
+
+    def limit_for(method: str, path: str) -> int | None:
+        if not path.startswith("/v1/"):
+            return None
+        return upload_limit if (method, path) == ("POST", "/v1/documents") else JSON_BODY_LIMIT
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    install_error_handling(app)  # after BodyLimit: its request-id middleware is outside
+
+    probes = APIRouter(tags=["health"])
+    probes.add_api_route("/healthz", healthz, methods=["GET"], response_model=HealthResponse)
+    probes.add_api_route(
+        "/readyz",
+        readyz,
+        methods=["GET"],
+        response_model=ReadyResponse,
+        responses={503: {"model": ReadyResponse, "description": "Not ready, with the reason"}},
+    )
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(api_key)], max_body_size=JSON_BODY_LIMIT)
+    v1.add_api_route(
+        "/ask", ask, methods=["POST"], tags=["assistant"], responses=_errors()
+    )
+    v1.add_api_route(
+        "/search", search, methods=["POST"], tags=["assistant"], responses=_errors()
+    )
+    v1.add_api_route(
+        "/documents", list_documents, methods=["GET"], tags=["documents"], responses=_errors()
+    )
+    v1.add_api_route(
+        "/documents",
+        upload_documents,
+        methods=["POST"],
+        tags=["documents"],
+        dependencies=[Depends(admin_key)],
+        response_model=UploadResponse,
+        responses=_errors(413, 415),
+        openapi_extra=UPLOAD_BODY,
+        max_body_size=upload_limit,
+    )
+    v1.add_api_route(
+        "/documents/{document_id}",
+        remove_document,
+        methods=["DELETE"],
+        tags=["documents"],
+        dependencies=[Depends(admin_key)],
+        responses=_errors(404),
+    )
+    v1.add_api_route(
+        "/registers/responsibilities",
+        responsibilities,
+        methods=["GET"],
+        tags=["registers"],
+        responses=_errors(404),
+    )
+    v1.add_api_route(
+        "/registers/priorities",
+        priorities,
+        methods=["GET"],
+        tags=["registers"],
+        responses=_errors(404),
+    )
+    v1.add_api_route(
+        "/feedback",
+        feedback,
+        methods=["POST"],
+        status_code=201,
+        tags=["feedback"],
+        responses=_errors(),
+    )
+    app.include_router(probes)
+    app.include_router(v1)

@@ -1,0 +1,161 @@
+"""`nara ask`, `nara chat`, `nara registers`, `nara serve` and `nara eval`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from nara.settings import load_settings
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _assistant():  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
+    from knowledge.base import KnowledgeBase
+
+    return Assistant(KnowledgeBase(load_settings()))
+
+
+def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from knowledge.retrieval import SearchFilters
+
+    return SearchFilters(
+        documents=tuple(args.document or ()),
+        organisations=tuple(args.organisation or ()),
+        doc_types=tuple(args.type or ()),
+        year=args.year,
+    )
+
+
+def render_answer(answer: Any) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("\nKällor:")
+    for c in answer.citations:
+        s = c.source
+        page = f", s. {s.page}" if s.page is not None else ""
+        lines.append(f"[{c.id}] {s.title} — {s.section or '(utan rubrik)'}{page}")
+        lines.append(f"    „{' '.join(c.quote.split())}”")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _assistant().ask(args.question, filters=_filters(args))
+    if args.json:
+        json.dump(answer.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render_answer(answer))
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.model import Answer, Delta, Turn
+    from nara.errors import NaraError
+
+    assistant = _assistant()
+    history: list[Turn] = []
+    print("Nära vård-assistenten. Ställ en fråga; /ny börjar om, /avsluta (eller Ctrl-D) avslutar.")
+    for line in sys.stdin:
+        question = line.strip()
+        if question in ("/avsluta", "/exit", "/quit"):
+            break
+        if question == "/ny":
+            history.clear()
+            print("(Ny konversation.)")
+            continue
+        if not question:
+            continue
+        try:
+            for event in assistant.stream(question, history):
+                if isinstance(event, Delta):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, Answer):
+                    print("\n" + render_answer(event).split("\n", 1)[-1] if event.citations else "")
+                    history += [Turn("user", question), Turn("assistant", event.answer)]
+        except NaraError as err:
+            print(f"fel: {err.message}" + (f" åtgärd: {err.hint}" if err.hint else ""))
+    return EXIT_OK
+
+
+def cmd_registers(args: argparse.Namespace) -> int:
+    assistant = _assistant()
+    if args.register == "responsibilities":
+        entries: list[Any] = assistant.responsibilities(args.document, args.year)
+    else:
+        entries = assistant.priorities(args.document, args.year)
+    if args.json:
+        data = {args.register: [asdict(e) for e in entries]}
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not entries:
+        print("Inga rader.")
+    for e in entries:
+        if args.register == "responsibilities":
+            when = f" ({e.timeline})" if e.timeline else ""
+            print(f"- {e.activity[:90]}: {', '.join(e.responsible)}{when}  [{e.document_id}]")
+        else:
+            period = f"{e.period}: " if e.period else ""
+            print(f"- {period}{e.priority}  [{e.document_id} — {e.section}]")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.server import run
+
+    run(load_settings(), args.host, args.port)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.suite import main_eval
+
+    return main_eval(args)
+
+
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--document", action="append", help="only this document id (repeatable)")
+    p.add_argument("--organisation", action="append", help="organisation or region")
+    p.add_argument("--type", action="append", help="document type, e.g. färdplan")
+    p.add_argument("--year", type=int)
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("ask", help="answer a question with cited sources")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    _filter_options(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("registers", help="the responsibility or priority register")
+    p.add_argument("register", choices=["responsibilities", "priorities"])
+    p.add_argument("--document")
+    p.add_argument("--year", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_registers)
+
+    p = sub.add_parser("serve", help="chat at /, API at /v1, Teams at /api/messages")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="the evaluation suite on the gold set")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", type=Path, help="folder for report.md, report.json, scores.png")
+    p.add_argument("--kind", action="append", help="only questions of this kind")
+    p.add_argument("--gold", type=Path)
+    p.add_argument("--previous", type=Path, help="an earlier report.json to compare with")
+    p.add_argument(
+        "--gate", action="store_true", help="exit 1 when a metric is under its threshold"
+    )
+    p.add_argument("--gate-file", type=Path, help="thresholds (default: evals/gate.yaml)")
+    p.set_defaults(func=cmd_eval)

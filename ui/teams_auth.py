@@ -1,0 +1,168 @@
+"""Authentication of the requests that Azure Bot Service sends to `POST /api/messages`.
+
+The Agents SDK's FastAPI adapter does not check the `Authorization` header by itself (its
+`CloudAdapter.process` trusts whatever identity is on `request.state`), so the route is
+wrapped in `TeamsAuth`, a FastAPI dependency. It validates the Bearer token:
+
+- RS256 signature against the JWKS of the token's issuer: Bot Framework
+  (`https://login.botframework.com/v1/.well-known/keys`) for `https://api.botframework.com`,
+  Entra (`https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys`) for the tenant's
+  v1/v2 issuers;
+- `aud` equals the bot's app id;
+- `iss` is on an allow-list (issuer validation is always on): the SDK's tenant-scoped default
+  (`AgentAuthConfiguration.ISSUERS`: Bot Framework, the tenant's v1 and v2 issuers) plus the
+  Microsoft first-party tenants that the SDK also trusts when issuer validation is on;
+- an Entra token's `tid` matches the tenant in its issuer;
+- `exp`/`nbf` with five minutes of clock skew, as the SDK allows.
+
+On success the SDK's `ClaimsIdentity` is put on `request.state.claims_identity`, where the
+adapter picks it up (and compares the token's `serviceurl` claim with the activity's
+`serviceUrl`). Where the keys come from is injectable (`KeySource`) so that tests sign
+tokens with a local key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any, Protocol
+
+import jwt
+from fastapi import HTTPException, Request
+from microsoft_agents.hosting.core import (
+    AgentAuthConfiguration,
+    AuthenticationConstants,
+    ClaimsIdentity,
+)
+
+log = logging.getLogger(__name__)
+
+# The Microsoft first-party tenants that the SDK's JwtTokenValidator always trusts when issuer
+# validation is on (microsoft_agents.hosting.core.authorization._entra_issuers, public cloud).
+FIRST_PARTY_TENANTS = (
+    "d6d49420-f39b-4df7-a1dc-d59a935871db",
+    "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    "69e9b82d-4842-4902-8d1e-abc5b98a55e8",
+)
+CLOCK_SKEW_S = 300
+_ENTRA_ISSUER = re.compile(
+    r"^https://(?:sts\.windows\.net/(?P<v1>[0-9a-f-]{36})/"
+    r"|login\.microsoftonline\.com/(?P<v2>[0-9a-f-]{36})/v2\.0)$",
+    re.IGNORECASE,
+)
+
+
+class AuthError(Exception):
+    """The token is missing or not acceptable. The message is for the log, not the caller."""
+
+
+class KeySource(Protocol):
+    def signing_key(self, issuer: str, kid: str) -> Any:
+        """The public key with id `kid` of `issuer` (already on the allow-list)."""
+        ...
+
+
+def entra_tenant(issuer: str) -> str | None:
+    """The tenant id of an Entra v1/v2 issuer, lower-cased; None for other issuers."""
+    match = _ENTRA_ISSUER.match(issuer)
+    if not match:
+        return None
+    return (match.group("v1") or match.group("v2")).lower()
+
+
+def jwks_uri(issuer: str) -> str:
+    if issuer.lower() == AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER:
+        return AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+    tenant = entra_tenant(issuer)
+    if tenant is None:
+        raise AuthError("no JWKS known for this issuer")
+    return f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"
+
+
+class JwksKeySource:
+    """Keys from the issuers' published JWKS, cached by PyJWKClient (one client per URI)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, jwt.PyJWKClient] = {}
+        self._lock = threading.Lock()
+
+    def signing_key(self, issuer: str, kid: str) -> Any:
+        uri = jwks_uri(issuer)
+        with self._lock:
+            client = self._clients.get(uri)
+            if client is None:
+                client = self._clients[uri] = jwt.PyJWKClient(uri, lifespan=3600, timeout=10)
+            return client.get_signing_key(kid).key
+
+
+def accepted_issuers(tenant_id: str | None) -> list[str]:
+    issuers = list(AgentAuthConfiguration(tenant_id=tenant_id).ISSUERS)
+    for tenant in FIRST_PARTY_TENANTS:
+        issuers.append(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V1.format(tenant))
+        issuers.append(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V2.format(tenant))
+    return issuers
+
+
+class TeamsAuth:
+    """FastAPI dependency: a valid Bot Service token or 401."""
+
+    def __init__(
+        self,
+        app_id: str,
+        tenant_id: str | None,
+        key_source: KeySource | None = None,
+        issuers: list[str] | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.issuers = issuers if issuers is not None else accepted_issuers(tenant_id)
+        self._issuers = {i.lower(): i for i in self.issuers}
+        self.key_source: KeySource = key_source or JwksKeySource()
+
+    def validate(self, token: str) -> ClaimsIdentity:
+        """The claims of a valid token; `AuthError` (or a PyJWT error) otherwise."""
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != "RS256" or not header.get("kid"):
+            raise AuthError("not an RS256 token with a key id")
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        issuer = unverified.get("iss")
+        # The issuer is checked before any key is looked up, so a token never makes the bot
+        # fetch keys from a place of the token's choosing; it is checked again, verified, below.
+        if not isinstance(issuer, str) or issuer.lower() not in self._issuers:
+            raise AuthError("issuer not accepted")
+        issuer = self._issuers[issuer.lower()]
+        key = self.key_source.signing_key(issuer, str(header["kid"]))
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key,
+            algorithms=["RS256"],
+            audience=self.app_id,
+            issuer=issuer,
+            leeway=CLOCK_SKEW_S,
+            options={"require": ["exp", "iss", "aud"]},
+        )
+        tenant = entra_tenant(issuer)
+        tid = claims.get(AuthenticationConstants.TENANT_ID_CLAIM)
+        if tenant is not None and isinstance(tid, str) and tid.lower() != tenant:
+            raise AuthError("tid does not match the issuer's tenant")
+        return ClaimsIdentity(claims, authentication_type="Bearer", security_token=token)
+
+    def __call__(self, request: Request) -> ClaimsIdentity:
+        # A plain (sync) dependency: FastAPI runs it in a worker thread, where fetching the
+        # JWKS may block without stalling the event loop.
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Authorization: Bearer <token> is required.")
+        try:
+            identity = self.validate(token.strip())
+        except (AuthError, jwt.PyJWTError, ValueError) as exc:
+            # The reason goes to the log only; the caller learns nothing about the check.
+            log.warning("Teams request rejected: %s: %s", type(exc).__name__, exc)
+            raise _unauthorized("Invalid token.") from None
+        request.state.claims_identity = identity
+        return identity
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
