@@ -138,6 +138,8 @@ class Settings(BaseSettings):
             key = self.llm_api_key.get_secret_value() if self.llm_api_key else ""
             if self.llm_provider == "azure" and key.lower() in PLACEHOLDERS:
                 raise ValueError("provider 'azure' needs a real NARA_LLM_API_KEY")
+        if self.teams_app_id and not self.teams_tenant_id:
+            raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_TENANT_ID is missing")
         if self.teams_app_id and not self.teams_app_password:
             raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_APP_PASSWORD is missing")
         if self.teams_app_password and (
