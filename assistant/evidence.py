@@ -18,7 +18,7 @@ from knowledge.retrieval import SearchResult
 
 SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-ZÅÄÖ0-9\"”•\-–])")
 LINE = re.compile(r"[^\n]+")
-LEADING_MARK = re.compile(r"^\s*(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})?\s*")
+LEADING_MARK = re.compile(r"^\s*(?:(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s+)?")
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class Gatherer:
         stats = self._stats(self.kb.documents())
         weights = stats.weights
         named = named_documents(q.text, docs)
+        outside = [] if named else named_documents(q.text, self.kb.documents())
         results = self._retrieve(q, filters, named)
         english = q.lang == "en"
         text = expand_query(q.text) if english else q.text
@@ -120,7 +121,8 @@ class Gatherer:
             tuple(results),
             tuple(rank_spans(results, wanted, weights)),
             coverage=weights.coverage(wanted, top),
-            foreign_names=foreign_names(q.text, wanted, weights),
+            foreign_names=foreign_names(q.text, wanted, weights)
+            + tuple(d.region or d.title for d in outside),
             unknown_focus=unknown_focus(q.text, weights),
             priorities=priorities,
             documents={d.doc_id: d for d in docs},

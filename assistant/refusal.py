@@ -45,6 +45,21 @@ def _date_if_asked(evidence: Evidence) -> bool:
     return any(DATE.search(s.text) for s in evidence.spans[:3])
 
 
+QUANTITY_QUESTION = re.compile(r"\b(?:hur många|hur mycket|how many|how much)\b", re.I)
+NUMBER = re.compile(
+    r"\b(?!(?:19|20)\d\d\b)\d+\b|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|"
+    r"tjugo|trettio|hundra|tusen|miljoner|varannan|varje|dubbelt|hälften)\b",
+    re.I,
+)
+
+
+def _number_if_asked(evidence: Evidence) -> bool:
+    """A question for a quantity needs a number (not a year) among the best spans."""
+    if not QUANTITY_QUESTION.search(evidence.question.text):
+        return True
+    return any(NUMBER.search(s.text) for s in evidence.spans[:3])
+
+
 def sufficient(evidence: Evidence) -> bool:
     """Enough to answer: spans to quote, most of the question's words found, no place or
     organisation the documents do not know, and the thing asked for is mentioned."""
@@ -54,6 +69,7 @@ def sufficient(evidence: Evidence) -> bool:
         and not evidence.foreign_names
         and not evidence.unknown_focus
         and _date_if_asked(evidence)
+        and _number_if_asked(evidence)
     )
 
 

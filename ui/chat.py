@@ -27,6 +27,7 @@ from fastapi import FastAPI
 
 from assistant.model import Answer, Delta
 from assistant.service import QuestionError
+from knowledge.base import KnowledgeBase
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
@@ -314,7 +315,7 @@ class Handlers:
         self.services = services
 
     @property
-    def kb(self):  # type: ignore[no-untyped-def]
+    def kb(self) -> KnowledgeBase:
         return self.services.kb
 
     # chat
@@ -370,7 +371,7 @@ class Handlers:
 
     def _document_text(self, doc_id: str) -> str | None:
         try:
-            return str(self.kb.document_text(doc_id))
+            return self.kb.document_text(doc_id)
         except NaraError:
             return None
 
