@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
@@ -20,7 +21,7 @@ LIMITS = {
     Kind.RESPONSIBILITY: 4,
     Kind.PRIORITY: 8,
     Kind.CLAUSE: 3,
-    Kind.COMPARISON: 2,
+    Kind.COMPARISON: 3,
     Kind.FACT: 4,
 }
 FIRST_SENTENCE = re.compile(r".+?[.!?](?=\s|$)", re.S)
@@ -70,6 +71,8 @@ def select(evidence: Evidence) -> list[Span]:
             continue
         chosen.append(span)
         per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
+    if kind is Kind.COMPARISON:
+        return sorted(chosen, key=lambda s: s.result.rank) if len(per_doc) > 1 else chosen
     return _with_list_items(chosen, evidence)
 
 
@@ -89,6 +92,8 @@ def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
             key=lambda s: s.char_start,
         )
         following = [s for s in siblings if s.char_start >= span.char_end]
+        if lead_in and not following:
+            following = continuation(span, evidence)
         for s in following[:MAX_LIST_ITEMS]:
             if s.kind != "item" and not lead_in:
                 break
@@ -98,6 +103,35 @@ def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
 
 
 MAX_LIST_ITEMS = 10
+MAX_ITEM_CHARS = 200
+
+
+def continuation(span: Span, evidence: Evidence) -> list[Span]:
+    """The short lines that follow a lead-in in the document when its chunk ends there
+    (a list cut off by a chunk boundary)."""
+    if evidence.document_text is None:
+        return []
+    text = evidence.document_text(span.doc_id)
+    out: list[Span] = []
+    for m in re.finditer(r"[^\n]+", text[span.char_end : span.char_end + 3000]):
+        line = m.group().strip()
+        if not line:
+            continue
+        if len(out) >= MAX_LIST_ITEMS or (out and len(line) > MAX_ITEM_CHARS):
+            break
+        start = span.char_end + m.start() + (len(m.group()) - len(m.group().lstrip()))
+        start += len(m.group().strip()) - len(line)
+        piece = LEADING.sub("", line)
+        start += len(line) - len(piece)
+        out.append(
+            replace(span, char_start=start, char_end=start + len(piece), text=piece, kind="item")
+        )
+        if len(line) > MAX_ITEM_CHARS:
+            break
+    return out
+
+
+LEADING = re.compile(r"^(?:[-•*–▪◦●]|\d{1,2}[.)])\s+")
 
 
 def _cell(span: Span, *names: str) -> str:

@@ -103,6 +103,8 @@ class Gatherer:
         stats = self._stats(self.kb.documents())
         weights = stats.weights
         named = named_documents(q.text, docs)
+        if len(named) >= 2:
+            q = replace(q, kind=Kind.COMPARISON)
         outside = [] if named else named_documents(q.text, self.kb.documents())
         results = self._retrieve(q, filters, named)
         english = q.lang == "en"
@@ -119,7 +121,7 @@ class Gatherer:
         return Evidence(
             q,
             tuple(results),
-            tuple(rank_spans(results, wanted, weights)),
+            tuple(rank_spans(results, wanted, weights, q.kind)),
             coverage=weights.coverage(wanted, top),
             foreign_names=foreign_names(q.text, wanted, weights)
             + tuple(d.region or d.title for d in outside),
@@ -228,18 +230,33 @@ def unknown_focus(question: str, weights: TermWeights) -> str:
 PLACE_WORDS = "i|in|på|från|from|at|Region|region|Regions|kommun|landstinget|vid"
 
 
-def scored(span: Span, wanted: Wanted, weights: TermWeights) -> Span:
+def scored(span: Span, wanted: Wanted, weights: TermWeights, kind: Kind) -> Span:
     """Coverage counts the span's section path as context (a sentence under "Ansvar och
-    roller" is about roles); the span's own words break ties."""
+    roller" is about roles); the span's own words break ties; a span that says what the
+    kind of question asks for ("gäller till", "ansvarar för") gets a bonus."""
     chunk = span.result.chunk
     activity = next((v for k, v in chunk.cells if "aktivitet" in k.lower()), "")
     own = weights.coverage(wanted, activity or span.text)
     in_context = weights.coverage(wanted, f"{span.text} {chunk.section}")
     score = OWN_WEIGHT * own + (1 - OWN_WEIGHT) * in_context + RANK_PRIOR / (span.result.rank + 1)
+    cue = KIND_CUES.get(kind)
+    if cue is not None and cue.search(span.text):
+        score += CUE_BONUS
     return replace(span, coverage=in_context, score=score)
 
 
+KIND_CUES = {
+    Kind.CLAUSE: re.compile(
+        r"gäller|giltig|återrapport|rapporter|revider|antagen|antogs|förläng|per år|varje", re.I
+    ),
+    Kind.RESPONSIBILITY: re.compile(r"ansvar|leder|ledning|samordnar|utgör|består av", re.I),
+    Kind.PRIORITY: re.compile(r"priorit|målgrupp|fokus", re.I),
+}
+CUE_BONUS = 0.15
+
+
 OWN_WEIGHT = 0.5
+MIN_WORDS = 2
 RANK_PRIOR = 0.2
 
 
@@ -253,6 +270,13 @@ def _headings(span: Span) -> list[str]:
     return span.result.chunk.section.split(" > ")
 
 
-def rank_spans(results: list[SearchResult], wanted: Wanted, weights: TermWeights) -> list[Span]:
-    spans = [scored(s, wanted, weights) for r in results for s in spans_of(r) if not is_heading(s)]
+def rank_spans(
+    results: list[SearchResult], wanted: Wanted, weights: TermWeights, kind: Kind
+) -> list[Span]:
+    spans = [
+        scored(s, wanted, weights, kind)
+        for r in results
+        for s in spans_of(r)
+        if not is_heading(s) and len(s.text.split()) >= MIN_WORDS
+    ]
     return sorted(spans, key=lambda s: -s.score)

@@ -56,7 +56,10 @@ _SV_WORDS = frozenset(
 )
 
 _KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    (Kind.COMPARISON, re.compile(r"skiljer|jämför|skillnad|likheter|compare|differ", re.I)),
+    (
+        Kind.COMPARISON,
+        re.compile(r"skiljer|jämför|skillnad|likheter|respektive|compare|differ", re.I),
+    ),
     (
         Kind.CLAUSE,
         re.compile(

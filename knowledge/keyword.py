@@ -10,6 +10,7 @@ length of its text and the kinds of answer it can hold (see `knowledge.answer_ty
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -50,6 +51,8 @@ class KeywordScores:
     """Scores of one query for every chunk of the index, aligned with `chunk_ids`."""
 
     chunk_ids: list[str]
+    chunk_keys: list[str]
+    """Document version (`DocumentRecord.key`) of each chunk."""
     bm25: np.ndarray
     """BM25 over stemmed terms (and compound parts); 0 for chunks outside `keys`."""
     bigrams: np.ndarray
@@ -76,6 +79,7 @@ class KeywordIndex:
         self._lengths = np.zeros(0, dtype=np.int32)
         self._flags = np.zeros(0, dtype=np.int8)
         self._positions: dict[str, int] = {}
+        self._heads: list[str] = []  # vocabulary terms reversed, sorted: suffix look-ups
         # Searches may run in threads (LangChain's batch, a web server): a rebuild must
         # not be seen half done.
         self._lock = threading.Lock()
@@ -109,6 +113,7 @@ class KeywordIndex:
         self._lengths, self._flags = lengths, flags
         self.chunk_ids, self.chunk_keys = meta["chunk_ids"], meta["chunk_keys"]
         self._positions = {cid: i for i, cid in enumerate(self.chunk_ids)}
+        self._heads = _reversed_vocabulary(bm25)
         self.analyzer = Analyzer(meta["vocabulary"])
         self.fingerprint = wanted
         return True
@@ -130,6 +135,7 @@ class KeywordIndex:
             pairs = [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
             self._pairs = bm25s.BM25(k1=0.0, b=0.0)
             self._pairs.index(pairs, show_progress=False)
+        self._heads = _reversed_vocabulary(self._bm25)
         self.fingerprint = wanted
         self._save(sorted(vocabulary))
 
@@ -179,7 +185,7 @@ class KeywordIndex:
             bm25, pairs = self._bm25, self._pairs
             chunk_ids, chunk_keys = self.chunk_ids, self.chunk_keys
             lengths, flags, analyzer = self._lengths, self._flags, self.analyzer
-            positions = self._positions
+            positions, heads = self._positions, self._heads
         n = len(chunk_ids)
         admitted = (
             np.ones(n, dtype=bool)
@@ -188,13 +194,39 @@ class KeywordIndex:
         )
         return KeywordScores(
             chunk_ids=chunk_ids,
-            bm25=_scores(bm25, analyzer.terms(query), admitted),
+            chunk_keys=chunk_keys,
+            bm25=_scores(bm25, with_compounds(analyzer.terms(query), heads), admitted),
             bigrams=_scores(pairs, bigrams(analyzer.stems(query)), admitted),
             lengths=lengths,
             flags=flags,
             admitted=admitted,
             positions=positions,
         )
+
+
+COMPOUND_HEAD = 8
+MIN_MODIFIER = 3
+"""A query term this long also matches the compounds it ends (dokumentation:
+omsorgsdokumentation), which the splitter cannot split when the head never occurs alone."""
+
+
+def _reversed_vocabulary(index: bm25s.BM25 | None) -> list[str]:
+    return sorted(t[::-1] for t in index.vocab_dict) if index is not None else []
+
+
+def with_compounds(terms: Sequence[str], heads: list[str]) -> list[str]:
+    """`terms` and the indexed compounds that end with one of the long ones."""
+    out = list(terms)
+    for term in dict.fromkeys(terms):
+        if len(term) < COMPOUND_HEAD:
+            continue
+        tail = term[::-1]
+        i = bisect.bisect_left(heads, tail)
+        while i < len(heads) and heads[i].startswith(tail):
+            if len(heads[i]) - len(tail) >= MIN_MODIFIER:
+                out.append(heads[i][::-1])
+            i += 1
+    return out
 
 
 def _scores(index: bm25s.BM25, tokens: Sequence[str], admitted: np.ndarray) -> np.ndarray:

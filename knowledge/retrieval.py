@@ -26,6 +26,7 @@ from knowledge.answer_types import wanted
 from knowledge.embedders import Embedder
 from knowledge.glossary import expand_query
 from knowledge.keyword import KeywordIndex, KeywordScores
+from knowledge.query import keyword_query, named_documents
 from knowledge.store import DocumentRecord, StoredChunk, VectorStore
 
 
@@ -80,6 +81,8 @@ class FusionConfig:
     length_reference: int = 400
     """Chunks shorter than this many characters get log(length / reference) * weight."""
     answer_type_weight: float = 0.75
+    named_weight: float = 0.5
+    """Bonus for chunks of the documents the question names (when it names some)."""
 
 
 class HybridRetriever:
@@ -110,10 +113,11 @@ class HybridRetriever:
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
         dense = self.store.query(self.embedder.embed_query(query), n, list(by_key))
-        lexical = self.keyword.scores(expand_query(query), set(by_key))
+        lexical = self.keyword.scores(keyword_query(expand_query(query)), set(by_key))
         if self.fusion.method == "rrf":
             return self._fuse_rrf(dense, _top(lexical, n), by_key, k)
-        return self._fuse_scores(query, dense, lexical, n, by_key, k)
+        named = named_documents(query, docs)
+        return self._fuse_scores(query, dense, lexical, n, by_key, k, named)
 
     # -- score fusion -------------------------------------------------------------
     def _fuse_scores(
@@ -124,6 +128,7 @@ class HybridRetriever:
         n: int,
         by_key: dict[str, DocumentRecord],
         k: int,
+        named: set[str],
     ) -> list[SearchResult]:
         f = self.fusion
         chunks = {c.chunk_id: c for c, _ in dense}
@@ -148,6 +153,13 @@ class HybridRetriever:
             score += f.bm25_weight * _z(b)
             if f.dense_weight > 0 and f.bm25_weight > 0:  # hybrid: refine
                 score += self._refinements(query, lexical, at, known)
+                if named and len(named) < len(by_key):
+                    key_of = {c.chunk_id: c.key for c, _ in dense}
+                    in_named = [
+                        key_of.get(cid, lexical.chunk_keys[a] if a >= 0 else "") in named
+                        for cid, a in zip(pool, at, strict=True)
+                    ]
+                    score += f.named_weight * np.asarray(in_named, dtype=np.float64)
         order = np.argsort(-score, kind="stable")[:k]
         best = [pool[i] for i in order]
         missing = [cid for cid in best if cid not in chunks]
