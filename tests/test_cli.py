@@ -134,3 +134,27 @@ def test_errors_are_one_clear_message_and_a_non_zero_exit(cli: Cli) -> None:
 
     assert misspelt_r.returncode != 0
     assert "NARA_EMBEDER" in misspelt_r.stderr and "Traceback" not in misspelt_r.stderr
+
+
+def test_ask_json_contract_and_registers(cli: Cli) -> None:
+    ask = cli.start("ask", "Vem ansvarar för kommunikationsplanen i Dorotea?", "--json")
+    registers = cli.start("registers", "responsibilities", "--document", DOROTEA, "--json")
+    empty = cli.start("ask", "  ")
+    data = ok_json(finish(ask))
+    rows = ok_json(finish(registers))["responsibilities"]
+    empty_r = finish(empty)
+
+    assert {"question", "answer", "refused", "kind", "citations"} <= set(data)
+    assert data["refused"] is False and data["kind"] == "responsibility"
+    from knowledge.base import KnowledgeBase
+
+    kb = KnowledgeBase(make_settings(cli.data_dir, embedder="hash"))
+    for c in data["citations"]:
+        assert set(c) == {"id", "quote", "source"} and set(c["source"]) == SOURCE_KEYS
+        text = kb.document_text(c["source"]["document_id"])
+        assert text[c["source"]["char_start"] : c["source"]["char_end"]] == c["quote"]
+        assert f"[{c['id']}]" in data["answer"]
+    assert len([r for r in rows if r["timeline"]]) == 17
+
+    assert empty_r.returncode == 1 and "Frågan är tom" in empty_r.stderr
+    assert "Traceback" not in empty_r.stderr
