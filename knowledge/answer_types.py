@@ -1,7 +1,8 @@
 """Expected answer types: a question asking "when" is answered by a passage with a date.
 
 A light prior for ranking. Each chunk gets a set of flags for what kinds of answer it can
-hold (a date or period, a frequency, a count); a question asks for at most a few kinds.
+hold (a date or period, a frequency, a count, the members of a body, a name given to
+something); a question asks for at most a few kinds.
 A chunk that holds the kind asked for gets a bonus in the fusion, never a filter.
 """
 
@@ -12,6 +13,8 @@ import re
 DATE = 1
 FREQUENCY = 2
 COUNT = 4
+MEMBERS = 8
+NAME = 16
 
 _MONTHS = (
     "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
@@ -30,6 +33,16 @@ _COUNT_TEXT = re.compile(
     re.IGNORECASE,
 )
 
+_MEMBERS_TEXT = re.compile(
+    r"\b(?:består\s+av|bestående\s+av|ingår|tillsammans\s+med|representanter|ledamöter"
+    r"|deltagare|sammansatt|sammansättning)\b",
+    re.IGNORECASE,
+)
+_NAME_TEXT = re.compile(
+    r"\b(?:kallas|kallad|kallade|benämns|benämnd|benämning|heter|begreppet|termen)\b",
+    re.IGNORECASE,
+)
+
 _WHEN = re.compile(
     r"\b(?:när|hur\s+länge|vilken\s+period|vilket\s+datum|datum|tidsplan|tidsplanen|klar"
     r"|when|how\s+long|until|what\s+date|timeline|deadline)\b",
@@ -39,6 +52,14 @@ _HOW_OFTEN = re.compile(
     r"\b(?:hur\s+ofta|hur\s+många\s+gånger|how\s+often|how\s+many\s+times)\b", re.IGNORECASE
 )
 _HOW_MANY = re.compile(r"\b(?:hur\s+många|how\s+many|antal|antalet)\b", re.IGNORECASE)
+_WHO_IS_IN = re.compile(
+    r"\b(?:vilka\s+(?:ingår|sitter|deltar)|sammansatt|sammansättning|members?|composed"
+    r"|composition|consists?\s+of)\b",
+    re.IGNORECASE,
+)
+_WHAT_NAME = re.compile(
+    r"\b(?:vad\s+(?:kallas|heter|benämns)|called|what\s+is\s+the\s+name)\b", re.IGNORECASE
+)
 
 
 def chunk_flags(text: str) -> int:
@@ -50,6 +71,10 @@ def chunk_flags(text: str) -> int:
         flags |= FREQUENCY
     if _COUNT_TEXT.search(text):
         flags |= COUNT
+    if _MEMBERS_TEXT.search(text):
+        flags |= MEMBERS
+    if _NAME_TEXT.search(text):
+        flags |= NAME
     return flags
 
 
@@ -62,4 +87,8 @@ def wanted(question: str) -> int:
         flags |= FREQUENCY
     elif _HOW_MANY.search(question):
         flags |= COUNT
+    if _WHO_IS_IN.search(question):
+        flags |= MEMBERS
+    if _WHAT_NAME.search(question):
+        flags |= NAME
     return flags

@@ -30,7 +30,7 @@ from knowledge.analysis import ANALYZER_VERSION, Analyzer
 from knowledge.answer_types import chunk_flags
 from knowledge.store import StoredChunk
 
-KEYWORD_VERSION = "kw-2-bigrams-features"
+KEYWORD_VERSION = "kw-3-bigrams-answer-types"
 """What the keyword index holds; part of its fingerprint, so a change rebuilds it."""
 
 

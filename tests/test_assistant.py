@@ -202,4 +202,4 @@ def test_gold_answers_meet_the_floor(assistant: Assistant) -> None:
     assert report["refusal_recall"] == 1.0
     assert report["false_refusal_rate"] <= 0.05
     assert report["verbatim_quote_rate"] == 1.0
-    assert report["fact_recall"] >= 0.70
+    assert report["fact_recall"] >= 0.78
