@@ -35,7 +35,7 @@ from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span, spans_of
 from assistant.model import Answer, Citation, Delta, Reason, Status
 from assistant.question import Question
-from assistant.refusal import closest_titles
+from assistant.refusal import closest_titles, refused_answer
 from knowledge.retrieval import SearchResult
 from knowledge.support import is_supported, statement_terms, support_score
 from nara.errors import ConfigError, NaraError
@@ -531,16 +531,7 @@ def refuse(evidence: Evidence, verifier: Verifier) -> Iterator[Delta | Answer]:
     if titles:
         text += " " + words["closest"].format(titles="; ".join(f"«{t}»" for t in titles))
     yield Delta(text)
-    yield Answer(
-        question=q.asked,
-        answer=text,
-        status=Status.REFUSED,
-        kind=q.kind.value,
-        reason=reason,
-        lang=q.lang,
-        resolved_question=q.text,
-        closest_documents=tuple(titles),
-    )
+    yield refused_answer(evidence, reason, text, titles)
 
 
 @register_answerer("llm")

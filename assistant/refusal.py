@@ -38,13 +38,6 @@ DATE = re.compile(
 )
 
 
-def _date_if_asked(evidence: Evidence) -> bool:
-    """A question for a date needs a date among the best spans."""
-    if not DATE_QUESTION.search(evidence.question.text):
-        return True
-    return any(DATE.search(s.text) for s in evidence.spans[:3])
-
-
 QUANTITY_QUESTION = re.compile(r"\b(?:hur många|hur mycket|how many|how much)\b", re.I)
 NUMBER = re.compile(
     r"\b(?!(?:19|20)\d\d\b)\d+\b|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|"
@@ -53,11 +46,17 @@ NUMBER = re.compile(
 )
 
 
-def _number_if_asked(evidence: Evidence) -> bool:
-    """A question for a quantity needs a number (not a year) among the best spans."""
-    if not QUANTITY_QUESTION.search(evidence.question.text):
-        return True
-    return any(NUMBER.search(s.text) for s in evidence.spans[:3])
+ANSWER_TYPES = ((DATE_QUESTION, DATE), (QUANTITY_QUESTION, NUMBER))
+"""A question for a date needs a date among the best spans; one for a quantity, a number
+that is not a year."""
+
+
+def _answer_type_present(evidence: Evidence) -> bool:
+    return all(
+        any(found.search(s.text) for s in evidence.spans[:3])
+        for asked, found in ANSWER_TYPES
+        if asked.search(evidence.question.text)
+    )
 
 
 def sufficient(evidence: Evidence) -> bool:
@@ -68,8 +67,7 @@ def sufficient(evidence: Evidence) -> bool:
         and evidence.coverage >= MIN_COVERAGE
         and not evidence.foreign_names
         and not evidence.unknown_focus
-        and _date_if_asked(evidence)
-        and _number_if_asked(evidence)
+        and _answer_type_present(evidence)
     )
 
 
@@ -97,6 +95,13 @@ def refusal(evidence: Evidence, documents: Sequence[DocumentRecord]) -> Answer |
             + text["closest"].format(titles="; ".join(f"«{t}»" for t in titles))
         )
         reason = Reason.NO_EVIDENCE
+    return refused_answer(evidence, reason, message, titles)
+
+
+def refused_answer(
+    evidence: Evidence, reason: Reason, message: str, titles: Sequence[str]
+) -> Answer:
+    q = evidence.question
     return Answer(
         question=q.asked,
         answer=message,
