@@ -205,9 +205,10 @@ class KeywordIndex:
 
 
 COMPOUND_HEAD = 8
-MIN_MODIFIER = 3
 """A query term this long also matches the compounds it ends (dokumentation:
 omsorgsdokumentation), which the splitter cannot split when the head never occurs alone."""
+MIN_MODIFIER = 3
+"""Characters a compound needs in front of the head."""
 
 
 def _reversed_vocabulary(index: bm25s.BM25 | None) -> list[str]:
