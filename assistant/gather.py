@@ -97,15 +97,16 @@ class Gatherer:
         return self.kb.search(q.text, RESULTS_K, filters)
 
     def gather(self, q: Question, filters: SearchFilters | None = None) -> Evidence:
-        docs = [d for d in self.kb.documents() if filters is None or filters.admits(d)]
+        stored = self.kb.documents()  # read once per question: it is every record
+        docs = [d for d in stored if filters is None or filters.admits(d)]
         if not docs:
             return Evidence(q, (), ())
-        stats = self._stats(self.kb.documents())
+        stats = self._stats(stored)
         weights = stats.weights
         named = named_documents(q.text, docs)
         if len(named) >= 2:
             q = replace(q, kind=Kind.COMPARISON)
-        outside = [] if named else named_documents(q.text, self.kb.documents())
+        outside = [] if named else named_documents(q.text, stored)
         results = self._retrieve(q, filters, named)
         english = q.lang == "en"
         text = expand_query(q.text) if english else q.text

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from assistant.answerers import Evidence
 from assistant.model import Answer, Reason, Status
-from knowledge.store import DocumentRecord
 
 MIN_COVERAGE = 0.2
 """Least weighted share of the question's content words the top chunks must hold."""
@@ -79,11 +78,12 @@ def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:
     return titles[:limit]
 
 
-def refusal(evidence: Evidence, documents: Sequence[DocumentRecord]) -> Answer | None:
-    """A refusal when the evidence does not answer the question, else None."""
+def refusal(evidence: Evidence) -> Answer | None:
+    """A refusal when the evidence does not answer the question, else None. No admitted
+    documents (an empty store, or filters that admit none) is a refusal too."""
     q = evidence.question
     text = TEXT.get(q.lang, TEXT["sv"])
-    if not documents or not evidence.results:
+    if not evidence.documents or not evidence.results:
         reason, message, titles = Reason.NO_DOCUMENTS, text["no_documents"], []
     elif sufficient(evidence):
         return None

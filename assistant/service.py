@@ -53,7 +53,7 @@ class Assistant:
         """Pieces of the answer text, then the final `Answer`. Raises `QuestionError` on an
         empty or oversized question, before anything is yielded."""
         evidence = self.evidence(question, history, filters)
-        refused = refusal(evidence, self.kb.documents())
+        refused = refusal(evidence)
         if refused is not None:
             yield Delta(refused.answer)
             yield refused
