@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answerers import Evidence
-from assistant.evidence import Span, TermWeights, Wanted, spans_of
+from assistant.evidence import TermWeights, Wanted
 from assistant.model import Kind
 from assistant.question import Question
+from assistant.ranking import priority_section, rank_spans
 from knowledge.analysis import STOPWORDS, Analyzer, stem, words
+from knowledge.answer_types import wanted as answer_types
 from knowledge.base import KnowledgeBase
 from knowledge.glossary import expand_query
 from knowledge.registers import PriorityEntry
@@ -122,7 +124,7 @@ class Gatherer:
         return Evidence(
             q,
             tuple(results),
-            tuple(rank_spans(results, wanted, weights, q.kind)),
+            tuple(rank_spans(results, wanted, weights, q.kind, answer_types(q.text))),
             coverage=weights.coverage(wanted, top),
             foreign_names=foreign_names(q.text, wanted, weights)
             + tuple(d.region or d.title for d in outside),
@@ -133,30 +135,6 @@ class Gatherer:
         )
 
 
-def priority_section(
-    entries: list[PriorityEntry], years: tuple[int, ...], wanted: Wanted, weights: TermWeights
-) -> list[PriorityEntry]:
-    """The entries of the one list that best answers the question: of the asked year
-    (exactly, else a period covering it), under the heading that matches best."""
-    if years:
-        exact = [e for e in entries if e.year_from == e.year_to and e.year_from in years]
-        entries = exact or [e for e in entries if any(e.covers(y) for y in years)]
-    sections: dict[tuple[str, str], list[PriorityEntry]] = {}
-    for e in entries:
-        sections.setdefault((e.document_id, e.section), []).append(e)
-    if not sections:
-        return []
-
-    def score(key: tuple[str, str]) -> float:
-        text = key[1] + " " + " ".join(e.quote for e in sections[key])
-        return weights.coverage(wanted, key[1]) + weights.coverage(wanted, text)
-
-    best = max(sections, key=score)
-    return sections[best][:MAX_ITEMS] if score(best) >= MIN_SECTION_SCORE else []
-
-
-MIN_SECTION_SCORE = 0.6
-MAX_ITEMS = 12
 LIST_QUESTION = re.compile(r"^\s*(?:vilka|which|what are)\b", re.I)
 
 
@@ -229,55 +207,3 @@ def unknown_focus(question: str, weights: TermWeights) -> str:
 
 
 PLACE_WORDS = "i|in|på|från|from|at|Region|region|Regions|kommun|landstinget|vid"
-
-
-def scored(span: Span, wanted: Wanted, weights: TermWeights, kind: Kind) -> Span:
-    """Coverage counts the span's section path as context (a sentence under "Ansvar och
-    roller" is about roles); the span's own words break ties; a span that says what the
-    kind of question asks for ("gäller till", "ansvarar för") gets a bonus."""
-    chunk = span.result.chunk
-    activity = next((v for k, v in chunk.cells if "aktivitet" in k.lower()), "")
-    own = weights.coverage(wanted, activity or span.text)
-    in_context = weights.coverage(wanted, f"{span.text} {chunk.section}")
-    score = OWN_WEIGHT * own + (1 - OWN_WEIGHT) * in_context + RANK_PRIOR / (span.result.rank + 1)
-    cue = KIND_CUES.get(kind)
-    if cue is not None and cue.search(span.text):
-        score += CUE_BONUS
-    return replace(span, coverage=in_context, score=score)
-
-
-KIND_CUES = {
-    Kind.CLAUSE: re.compile(
-        r"gäller|giltig|återrapport|rapporter|revider|antagen|antogs|förläng|per år|varje", re.I
-    ),
-    Kind.RESPONSIBILITY: re.compile(r"ansvar|leder|ledning|samordnar|utgör|består av", re.I),
-    Kind.PRIORITY: re.compile(r"priorit|målgrupp|fokus", re.I),
-}
-CUE_BONUS = 0.15
-
-
-OWN_WEIGHT = 0.5
-MIN_WORDS = 2
-RANK_PRIOR = 0.2
-
-
-def is_heading(span: Span) -> bool:
-    """A span that only repeats a heading of its section path."""
-    text = " ".join(span.text.split()).strip(" #*").lower()
-    return any(text == " ".join(h.split()).strip(" #*").lower() for h in _headings(span))
-
-
-def _headings(span: Span) -> list[str]:
-    return span.result.chunk.section.split(" > ")
-
-
-def rank_spans(
-    results: list[SearchResult], wanted: Wanted, weights: TermWeights, kind: Kind
-) -> list[Span]:
-    spans = [
-        scored(s, wanted, weights, kind)
-        for r in results
-        for s in spans_of(r)
-        if not is_heading(s) and len(s.text.split()) >= MIN_WORDS
-    ]
-    return sorted(spans, key=lambda s: -s.score)

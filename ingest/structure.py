@@ -103,6 +103,7 @@ class LineParser:
         self.header: list[str] | None = None
         self.last_table: tuple[int, list[str]] | None = None  # (line index, header) of last row
         self.open_paragraph: int | None = None  # index in blocks of a paragraph still open
+        self.list_outer: bool | None = None  # numbered (True) or bulleted, for the list run
 
     def page_of(self, offset: int) -> int | None:
         if not self.page_starts:
@@ -140,6 +141,8 @@ class LineParser:
 
     def _line(self, i: int, line: _Line) -> None:
         text = line.text
+        if not LIST_MARKER.match(text):
+            self.list_outer = None
         if not text:
             self.header = None
             self.open_paragraph = None
@@ -163,7 +166,7 @@ class LineParser:
                 self._heading(line, line.start, 1, explicit=True)
                 return
             self.open_paragraph = None
-            self._emit("list_item", line.start + m.end(), line.end, 2 if line.indent else 1)
+            self._emit("list_item", line.start + m.end(), line.end, self._list_level(line, m))
             return
         if not continued:
             if (m := NUMBERED_HEADING.match(text)) and len(text) <= 90 and not text.endswith("."):
@@ -174,6 +177,14 @@ class LineParser:
                 self._heading(line, line.start, level, explicit=False)
                 return
         self._paragraph(line)
+
+    def _list_level(self, line: _Line, marker: re.Match[str]) -> int:
+        """1, or 2 for an indented item or one whose marker differs from its run's
+        first item (the bullets under "1. Area" in a flat text are nested in it)."""
+        numbered = marker.group(0)[0].isdigit()
+        if self.list_outer is None:
+            self.list_outer = numbered
+        return 2 if line.indent or numbered != self.list_outer else 1
 
     def _after_quote(self, i: int) -> bool:
         for j in range(i - 1, -1, -1):

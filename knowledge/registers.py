@@ -74,7 +74,7 @@ class Registers:
 
 
 # -- extraction ------------------------------------------------------------------------
-REGISTERS_VERSION = "1"
+REGISTERS_VERSION = "2"
 PRIORITY_HEADING = re.compile(
     r"priorit|målgrupp|fokusområd|utvecklingsområd|insatsområd|delmål", re.I
 )
@@ -211,35 +211,45 @@ def _priority_name(text: str) -> str:
 
 
 def priorities_of(doc: Document) -> list[PriorityEntry]:
+    """List items under a priority heading or lead-in. An item nested under another
+    ("1. Area" with its bullets) is filed under a section named after its parent."""
     entries: list[PriorityEntry] = []
-    lead = ""
+    lead = parent = ""
     for block in doc.blocks:
         text = doc.block_text(block)
-        if block.kind == "paragraph":
-            lead = text if text.rstrip().endswith(":") else ""
-            continue
         if block.kind != "list_item":
+            lead = text if block.kind == "paragraph" and text.rstrip().endswith(":") else ""
+            parent = ""
             continue
-        context = [*block.section, lead]
-        if not any(PRIORITY_HEADING.search(c) for c in context):
-            continue
-        period, first, last = _period(context)
-        entries.append(
-            PriorityEntry(
-                period=period,
-                year_from=first,
-                year_to=last,
-                target_group=_target_group(text),
-                priority=_priority_name(text),
-                document_id=doc.doc_id,
-                section=" > ".join(block.section),
-                page=block.page,
-                quote=text,
-                char_start=block.start,
-                char_end=block.end,
-            )
-        )
+        if block.level <= 1:
+            parent = _priority_name(text)
+        section = (*block.section, parent) if block.level > 1 and parent else block.section
+        context = [*section, lead]
+        if any(PRIORITY_HEADING.search(c) for c in context):
+            entries.append(_priority_entry(doc, block, text, section, _period(context)))
     return entries
+
+
+def _priority_entry(
+    doc: Document,
+    block: Block,
+    text: str,
+    section: tuple[str, ...],
+    period: tuple[str, int | None, int | None],
+) -> PriorityEntry:
+    return PriorityEntry(
+        period=period[0],
+        year_from=period[1],
+        year_to=period[2],
+        target_group=_target_group(text),
+        priority=_priority_name(text),
+        document_id=doc.doc_id,
+        section=" > ".join(section),
+        page=block.page,
+        quote=text,
+        char_start=block.start,
+        char_end=block.end,
+    )
 
 
 def extract_registers(doc: Document) -> Registers:

@@ -90,6 +90,22 @@ def test_registers_follow_the_document_version(tmp_path: Path) -> None:
     assert kb.priorities() == []
 
 
+def test_items_nested_under_an_item_are_filed_under_it(tmp_path: Path) -> None:
+    path = tmp_path / "bilaga.txt"
+    path.write_text(
+        "Bilaga\n\nUtvecklingsområden med exempel\n1. Hälsa\n- Stärk egenvården\n"
+        "2. Digitala verktyg\n- Hemmonitorering\n",
+        "utf-8",
+    )
+    entries = extract_registers(load_document(path)).priorities
+    assert [(e.priority, e.section.split(" > ")[1:]) for e in entries] == [
+        ("Hälsa", []),
+        ("Stärk egenvården", ["Hälsa"]),
+        ("Digitala verktyg", []),
+        ("Hemmonitorering", ["Digitala verktyg"]),
+    ]
+
+
 def test_registers_extracted_from_parsed_structure() -> None:
     document = load_document(CORPUS / f"{VNO}.txt", max_bytes=10**8)
     registers = extract_registers(document)
@@ -122,6 +138,15 @@ def test_priorities_of_a_year_then_a_follow_up(
     assert "2026" in follow.resolved_question
     assert "Digitalt väntrum" in follow.answer and "TSI" not in follow.answer
     assert_verbatim(sample_kb, follow)
+
+
+def test_examples_of_one_area_come_from_its_nested_list(assistant: Assistant) -> None:
+    answer = assistant.ask("Vilka exempel inom digitala verktyg och välfärdsteknik finns?")
+    assert "Hemmonitorering" in answer.answer and "gemensam kravställan" in answer.answer
+    assert "levnadsvanor" not in answer.answer  # another area's examples
+    areas = assistant.ask("Vilka gemensamma utvecklingsområden ska Värmland arbeta med?")
+    assert "Personcentrerat förhållningssätt" in areas.answer
+    assert "Digitala" in areas.answer and "Hemmonitorering" not in areas.answer
 
 
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:

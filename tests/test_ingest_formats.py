@@ -210,6 +210,25 @@ def test_plain_text_numbered_headings_and_tab_table(tmp_path: Path) -> None:
     assert heading(doc, "6 Uppföljning").section == ("6 Uppföljning",)
 
 
+def test_plain_text_bullets_under_numbered_items_are_nested(tmp_path: Path) -> None:
+    path = tmp_path / "bilaga.txt"
+    path.write_text(
+        "Bilaga\n\nOmråden med exempel\n1. Hälsa\n- Stärk egenvården\n- Levnadsvanor\n"
+        "2. Digitala verktyg\n- Hemmonitorering\nEtt stycke efter listan.\n- Ny lista\n",
+        "utf-8",
+    )
+    doc = load_document(path)
+    items = [(doc.block_text(b), b.level) for b in blocks_of(doc, "list_item")]
+    assert items == [
+        ("Hälsa", 1),
+        ("Stärk egenvården", 2),
+        ("Levnadsvanor", 2),
+        ("Digitala verktyg", 1),
+        ("Hemmonitorering", 2),
+        ("Ny lista", 1),
+    ]
+
+
 def test_windows_1252_text_is_decoded(tmp_path: Path) -> None:
     path = f.write_cp1252_text(tmp_path / "overenskommelse.txt")
     data = path.read_bytes()
