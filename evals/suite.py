@@ -17,8 +17,10 @@ import yaml
 from assistant.service import Assistant
 from evals.answers import OUT_OF_SCOPE, AnswerReport, evaluate_answers, failures
 from evals.faithfulness import faithfulness
+from evals.judge import Item, Judge, Passage, judge_all
 from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
 from knowledge.base import KnowledgeBase
+from nara.errors import NaraError
 from nara.settings import Settings, load_settings
 
 GATE_PATH = Path(__file__).parent / "gate.yaml"
@@ -82,7 +84,27 @@ def stamp(settings: Settings, kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def run_suite(settings: Settings, gold: list[GoldQuestion]) -> tuple[dict[str, Any], list[str]]:
+def _judged(judge: Judge, report: AnswerReport, limit: int | None) -> dict[str, Any]:
+    """The LLM judge on the answered in-scope questions (the first `limit` of them)."""
+    eligible = [r for r in report.results if r.in_scope and not r.answer.refused]
+    items = [
+        Item(
+            r.answer.resolved_question or r.question.question,
+            r.answer.answer,
+            tuple(Passage(c.quote, c.source.title) for c in r.answer.citations),
+        )
+        for r in eligible[:limit]
+    ]
+    return judge_all(judge, items) | {"eligible": len(eligible)}
+
+
+def run_suite(
+    settings: Settings,
+    gold: list[GoldQuestion],
+    judge: Judge | None = None,
+    judge_limit: int | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The offline metrics; with `judge`, also a `judge` section (which nothing else uses)."""
     kb = KnowledgeBase(settings)
     assistant = Assistant(kb)
     with_evidence = [q for q in gold if q.evidence and q.kind != OUT_OF_SCOPE]
@@ -106,6 +128,8 @@ def run_suite(settings: Settings, gold: list[GoldQuestion]) -> tuple[dict[str, A
         "by_kind": _by_group(answers, "kind"),
         "by_document": _by_group(answers, "document"),
     }
+    if judge is not None:
+        result["judge"] = _judged(judge, answers, judge_limit)
     return result, failures(answers)
 
 
@@ -129,8 +153,26 @@ def markdown(result: dict[str, Any], fails: list[str], previous: dict[str, Any] 
             continue
         old = before.get(name)
         lines.append(f"| {name} | {value:.3f} | {'' if old is None else f'{old:.3f}'} |")
+    lines += _judge_lines(result.get("judge"))
     lines += ["", f"## Failing questions ({len(fails)})", ""] + [f"- {f}" for f in fails]
     return "\n".join(lines) + "\n"
+
+
+def _judge_lines(judge: dict[str, Any] | None) -> list[str]:
+    if judge is None:
+        return []
+    scores = [
+        f"{name} {'–' if judge[name] is None else format(judge[name], '.3f')}"
+        for name in ("faithfulness", "answer_relevance")
+    ]
+    return [
+        "",
+        f"## LLM judge ({judge['model']})",
+        "",
+        f"{', '.join(scores)}. Judged {judge['judged']} of {judge['eligible']} answered "
+        f"in-scope questions; unjudged (unreadable reply) {judge['unjudged']}. "
+        "Not part of the gate.",
+    ]
 
 
 def chart(result: dict[str, Any], path: Path) -> None:
@@ -169,11 +211,22 @@ def check_gate(result: dict[str, Any], gate_path: Path) -> list[str]:
     return problems
 
 
+def _make_judge(settings: Settings, args: argparse.Namespace) -> Judge | None:
+    """The LLM judge when --judge is given; fails here, before any question is asked."""
+    if not getattr(args, "judge", False):
+        if getattr(args, "judge_limit", None) is not None:
+            raise NaraError("--judge-limit applies only with --judge.", "Add --judge, or drop it.")
+        return None
+    return Judge(settings)
+
+
 def main_eval(args: argparse.Namespace) -> int:
     gold = load_gold(args.gold)
     if args.kind:
         gold = [q for q in gold if q.kind in set(args.kind)]
-    result, fails = run_suite(load_settings(), gold)
+    settings = load_settings()
+    judge = _make_judge(settings, args)
+    result, fails = run_suite(settings, gold, judge, getattr(args, "judge_limit", None))
     previous = json.loads(args.previous.read_text()) if args.previous else None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

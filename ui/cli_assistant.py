@@ -119,6 +119,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return main_eval(args)
 
 
+def _positive(value: str) -> int:
+    number = int(value) if value.strip().isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
+    return number
+
+
 def _filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--document", action="append", help="only this document id (repeatable)")
     p.add_argument("--organisation", action="append", help="organisation or region")
@@ -158,4 +165,13 @@ def add_commands(sub: Any) -> None:
         "--gate", action="store_true", help="exit 1 when a metric is under its threshold"
     )
     p.add_argument("--gate-file", type=Path, help="thresholds (default: evals/gate.yaml)")
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="also score faithfulness and answer relevance with the LLM (NARA_LLM_*); "
+        "not part of the gate",
+    )
+    p.add_argument(
+        "--judge-limit", type=_positive, metavar="N", help="judge at most N answers (cost)"
+    )
     p.set_defaults(func=cmd_eval)
