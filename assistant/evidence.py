@@ -173,15 +173,16 @@ class TermWeights:
         return set(self.analyzer.terms(text))
 
     def wanted(self, text: str, drop: set[str], keep_unknown: bool = True) -> Wanted:
-        """Groups for the content words of `text`; words whose terms are in `drop` are
-        left out; unknown words are kept only when `keep_unknown` (or capitalised)."""
+        """Groups for the content words of `text`; words whose stem is in `drop` are left
+        out (a compound with a dropped part stays: "processledare" is wanted, "leder" not);
+        unknown words are kept only when `keep_unknown` (or capitalised)."""
         groups: list[tuple[str, ...]] = []
         weights: list[float] = []
         unknown: list[str] = []
         seen: set[tuple[str, ...]] = set()
         for word, original in _words_with_case(text):
             group = self.analyzer.terms_of_word(word)
-            if group in seen or set(group) & drop:
+            if group in seen or group[0] in drop:  # the word itself, not a part of it
                 continue
             seen.add(group)
             known = [t for t in group if self.known(t)]

@@ -96,6 +96,8 @@ class Gatherer:
                 only = SearchFilters(documents=(doc.doc_id,))
                 results += self.kb.search(q.text, PER_DOCUMENT_K, only)
             return results
+        if len(named) == 1:  # "… i Dalarna": the answer comes from that document
+            filters = replace(filters or SearchFilters(), documents=(named[0].doc_id,))
         return self.kb.search(q.text, RESULTS_K, filters)
 
     def gather(self, q: Question, filters: SearchFilters | None = None) -> Evidence:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest import Block, Document
 
-CHUNKER_VERSION = "blocks-v3"
+CHUNKER_VERSION = "blocks-v4"
 MARKUP = re.compile(r"(?m)^\s*(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”])")
 
@@ -112,8 +112,17 @@ class _Grouper:
     def flush(self) -> None:
         if any(b.kind != "heading" for b in self.group):
             first, last = self.group[0], self.group[-1]
-            self._make(first.start, last.end, last.section, first.page)
+            self._make(self._start_of(first), last.end, last.section, first.page)
         self.group = []
+
+    def _start_of(self, block: Block) -> int:
+        """Where a chunk opening with `block` starts: a list item keeps its marker, so
+        that the chunk's first line still reads as an item."""
+        if block.kind != "list_item":
+            return block.start
+        line_start = self.document.text.rfind("\n", 0, block.start) + 1
+        marker = self.document.text[line_start : block.start]
+        return line_start if LIST_MARK.fullmatch(marker) else block.start
 
     def _gap_has_text(self, block: Block) -> bool:
         if not self.group:
@@ -147,13 +156,14 @@ class _Grouper:
         self.group = []
         for i, (start, end) in enumerate(spans):
             if i == 0 and head and end - head[0].start <= self.limit * 1.3:
-                start = head[0].start
+                start = self._start_of(head[0])
             elif i == 0 and head:
                 self.group = head
                 self.flush()
             self._make(start, end, block.section, block.page)
 
 
+LIST_MARK = re.compile(r"[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+")
 LIST_LINE = re.compile(r"(?m)^[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+(\S[^\n]*?)[ \t]*$")
 
 

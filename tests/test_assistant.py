@@ -18,6 +18,7 @@ from tests.conftest import CORPUS, make_settings
 
 DOROTEA = "000_05b96b91b6c43ee6"
 VNO = "003_99ad73717f50f379"
+DALARNA = "002_bf374b0e7b1df5d7"
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +148,16 @@ def test_examples_of_one_area_come_from_its_nested_list(assistant: Assistant) ->
     areas = assistant.ask("Vilka gemensamma utvecklingsområden ska Värmland arbeta med?")
     assert "Personcentrerat förhållningssätt" in areas.answer
     assert "Digitala" in areas.answer and "Hemmonitorering" not in areas.answer
+
+
+def test_a_named_region_keeps_the_answer_in_its_document(
+    assistant: Assistant, sample_kb: KnowledgeBase
+) -> None:
+    # "processledare" is wanted although "leder" (a part of it) is a question word
+    answer = assistant.ask("Vem var processledare för styrgruppen i Dalarna?")
+    assert "Ewa Welén" in answer.answer
+    assert {c.source.document_id for c in answer.citations} == {DALARNA}
+    assert_verbatim(sample_kb, answer)
 
 
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:

@@ -349,3 +349,18 @@ def test_e5_finds_the_responsible_for_the_communication_plan(sample_kb: Knowledg
     assert top.chunk.text.startswith("Kommunikationsplan")
     text = sample_kb.document_text(top.document.doc_id)
     assert top.chunk.text == text[top.chunk.char_start : top.chunk.char_end]
+
+
+def test_a_chunk_that_opens_with_a_list_item_keeps_its_marker(tmp_path: Path) -> None:
+    from ingest import load_document
+    from knowledge.chunking import ChunkingConfig, chunk_document
+
+    lines = [f"- Ledamot nummer {n}, verksamhetschef i kommun {n}" for n in range(40)]
+    path = tmp_path / "ledamoter.txt"
+    path.write_text("Styrgruppen\n\nStyrgruppen har bestått av;\n\n" + "\n".join(lines), "utf-8")
+    document = load_document(path)
+    chunks = chunk_document(document, ChunkingConfig(max_chars=300))
+    assert len(chunks) > 3
+    for chunk in chunks[1:]:
+        assert chunk.text.startswith("- Ledamot"), chunk.text[:40]
+        assert document.text[chunk.char_start : chunk.char_end] == chunk.text
