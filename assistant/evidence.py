@@ -34,6 +34,8 @@ class Span:
     """IDF-weighted share of the question's content terms found in the span."""
     score: float = 0.0
     """Ranking score: coverage plus a prior from the chunk's retrieval rank."""
+    opens_line: bool = False
+    """The span starts its line (a list item's first sentence)."""
 
     @property
     def doc_id(self) -> str:
@@ -56,7 +58,7 @@ class Span:
         )
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     piece = text[start:end]
     lead = len(piece) - len(LEADING_MARK.sub("", piece, count=1))
     start += lead
@@ -70,28 +72,35 @@ def spans_of(result: SearchResult) -> list[Span]:
     chunk = result.chunk
     base = chunk.char_start
     if chunk.cells:
-        start, end = _trimmed(chunk.text, 0, len(chunk.text))
+        start, end = trimmed(chunk.text, 0, len(chunk.text))
         return [Span(result, base + start, base + end, chunk.text[start:end], "row")]
     spans: list[Span] = []
     for line in LINE.finditer(chunk.text):
         is_item = bool(re.match(r"\s*(?:[-•*–▪◦●]|\d{1,2}[.)])\s", line.group()))
-        cuts = [line.start()]
-        cuts += [line.start() + m.end() for m in SENTENCE_END.finditer(line.group())]
-        cuts.append(line.end())
+        cuts = sentence_cuts(line.group(), is_item)
         for a, b in itertools.pairwise(cuts):
-            start, end = _trimmed(chunk.text, a, b)
+            start, end = trimmed(chunk.text, line.start() + a, line.start() + b)
             if len(chunk.text[start:end].strip()) < 3:
                 continue
-            spans.append(
-                Span(
-                    result,
-                    base + start,
-                    base + end,
-                    chunk.text[start:end],
-                    "item" if is_item else "sentence",
-                )
-            )
+            kind = "item" if is_item else "sentence"
+            text = chunk.text[start:end]
+            spans.append(Span(result, base + start, base + end, text, kind, opens_line=a == 0))
     return spans
+
+
+def sentence_cuts(line: str, is_item: bool) -> list[int]:
+    """Offsets in the line where its sentences start, and its end. An item that opens
+    with a short label ("- Ledarskapet. Det krävs …") keeps the label with the sentence
+    after it."""
+    cuts = [0, *(m.end() for m in SENTENCE_END.finditer(line)), len(line)]
+    if is_item and len(cuts) > 2:
+        label = LEADING_MARK.sub("", line[: cuts[1]], count=1)
+        if len(label.split()) <= LABEL_WORDS:
+            del cuts[1]
+    return cuts
+
+
+LABEL_WORDS = 3
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ statement is supported by the passage it cites by construction.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from assistant.answerers import Answerer, Evidence, register_answerer
-from assistant.evidence import Span
+from assistant.evidence import Span, sentence_cuts, trimmed
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
 from knowledge.registers import PriorityEntry, split_roles
 from knowledge.store import DocumentRecord
@@ -48,8 +49,11 @@ WORDS = {
 
 
 def _overlaps(span: Span, chosen: Sequence[Span]) -> bool:
+    """The span overlaps a chosen one, or repeats its words (a sentence said twice)."""
+    words = span.text.split()
     return any(
-        s.doc_id == span.doc_id and s.char_start < span.char_end and span.char_start < s.char_end
+        (s.doc_id == span.doc_id and s.char_start < span.char_end and span.char_start < s.char_end)
+        or s.text.split() == words
         for s in chosen
     )
 
@@ -77,29 +81,38 @@ def select(evidence: Evidence) -> list[Span]:
 
 
 def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
-    """When a chosen span introduces a list ("… ansvaret att:") or is one of its items,
-    the answer lists the items that follow it in the same chunk."""
+    """When a chosen span introduces a list ("… ansvaret att:"), the answer lists the
+    items that follow it in the document; when it is an item, the items after it in its
+    chunk. An item is quoted by its first sentence."""
     out: list[Span] = []
     for span in chosen:
         if _overlaps(span, out):
             continue
         out.append(span)
-        lead_in = span.text.rstrip().endswith(":")
-        if not (lead_in or span.kind == "item"):
+        if span.text.rstrip().endswith(":"):
+            following = continuation(span, evidence) or _after_in_chunk(span, evidence)
+        elif span.kind == "item":
+            following = list(
+                itertools.takewhile(lambda s: s.kind == "item", _after_in_chunk(span, evidence))
+            )
+        else:
             continue
-        siblings = sorted(
-            (s for s in evidence.spans if s.result.chunk.chunk_id == span.result.chunk.chunk_id),
-            key=lambda s: s.char_start,
-        )
-        following = [s for s in siblings if s.char_start >= span.char_end]
-        if lead_in and not following:
-            following = continuation(span, evidence)
-        for s in following[:MAX_LIST_ITEMS]:
-            if s.kind != "item" and not lead_in:
-                break
-            if not _overlaps(s, out):
-                out.append(s)
+        out += [s for s in following[:MAX_LIST_ITEMS] if not _overlaps(s, out)]
     return out
+
+
+def _after_in_chunk(span: Span, evidence: Evidence) -> list[Span]:
+    """The spans after `span` in its chunk; of each item only its first sentence."""
+    return sorted(
+        (
+            s
+            for s in evidence.spans
+            if s.result.chunk.chunk_id == span.result.chunk.chunk_id
+            and s.char_start >= span.char_end
+            and (s.kind != "item" or s.opens_line)
+        ),
+        key=lambda s: s.char_start,
+    )
 
 
 MAX_LIST_ITEMS = 10
@@ -107,26 +120,37 @@ MAX_ITEM_CHARS = 200
 
 
 def continuation(span: Span, evidence: Evidence) -> list[Span]:
-    """The short lines that follow a lead-in in the document when its chunk ends there
-    (a list cut off by a chunk boundary)."""
+    """The items that follow a lead-in in the document, across chunk boundaries: each
+    marked item by its first sentence; before any marked item, short unmarked lines (a
+    list whose markers the source lost), and at most one longer line."""
     if evidence.document_text is None:
         return []
     text = evidence.document_text(span.doc_id)
     out: list[Span] = []
-    for m in re.finditer(r"[^\n]+", text[span.char_end : span.char_end + 3000]):
-        line = m.group().strip()
-        if not line:
+    marked_seen = False
+    for m in re.finditer(r"[^\n]+", text[span.char_end : span.char_end + 5000]):
+        line = m.group()
+        if not line.strip():
             continue
-        if len(out) >= MAX_LIST_ITEMS or (out and len(line) > MAX_ITEM_CHARS):
+        marked = bool(LEADING.match(line.strip()))
+        if len(out) >= MAX_LIST_ITEMS or (
+            not marked and (marked_seen or (out and len(line) > MAX_ITEM_CHARS))
+        ):
             break
-        start = span.char_end + m.start() + (len(m.group()) - len(m.group().lstrip()))
-        start += len(m.group().strip()) - len(line)
-        piece = LEADING.sub("", line)
-        start += len(line) - len(piece)
+        marked_seen = marked_seen or marked
+        cut = sentence_cuts(line, marked)[1]
+        start, end = trimmed(text, span.char_end + m.start(), span.char_end + m.start() + cut)
         out.append(
-            replace(span, char_start=start, char_end=start + len(piece), text=piece, kind="item")
+            replace(
+                span,
+                char_start=start,
+                char_end=end,
+                text=text[start:end],
+                kind="item",
+                opens_line=True,
+            )
         )
-        if len(line) > MAX_ITEM_CHARS:
+        if not marked and len(line) > MAX_ITEM_CHARS:
             break
     return out
 

@@ -160,6 +160,17 @@ def test_a_named_region_keeps_the_answer_in_its_document(
     assert_verbatim(sample_kb, answer)
 
 
+def test_a_lead_in_lists_every_item_by_its_first_sentence(
+    assistant: Assistant, sample_kb: KnowledgeBase
+) -> None:
+    answer = assistant.ask("Vad behöver Värmland utveckla för att omställningen blir verklighet?")
+    quotes = [c.quote for c in answer.citations]
+    for label in ["Ledarskapet.", "Gemensam systemledning.", "Gemensam stödstruktur."]:
+        assert any(q.startswith(label + " ") for q in quotes), label  # label with its sentence
+    assert len(quotes) == len(set(quotes))  # a sentence the document repeats is quoted once
+    assert_verbatim(sample_kb, answer)
+
+
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:
     answer = assistant.ask("Hur länge gäller överenskommelsen i Västernorrland?")
     assert "gäller till och med 2027" in answer.answer
