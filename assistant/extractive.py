@@ -92,12 +92,14 @@ def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
         if span.text.rstrip().endswith(":"):
             following = continuation(span, evidence) or _after_in_chunk(span, evidence)
         elif span.kind == "item":
-            following = list(
+            following = sub_items(span, evidence) or list(
                 itertools.takewhile(lambda s: s.kind == "item", _after_in_chunk(span, evidence))
             )
         else:
             continue
-        out += [s for s in following[:MAX_LIST_ITEMS] if not _overlaps(s, out)]
+        for item in following[:MAX_LIST_ITEMS]:
+            nested = sub_items(item, evidence) if item.kind == "item" else []
+            out += [s for s in [item, *nested] if not _overlaps(s, out)]
     return out
 
 
@@ -153,6 +155,34 @@ def continuation(span: Span, evidence: Evidence) -> list[Span]:
         if not marked and len(line) > MAX_ITEM_CHARS:
             break
     return out
+
+
+def sub_items(span: Span, evidence: Evidence) -> list[Span]:
+    """The items nested under an item (indented below it), from the document, so that a
+    chunk boundary inside them does not cut them off; each by its first sentence."""
+    if evidence.document_text is None:
+        return []
+    text = evidence.document_text(span.doc_id)
+    line_start = text.rfind("\n", 0, span.char_start) + 1
+    indent = _indent(text[line_start : span.char_start])
+    line_end = text.find("\n", span.char_end)
+    out: list[Span] = []
+    if line_end < 0:
+        return out
+    for m in re.finditer(r"[^\n]+", text[line_end : line_end + 5000]):
+        line = m.group()
+        if not LEADING.match(line.strip()) or _indent(line) <= indent:
+            break
+        at = line_end + m.start()
+        start, end = trimmed(text, at, at + sentence_cuts(line, True)[1])
+        out.append(replace(span, char_start=start, char_end=end, text=text[start:end]))
+        if len(out) >= MAX_LIST_ITEMS:
+            break
+    return out
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
 
 
 LEADING = re.compile(r"^(?:[-•*–▪◦●]|\d{1,2}[.)])\s+")

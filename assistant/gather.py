@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answerers import Evidence
-from assistant.evidence import TermWeights, Wanted
+from assistant.evidence import Span, TermWeights, Wanted
 from assistant.model import Kind
 from assistant.question import Question
 from assistant.ranking import priority_section, rank_spans
@@ -100,6 +100,35 @@ class Gatherer:
             filters = replace(filters or SearchFilters(), documents=(named[0].doc_id,))
         return self.kb.search(q.text, RESULTS_K, filters)
 
+    def _priorities(
+        self,
+        q: Question,
+        results: list[SearchResult],
+        named: list[DocumentRecord],
+        wanted: Wanted,
+        weights: TermWeights,
+        spans: list[Span],
+    ) -> tuple[PriorityEntry, ...]:
+        """The register's list that answers a priority question, unless a quoted sentence
+        answers it clearly better ("… är prioriterade målgrupper" in running text)."""
+        if not results or not (
+            q.kind is Kind.PRIORITY or (q.kind is Kind.FACT and LIST_QUESTION.match(q.text))
+        ):
+            return ()
+        candidates = named or [r.document for r in results[:TOP_CHUNKS]]
+        entries = [e for d in dict.fromkeys(candidates) for e in self.kb.priorities(d.doc_id)]
+        chosen = priority_section(entries, q.years, wanted, weights)
+        if not chosen or not spans:
+            return tuple(chosen)
+        first = chosen[0]
+        lead = self.kb.document_text(first.document_id)[
+            max(0, first.char_start - LEAD_CHARS) : first.char_start
+        ]
+        listed = weights.coverage(
+            wanted, " ".join([first.section, lead, *(e.quote for e in chosen)])
+        )
+        return () if spans[0].coverage > listed + SENTENCE_BETTER_BY else tuple(chosen)
+
     def gather(self, q: Question, filters: SearchFilters | None = None) -> Evidence:
         stored = self.kb.documents()  # read once per question: it is every record
         docs = [d for d in stored if filters is None or filters.admits(d)]
@@ -116,17 +145,12 @@ class Gatherer:
         text = expand_query(q.text) if english else q.text
         wanted = weights.wanted(text, stats.names | KIND_WORDS, keep_unknown=not english)
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
-        priorities: tuple[PriorityEntry, ...] = ()
-        if results and (
-            q.kind is Kind.PRIORITY or (q.kind is Kind.FACT and LIST_QUESTION.match(q.text))
-        ):
-            candidates = named or [r.document for r in results[:TOP_CHUNKS]]
-            entries = [e for d in dict.fromkeys(candidates) for e in self.kb.priorities(d.doc_id)]
-            priorities = tuple(priority_section(entries, q.years, wanted, weights))
+        spans = rank_spans(results, wanted, weights, q.kind, answer_types(q.text))
+        priorities = self._priorities(q, results, named, wanted, weights, spans)
         return Evidence(
             q,
             tuple(results),
-            tuple(rank_spans(results, wanted, weights, q.kind, answer_types(q.text))),
+            tuple(spans),
             coverage=weights.coverage(wanted, top),
             foreign_names=foreign_names(q.text, wanted, weights)
             + tuple(d.region or d.title for d in outside),
@@ -137,6 +161,9 @@ class Gatherer:
         )
 
 
+SENTENCE_BETTER_BY = 0.15
+LEAD_CHARS = 200
+"""How much text before a list counts as its lead-in."""
 LIST_QUESTION = re.compile(r"^\s*(?:vilka|which|what are)\b", re.I)
 
 

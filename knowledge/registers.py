@@ -218,16 +218,27 @@ def priorities_of(doc: Document) -> list[PriorityEntry]:
     for block in doc.blocks:
         text = doc.block_text(block)
         if block.kind != "list_item":
-            lead = text if block.kind == "paragraph" and text.rstrip().endswith(":") else ""
+            lead = text if block.kind == "paragraph" and _is_lead_in(text) else ""
             parent = ""
             continue
         if block.level <= 1:
             parent = _priority_name(text)
         section = (*block.section, parent) if block.level > 1 and parent else block.section
         context = [*section, lead]
-        if any(PRIORITY_HEADING.search(c) for c in context):
+        if any(PRIORITY_HEADING.search(c) for c in context) or PRIORITY_LEAD.search(lead):
             entries.append(_priority_entry(doc, block, text, section, _period(context)))
     return entries
+
+
+def _is_lead_in(text: str) -> bool:
+    """A paragraph that introduces the list after it: "… ska prioriteras:", or a short
+    line such as "*Sex strategier har identifierats*"."""
+    return text.rstrip().endswith(":") or len(text.strip()) <= SHORT_LEAD
+
+
+SHORT_LEAD = 60
+PRIORITY_LEAD = re.compile(r"strategier|satsningar|åtgärder", re.I)
+"""Words that make a list a priority list when its lead-in (not a heading) says them."""
 
 
 def _priority_entry(

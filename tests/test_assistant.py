@@ -171,6 +171,30 @@ def test_a_lead_in_lists_every_item_by_its_first_sentence(
     assert_verbatim(sample_kb, answer)
 
 
+def test_sub_items_follow_their_item_across_a_chunk_boundary(assistant: Assistant) -> None:
+    answer = assistant.ask("Vad ingår i digitaliseringsomställningen 2025 i Västernorrland?")
+    for sub_item in ["SIP på distans", "Utveckla distansvård", "omsorgsdokumentation"]:
+        assert sub_item in answer.answer
+
+
+def test_a_sentence_that_names_the_priorities_beats_an_unrelated_list(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask(
+        "Vilka målgrupper är prioriterade i omställningsarbetet i Västernorrland?"
+    )
+    assert "mest sjuka äldre" in answer.answer and "barn och unga" in answer.answer
+
+
+def test_a_short_lead_in_makes_a_list_of_strategies_a_priority_list(
+    assistant: Assistant,
+) -> None:
+    strategies = [e.priority for e in assistant.priorities(document=DOROTEA)]
+    assert strategies[:2] == ["Genomförande", "Kommunikation"] and len(strategies) == 6
+    answer = assistant.ask("Vilka strategier innehåller handlingsplanen i Dorotea?")
+    assert all(s in answer.answer for s in strategies)
+
+
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:
     answer = assistant.ask("Hur länge gäller överenskommelsen i Västernorrland?")
     assert "gäller till och med 2027" in answer.answer
