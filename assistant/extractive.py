@@ -6,13 +6,12 @@ statement is supported by the passage it cites by construction.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator
 
 from assistant.answerers import Answerer, Evidence, register_answerer
-from assistant.evidence import Span, sentence_cuts, trimmed
+from assistant.evidence import Span
+from assistant.lists import overlaps, with_list_items
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
 from knowledge.registers import PriorityEntry, split_roles
 from knowledge.store import DocumentRecord
@@ -48,16 +47,6 @@ WORDS = {
 }
 
 
-def _overlaps(span: Span, chosen: Sequence[Span]) -> bool:
-    """The span overlaps a chosen one, or repeats its words (a sentence said twice)."""
-    words = span.text.split()
-    return any(
-        (s.doc_id == span.doc_id and s.char_start < span.char_end and span.char_start < s.char_end)
-        or s.text.split() == words
-        for s in chosen
-    )
-
-
 def select(evidence: Evidence) -> list[Span]:
     """The spans the answer quotes: the best, then close seconds, without repeats; a
     list's lead-in brings its items."""
@@ -69,7 +58,7 @@ def select(evidence: Evidence) -> list[Span]:
     for span in evidence.spans[1:]:
         if len(chosen) >= limit:
             break
-        if span.coverage < RELATIVE * best.coverage or _overlaps(span, chosen):
+        if span.coverage < RELATIVE * best.coverage or overlaps(span, chosen):
             continue
         if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
             continue
@@ -77,115 +66,7 @@ def select(evidence: Evidence) -> list[Span]:
         per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
     if kind is Kind.COMPARISON:
         return sorted(chosen, key=lambda s: s.result.rank) if len(per_doc) > 1 else chosen
-    return _with_list_items(chosen, evidence)
-
-
-def _with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
-    """When a chosen span introduces a list ("… ansvaret att:"), the answer lists the
-    items that follow it in the document; when it is an item, the items after it in its
-    chunk. An item is quoted by its first sentence."""
-    out: list[Span] = []
-    for span in chosen:
-        if _overlaps(span, out):
-            continue
-        out.append(span)
-        if span.text.rstrip().endswith(":"):
-            following = continuation(span, evidence) or _after_in_chunk(span, evidence)
-        elif span.kind == "item":
-            following = sub_items(span, evidence) or list(
-                itertools.takewhile(lambda s: s.kind == "item", _after_in_chunk(span, evidence))
-            )
-        else:
-            continue
-        for item in following[:MAX_LIST_ITEMS]:
-            nested = sub_items(item, evidence) if item.kind == "item" else []
-            out += [s for s in [item, *nested] if not _overlaps(s, out)]
-    return out
-
-
-def _after_in_chunk(span: Span, evidence: Evidence) -> list[Span]:
-    """The spans after `span` in its chunk; of each item only its first sentence."""
-    return sorted(
-        (
-            s
-            for s in evidence.spans
-            if s.result.chunk.chunk_id == span.result.chunk.chunk_id
-            and s.char_start >= span.char_end
-            and (s.kind != "item" or s.opens_line)
-        ),
-        key=lambda s: s.char_start,
-    )
-
-
-MAX_LIST_ITEMS = 10
-MAX_ITEM_CHARS = 200
-
-
-def continuation(span: Span, evidence: Evidence) -> list[Span]:
-    """The items that follow a lead-in in the document, across chunk boundaries: each
-    marked item by its first sentence; before any marked item, short unmarked lines (a
-    list whose markers the source lost), and at most one longer line."""
-    if evidence.document_text is None:
-        return []
-    text = evidence.document_text(span.doc_id)
-    out: list[Span] = []
-    marked_seen = False
-    for m in re.finditer(r"[^\n]+", text[span.char_end : span.char_end + 5000]):
-        line = m.group()
-        if not line.strip():
-            continue
-        marked = bool(LEADING.match(line.strip()))
-        if len(out) >= MAX_LIST_ITEMS or (
-            not marked and (marked_seen or (out and len(line) > MAX_ITEM_CHARS))
-        ):
-            break
-        marked_seen = marked_seen or marked
-        cut = sentence_cuts(line, marked)[1]
-        start, end = trimmed(text, span.char_end + m.start(), span.char_end + m.start() + cut)
-        out.append(
-            replace(
-                span,
-                char_start=start,
-                char_end=end,
-                text=text[start:end],
-                kind="item",
-                opens_line=True,
-            )
-        )
-        if not marked and len(line) > MAX_ITEM_CHARS:
-            break
-    return out
-
-
-def sub_items(span: Span, evidence: Evidence) -> list[Span]:
-    """The items nested under an item (indented below it), from the document, so that a
-    chunk boundary inside them does not cut them off; each by its first sentence."""
-    if evidence.document_text is None:
-        return []
-    text = evidence.document_text(span.doc_id)
-    line_start = text.rfind("\n", 0, span.char_start) + 1
-    indent = _indent(text[line_start : span.char_start])
-    line_end = text.find("\n", span.char_end)
-    out: list[Span] = []
-    if line_end < 0:
-        return out
-    for m in re.finditer(r"[^\n]+", text[line_end : line_end + 5000]):
-        line = m.group()
-        if not LEADING.match(line.strip()) or _indent(line) <= indent:
-            break
-        at = line_end + m.start()
-        start, end = trimmed(text, at, at + sentence_cuts(line, True)[1])
-        out.append(replace(span, char_start=start, char_end=end, text=text[start:end]))
-        if len(out) >= MAX_LIST_ITEMS:
-            break
-    return out
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-LEADING = re.compile(r"^(?:[-•*–▪◦●]|\d{1,2}[.)])\s+")
+    return with_list_items(chosen, evidence)
 
 
 def _cell(span: Span, *names: str) -> str:
