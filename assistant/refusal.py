@@ -1,6 +1,6 @@
 """The refusal gate: does the evidence answer the question? Decided before any answerer.
 
-The threshold is calibrated on the gold set (`python -m evals.answers --calibrate`):
+The coverage threshold is calibrated on the gold set (`python -m evals.refusal_calibration`):
 in-scope questions against questions whose answer is not in the documents.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from assistant.answerers import Evidence
 from assistant.model import Answer, Reason, Status
 
-MIN_COVERAGE = 0.2
+MIN_COVERAGE = 0.12
 """Least weighted share of the question's content words the top chunks must hold."""
 
 TEXT = {
@@ -58,12 +58,12 @@ def _answer_type_present(evidence: Evidence) -> bool:
     )
 
 
-def sufficient(evidence: Evidence) -> bool:
+def sufficient(evidence: Evidence, min_coverage: float = MIN_COVERAGE) -> bool:
     """Enough to answer: spans to quote, most of the question's words found, no place or
     organisation the documents do not know, and the thing asked for is mentioned."""
     return (
         bool(evidence.spans)
-        and evidence.coverage >= MIN_COVERAGE
+        and evidence.coverage >= min_coverage
         and not evidence.foreign_names
         and not evidence.unknown_focus
         and _answer_type_present(evidence)
