@@ -140,9 +140,7 @@ def make_scaled_corpus(source: Path, dest: Path, copies: int) -> list[Path]:
 WARMUP = 10
 
 
-def timed_calls(
-    call: Any, inputs: Sequence[Any], repeat: int, before: Any = None
-) -> list[float]:
+def timed_calls(call: Any, inputs: Sequence[Any], repeat: int, before: Any = None) -> list[float]:
     """Milliseconds per call over `repeat` passes, after a warm-up on the first `WARMUP`
     inputs (model, index load, caches); `before()` runs between warm-up and measuring."""
     for item in inputs[:WARMUP]:

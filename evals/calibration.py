@@ -196,8 +196,13 @@ def calibrate(pairs: Sequence[Pair], embedder: Embedder | None = None) -> Calibr
 
 def misclassified(scored: Sequence[Scored], threshold: float) -> list[dict[str, Any]]:
     return [
-        {"id": s.pair.id, "kind": s.pair.kind, "supported": s.pair.supported,
-         "score": round(s.score, 4), "statement": s.pair.statement}
+        {
+            "id": s.pair.id,
+            "kind": s.pair.kind,
+            "supported": s.pair.supported,
+            "score": round(s.score, 4),
+            "statement": s.pair.statement,
+        }
         for s in scored
         if (s.score >= threshold) != s.pair.supported
     ]
@@ -220,14 +225,17 @@ def format_report(report: CalibrationReport) -> str:
         _line("I urvalet      ", ins),
         _line("Utanför (2-fold)", out) + f"  trösklar {out['fold_thresholds']}",
     ]
-    lines += [f"  fel: {e['id']} [{e['kind']}] {e['score']:.3f} {e['statement']}"
-              for e in d["errors"]]
+    lines += [
+        f"  fel: {e['id']} [{e['kind']}] {e['score']:.3f} {e['statement']}" for e in d["errors"]
+    ]
     return "\n".join(lines)
 
 
 def _line(label: str, c: dict[str, Any]) -> str:
-    return (f"{label}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
-            f"F1 {c['f1']:.3f}  (tp {c['tp']} fp {c['fp']} tn {c['tn']} fn {c['fn']})")
+    return (
+        f"{label}: precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+        f"F1 {c['f1']:.3f}  (tp {c['tp']} fp {c['fp']} tn {c['tn']} fn {c['fn']})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,8 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         embedder = make_embedder(args.embedder)
     report = calibrate(load_pairs(), embedder)
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json
-          else format_report(report))
+    print(
+        json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+        if args.json
+        else format_report(report)
+    )
     return 0
 
 

@@ -145,9 +145,7 @@ def read_pdf(path: Path, data: bytes) -> Parsed:
                 raise IngestError(
                     str(path), "is an encrypted PDF.", "Save an unencrypted copy and ingest that."
                 )
-            pages = [
-                _pdf_page_text(p.extract_text(extraction_mode="layout")) for p in reader.pages
-            ]
+            pages = [_pdf_page_text(p.extract_text(extraction_mode="layout")) for p in reader.pages]
     except IngestError:
         raise
     except (

@@ -118,8 +118,15 @@ NEGATORS = _words("inte ej icke ingen inget inga aldrig varken saknas saknar")
 # Word beginnings of opposite directions ("ökat" against "minskat").
 OPPOSITES = dict(
     pair
-    for a, b in [("ök", "minsk"), ("höj", "sänk"), ("fler", "färre"), ("förbättr", "försämr"),
-                 ("högre", "lägre"), ("större", "mindre"), ("stärk", "försvag")]
+    for a, b in [
+        ("ök", "minsk"),
+        ("höj", "sänk"),
+        ("fler", "färre"),
+        ("förbättr", "försämr"),
+        ("högre", "lägre"),
+        ("större", "mindre"),
+        ("stärk", "försvag"),
+    ]
     for pair in ((a, b), (b, a))
 )
 _NUMBER_WORDS = """två 2 tre 3 fyra 4 fem 5 sex 6 sju 7 åtta 8 nio 9 tio 10 elva 11 tolv 12
@@ -285,9 +292,10 @@ def _inside_compound(word_stem: str, index: PassageIndex) -> bool:
     for s in index.stems | index.words:
         if len(s) - n < MIN_PART:
             continue
-        if s.endswith(word_stem) or (s.startswith(word_stem) and (
-            s[n] == "s" or s[n:] in index.stems or s[n:] in index.words
-        )):
+        if s.endswith(word_stem) or (
+            s.startswith(word_stem)
+            and (s[n] == "s" or s[n:] in index.stems or s[n:] in index.words)
+        ):
             return True
     return False
 

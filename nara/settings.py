@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(default=60.0, gt=0, description="LLM request timeout, seconds.")
     teams_app_id: str | None = Field(
-        default=None, description="Entra app (client) id of the Teams bot. Unset: Teams is off "
+        default=None,
+        description="Entra app (client) id of the Teams bot. Unset: Teams is off "
         "unless teams_anonymous is set.",
     )
     teams_app_password: SecretStr | None = Field(
@@ -132,8 +133,7 @@ class Settings(BaseSettings):
             missing = [n for n in ("llm_base_url", "llm_model") if not getattr(self, n)]
             if missing:
                 raise ValueError(
-                    "answerer 'llm' needs "
-                    + " and ".join("NARA_" + n.upper() for n in missing)
+                    "answerer 'llm' needs " + " and ".join("NARA_" + n.upper() for n in missing)
                 )
             key = self.llm_api_key.get_secret_value() if self.llm_api_key else ""
             if self.llm_provider == "azure" and key.lower() in PLACEHOLDERS:

@@ -174,9 +174,7 @@ class FakeOpenAI:
         model = str(recorded.body.get("model", "fake-model"))
         if recorded.streamed:
             usage = bool((recorded.body.get("stream_options") or {}).get("include_usage"))
-            return StreamingResponse(
-                _events(text, model, usage), media_type="text/event-stream"
-            )
+            return StreamingResponse(_events(text, model, usage), media_type="text/event-stream")
         return JSONResponse(_completion(text, model))
 
 

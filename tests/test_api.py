@@ -295,7 +295,12 @@ def test_upload_docx_then_ask_cites_it_then_delete(
     upload = client.post("/v1/documents", files=files, headers=ADMIN)
     assert upload.status_code == 200, upload.text
     assert upload.json() | {"chunks": 0} == {
-        "ok": True, "added": [doc_id], "updated": [], "unchanged": [], "failed": [], "chunks": 0
+        "ok": True,
+        "added": [doc_id],
+        "updated": [],
+        "unchanged": [],
+        "failed": [],
+        "chunks": 0,
     }
     again = client.post("/v1/documents", files=files, headers=ADMIN)
     assert again.json()["unchanged"] == [doc_id]
@@ -345,7 +350,8 @@ def test_upload_file_name_is_stripped_of_folders(client: httpx.Client) -> None:
     body = client.post("/v1/documents", files=files, headers=ADMIN).json()
     assert body["added"] == ["rutin-x"]
     record = next(
-        d for d in client.get("/v1/documents", headers=USER).json()["documents"]
+        d
+        for d in client.get("/v1/documents", headers=USER).json()["documents"]
         if d["document_id"] == "rutin-x"
     )
     assert record["file"] == "Rutin X.txt"

@@ -104,15 +104,19 @@ def ask(page, question: str):  # type: ignore[no-untyped-def]
 
 # -- the chat on the sample corpus ----------------------------------------------------------
 def test_chat_answers_with_highlighted_source(
-    page, sample_url: str, sample_services: Services  # type: ignore[no-untyped-def]
+    page,
+    sample_url: str,
+    sample_services: Services,  # type: ignore[no-untyped-def]
 ) -> None:
     expected: Answer = sample_services.assistant.ask(DOROTEA_QUESTION)
     assert expected.citations, "the sample corpus answers this question"
 
     open_chat(page, sample_url)
     # example questions are offered on first load
-    for example in ("Vad är prioriterat 2025 i Västernorrland?",
-                    "Vilka målgrupper prioriteras för barn och unga?"):
+    for example in (
+        "Vad är prioriterat 2025 i Västernorrland?",
+        "Vilka målgrupper prioriteras för barn och unga?",
+    ):
         page.locator("#nara-chatbot").get_by_text(example, exact=True).wait_for()
 
     answer = ask(page, DOROTEA_QUESTION)
@@ -192,7 +196,9 @@ def test_register_tab_shows_rows_and_their_sources(page, sample_url: str) -> Non
 
 
 def test_documents_tab_lists_the_four_documents(
-    page, sample_url: str, sample_services: Services  # type: ignore[no-untyped-def]
+    page,
+    sample_url: str,
+    sample_services: Services,  # type: ignore[no-untyped-def]
 ) -> None:
     open_chat(page, sample_url)
     page.get_by_role("tab", name="Dokument").click()
@@ -239,7 +245,9 @@ def admin_services(tmp_path: Path) -> Services:
 
 
 def test_admin_uploads_and_removes_documents(
-    page, admin_services: Services, tmp_path: Path  # type: ignore[no-untyped-def]
+    page,
+    admin_services: Services,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     good = tmp_path / "upload" / "handlingsplan-testby.md"
     good.parent.mkdir()

@@ -33,8 +33,15 @@ def citation(text: str = TEXT, quote: str = QUOTE, page: int | None = 3, cid: in
     return Citation(
         cid,
         quote,
-        Source("doro", "Förstudie Dorotea", "doro.pdf", "2 Kommunikation", page, start,
-               start + len(quote)),
+        Source(
+            "doro",
+            "Förstudie Dorotea",
+            "doro.pdf",
+            "2 Kommunikation",
+            page,
+            start,
+            start + len(quote),
+        ),
     )
 
 
@@ -74,7 +81,7 @@ def test_quote_at_start_or_end_has_no_ellipsis() -> None:
 def test_html_in_document_text_is_escaped() -> None:
     text = (
         "<script>alert('x')</script> Inledning. "
-        "Ansvarig är <b>Kommunen</b> & Regionen \"tillsammans\". <img src=x onerror=alert(1)>"
+        'Ansvarig är <b>Kommunen</b> & Regionen "tillsammans". <img src=x onerror=alert(1)>'
     )
     quote = "Ansvarig är <b>Kommunen</b> & Regionen"
     start = text.index(quote)
@@ -123,7 +130,8 @@ def test_citation_falls_back_to_bare_quote_when_text_changed() -> None:
 def test_citation_metadata_is_escaped() -> None:
     start = TEXT.index(QUOTE)
     c = Citation(
-        2, QUOTE,
+        2,
+        QUOTE,
         Source("d", "<i>Titel</i> & co", "a<b>.pdf", "Del <1>", 1, start, start + len(QUOTE)),
     )
     out = r.citation_html(c, TEXT)
@@ -192,8 +200,16 @@ def duty() -> ResponsibilityEntry:
     start = TEXT.index("Kommunikationsplan\t")
     end = TEXT.index("Mars-Aug 2024") + len("Mars-Aug 2024")
     return ResponsibilityEntry(
-        "Kommunikationsplan", ("Processledare", "Kommunikatör"), "Mars-Aug 2024",
-        QUOTE, "doro", "2 Kommunikation", 4, TEXT[start:end], start, end,
+        "Kommunikationsplan",
+        ("Processledare", "Kommunikatör"),
+        "Mars-Aug 2024",
+        QUOTE,
+        "doro",
+        "2 Kommunikation",
+        4,
+        TEXT[start:end],
+        start,
+        end,
     )
 
 
@@ -201,22 +217,38 @@ def priority() -> PriorityEntry:
     quote = "Planen gäller 2024"
     start = TEXT.index(quote)
     return PriorityEntry(
-        "2024", 2024, 2024, "barn och unga", "Stärkt samverkan", "doro", "1 Inledning", None,
-        quote, start, start + len(quote),
+        "2024",
+        2024,
+        2024,
+        "barn och unga",
+        "Stärkt samverkan",
+        "doro",
+        "1 Inledning",
+        None,
+        quote,
+        start,
+        start + len(quote),
     )
 
 
 def test_register_rows_link_to_their_source() -> None:
     titles = {"doro": "Förstudie Dorotea"}
     rows = r.responsibility_rows([duty()], titles)
-    assert rows == [[
-        "1", "Kommunikationsplan", "Processledare, Kommunikatör", "Mars-Aug 2024", QUOTE,
-        "Förstudie Dorotea – 2 Kommunikation, sida 4",
-    ]]
+    assert rows == [
+        [
+            "1",
+            "Kommunikationsplan",
+            "Processledare, Kommunikatör",
+            "Mars-Aug 2024",
+            QUOTE,
+            "Förstudie Dorotea – 2 Kommunikation, sida 4",
+        ]
+    ]
     assert len(rows[0]) == len(r.RESPONSIBILITY_HEADERS)
     prows = r.priority_rows([priority()], titles)
-    assert prows == [["1", "2024", "barn och unga", "Stärkt samverkan",
-                      "Förstudie Dorotea – 1 Inledning"]]
+    assert prows == [
+        ["1", "2024", "barn och unga", "Stärkt samverkan", "Förstudie Dorotea – 1 Inledning"]
+    ]
     assert len(prows[0]) == len(r.PRIORITY_HEADERS)
     # unknown document: the id stands in for the title
     assert r.priority_rows([priority()], {})[0][-1] == "doro – 1 Inledning"
@@ -232,10 +264,18 @@ def test_register_source_highlights_the_row_quote() -> None:
 
 def record(**kw: object) -> DocumentRecord:
     base: dict[str, object] = dict(
-        doc_id="doro", file="doro.pdf", title="Förstudie Dorotea", version="v1",
-        organisations=("Region Västerbotten", "Dorotea kommun"), region="Västerbotten",
-        doc_type="förstudie", date="2024-02-05", valid_until=None, year_from=2024,
-        year_to=2025, n_chunks=48,
+        doc_id="doro",
+        file="doro.pdf",
+        title="Förstudie Dorotea",
+        version="v1",
+        organisations=("Region Västerbotten", "Dorotea kommun"),
+        region="Västerbotten",
+        doc_type="förstudie",
+        date="2024-02-05",
+        valid_until=None,
+        year_from=2024,
+        year_to=2025,
+        n_chunks=48,
     )
     base.update(kw)
     return DocumentRecord(**base)  # type: ignore[arg-type]
@@ -244,17 +284,34 @@ def record(**kw: object) -> DocumentRecord:
 def test_document_rows_and_filter_choices() -> None:
     docs = [
         record(),
-        record(doc_id="vnl", title="Färdplan", organisations=("Region Västernorrland",),
-               region="Västernorrland", doc_type="färdplan", year_from=2024, year_to=2027),
+        record(
+            doc_id="vnl",
+            title="Färdplan",
+            organisations=("Region Västernorrland",),
+            region="Västernorrland",
+            doc_type="färdplan",
+            year_from=2024,
+            year_to=2027,
+        ),
     ]
     rows = r.document_rows(docs)
     assert rows[0] == [
-        "Förstudie Dorotea", "förstudie", "Region Västerbotten, Dorotea kommun", "Västerbotten",
-        "2024-02-05", "–", "doro.pdf", "doro", "48",
+        "Förstudie Dorotea",
+        "förstudie",
+        "Region Västerbotten, Dorotea kommun",
+        "Västerbotten",
+        "2024-02-05",
+        "–",
+        "doro.pdf",
+        "doro",
+        "48",
     ]
     assert len(rows[0]) == len(r.DOCUMENT_HEADERS)
     assert r.organisation_choices(docs) == [
-        "Dorotea kommun", "Region Västerbotten", "Region Västernorrland", "Västerbotten",
+        "Dorotea kommun",
+        "Region Västerbotten",
+        "Region Västernorrland",
+        "Västerbotten",
         "Västernorrland",
     ]
     assert r.doc_type_choices(docs) == ["färdplan", "förstudie"]

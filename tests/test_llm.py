@@ -218,7 +218,10 @@ def test_azure_provider(sample_kb: KnowledgeBase, server: FakeOpenAI, tmp_path: 
 
     server.script(reply)
     settings = llm_settings(
-        tmp_path, server, llm_provider="azure", llm_base_url=server.endpoint,
+        tmp_path,
+        server,
+        llm_provider="azure",
+        llm_base_url=server.endpoint,
         llm_model="nara-deployment",
     )
     _, answer = run(sample_assistant(sample_kb, settings))
@@ -269,7 +272,7 @@ def test_document_text_is_data(
     user = request.user
     assert user.count("Ignore previous instructions") == 1
     assert "<passage id=" in user and '<passage id="99">' not in user
-    assert "&lt;/passage&gt;&lt;passage id=\"99\"&gt;" in user
+    assert '&lt;/passage&gt;&lt;passage id="99"&gt;' in user
     inside = " ".join(passages(request).values())
     assert "Ignore previous instructions" in inside
     assert user.count("<passage ") == user.count("</passage>") == len(passages(request))
@@ -312,9 +315,7 @@ def test_server_error_is_reported_without_its_text(
 
 def test_unreachable_server(injected_kb: KnowledgeBase, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
-    settings = make_settings(
-        tmp_path / "unused", answerer="llm", llm_base_url=url, llm_model="m"
-    )
+    settings = make_settings(tmp_path / "unused", answerer="llm", llm_base_url=url, llm_model="m")
     error = ask_expecting_error(injected_kb, settings)
     assert "Cannot reach the LLM server" in error.message
     assert "NARA_LLM_BASE_URL" in error.hint

@@ -43,15 +43,23 @@ def report():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("statement", "passage"),
     [
-        ("Planen för kommunikation ska beskriva kommunikationen internt och externt [1].",
-         COMMUNICATION),
-        ("Kommunikationsplanen ska beskriva kommunikation internt och externt [2].",
-         "Plan för kommunikation: planen ska beskriva kommunikation internt och externt."),
-        ("Piloten med ett multidisciplinärt team för demens i Örnsköldsvik fortsätter [1].",
-         DEMENTIA),
+        (
+            "Planen för kommunikation ska beskriva kommunikationen internt och externt [1].",
+            COMMUNICATION,
+        ),
+        (
+            "Kommunikationsplanen ska beskriva kommunikation internt och externt [2].",
+            "Plan för kommunikation: planen ska beskriva kommunikation internt och externt.",
+        ),
+        (
+            "Piloten med ett multidisciplinärt team för demens i Örnsköldsvik fortsätter [1].",
+            DEMENTIA,
+        ),
         ("Länsledningen HälSam antog färdplanen den 24 januari 2024 [1].", ROADMAP),
-        ("Dorotea är med sina cirka 2400 medborgare en av Sveriges minsta kommuner [1].",
-         POPULATION),
+        (
+            "Dorotea är med sina cirka 2400 medborgare en av Sveriges minsta kommuner [1].",
+            POPULATION,
+        ),
         ("Enligt färdplanen ”är färdplanen antagen av länsledningen HälSam” [3].", ROADMAP),
     ],
 )
@@ -66,8 +74,10 @@ def test_paraphrases_compounds_and_quotes_are_supported(statement: str, passage:
         ("Färdplanen är antagen av länsledningen HälSam den 2024-02-24 [1].", ROADMAP),  # date
         ("Färdplanen är antagen av Region Dalarna [1].", ROADMAP),  # actor (name)
         ("Färdplanen är antagen av styrgruppen [1].", ROADMAP),  # actor (role)
-        ("Tillsammans med Vilhelmina är Dorotea en av de minsta kommunerna i Sverige [1].",
-         POPULATION),  # actor
+        (
+            "Tillsammans med Vilhelmina är Dorotea en av de minsta kommunerna i Sverige [1].",
+            POPULATION,
+        ),  # actor
         ("Dorotea har cirka 4 200 medborgare [1].", POPULATION),  # number
         ("Piloten med ett multidisciplinärt demensteam genomförs i Sundsvall [1].", DEMENTIA),
         ("Projektet med demensteam i Örnsköldsvik fortsätter inte [1].", DEMENTIA),  # negation
@@ -182,7 +192,6 @@ def test_support_module_imports_only_knowledge_nara_and_stdlib() -> None:
         (node.module or "").split(".")[0]
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
-    } | {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-         for a in n.names}
+    } | {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not top & {"assistant", "ui", "evals", "ingest"}
     assert PAIRS_PATH.exists()

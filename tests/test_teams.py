@@ -370,8 +370,9 @@ def test_foreign_service_url_gets_no_token(
         "https://127.0.0.1/",
         "https://europe.botframework.com/",  # a Microsoft host, but not the token's serviceurl
     ):
-        body = activity("Vem ansvarar för hemsjukvården?", service_url=service_url,
-                        expect_replies=False)
+        body = activity(
+            "Vem ansvarar för hemsjukvården?", service_url=service_url, expect_replies=False
+        )
         response = post(url, body, token)
         assert response.status_code == 401, service_url
         assert "not allowed" in response.text or "Service URL" in response.text

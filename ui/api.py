@@ -505,8 +505,9 @@ def _check_uploads(uploads: Sequence[UploadFile], max_bytes: int) -> list[tuple[
             f"Supported: {', '.join(SUPPORTED)} (and NAME{SIDECAR_SUFFIX} metadata sidecars).",
         )
     orphans = [
-        n for n in names if n.lower().endswith(SIDECAR_SUFFIX)
-        and n[: -len(SIDECAR_SUFFIX)] not in documents
+        n
+        for n in names
+        if n.lower().endswith(SIDECAR_SUFFIX) and n[: -len(SIDECAR_SUFFIX)] not in documents
     ]
     if orphans:
         raise ApiError(
@@ -632,12 +633,8 @@ def add_api(app: FastAPI, services: Services) -> None:
     )
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(api_key)], max_body_size=JSON_BODY_LIMIT)
-    v1.add_api_route(
-        "/ask", ask, methods=["POST"], tags=["assistant"], responses=_errors()
-    )
-    v1.add_api_route(
-        "/search", search, methods=["POST"], tags=["assistant"], responses=_errors()
-    )
+    v1.add_api_route("/ask", ask, methods=["POST"], tags=["assistant"], responses=_errors())
+    v1.add_api_route("/search", search, methods=["POST"], tags=["assistant"], responses=_errors())
     v1.add_api_route(
         "/documents", list_documents, methods=["GET"], tags=["documents"], responses=_errors()
     )

@@ -142,12 +142,19 @@ def build_blocks(services: Services) -> gr.Blocks:
 def _chat_tab() -> ChatTab:
     with gr.Row():
         organisations = gr.Dropdown(
-            [], value=[], multiselect=True, label="Organisation eller region",
+            [],
+            value=[],
+            multiselect=True,
+            label="Organisation eller region",
             elem_id="nara-filter-organisation",
             info="Tomt: alla organisationer och regioner.",
         )
         doc_types = gr.Dropdown(
-            [], value=[], multiselect=True, label="Dokumenttyp", info="Tomt: alla dokumenttyper.",
+            [],
+            value=[],
+            multiselect=True,
+            label="Dokumenttyp",
+            info="Tomt: alla dokumenttyper.",
             elem_id="nara-filter-type",
         )
     chatbot = gr.Chatbot(
@@ -186,7 +193,14 @@ def _chat_tab() -> ChatTab:
         clear = gr.Button("Ny konversation", scale=1, elem_id="nara-clear")
     feedback_status = gr.Markdown(elem_id="nara-feedback-status")
     return ChatTab(
-        organisations, doc_types, chatbot, question, send, clear, comment, feedback_status,
+        organisations,
+        doc_types,
+        chatbot,
+        question,
+        send,
+        clear,
+        comment,
+        feedback_status,
         gr.State([]),
     )
 
@@ -200,32 +214,45 @@ def _registers_tab() -> RegistersTab:
         document = gr.Dropdown(
             [("Alla dokument", ALL)], value=ALL, label="Dokument", elem_id="nara-register-doc"
         )
-        year = gr.Dropdown(
-            [("Alla år", ALL)], value=ALL, label="År", elem_id="nara-register-year"
-        )
+        year = gr.Dropdown([("Alla år", ALL)], value=ALL, label="År", elem_id="nara-register-year")
     gr.Markdown("### Ansvar")
     responsibilities = gr.Dataframe(
-        headers=render.RESPONSIBILITY_HEADERS, interactive=False, wrap=True,
+        headers=render.RESPONSIBILITY_HEADERS,
+        interactive=False,
+        wrap=True,
         column_widths=["5%", "19%", "20%", "11%", "25%", "20%"],
-        max_height=420, elem_id="nara-responsibilities",
+        max_height=420,
+        elem_id="nara-responsibilities",
     )
     responsibility_source = gr.HTML(elem_id="nara-responsibility-source")
     gr.Markdown("### Prioriteringar")
     priorities = gr.Dataframe(
-        headers=render.PRIORITY_HEADERS, interactive=False, wrap=True,
+        headers=render.PRIORITY_HEADERS,
+        interactive=False,
+        wrap=True,
         column_widths=["5%", "10%", "13%", "44%", "28%"],
-        max_height=420, elem_id="nara-priorities",
+        max_height=420,
+        elem_id="nara-priorities",
     )
     priority_source = gr.HTML(elem_id="nara-priority-source")
     return RegistersTab(
-        document, year, responsibilities, responsibility_source, priorities, priority_source,
-        gr.State([]), gr.State([]),
+        document,
+        year,
+        responsibilities,
+        responsibility_source,
+        priorities,
+        priority_source,
+        gr.State([]),
+        gr.State([]),
     )
 
 
 def _documents_tab(admin: bool) -> DocumentsTab:
     table = gr.Dataframe(
-        headers=render.DOCUMENT_HEADERS, interactive=False, wrap=True, label="Inlästa dokument",
+        headers=render.DOCUMENT_HEADERS,
+        interactive=False,
+        wrap=True,
+        label="Inlästa dokument",
         column_widths=["24%", "9%", "17%", "9%", "8%", "7%", "11%", "10%", "5%"],
         elem_id="nara-documents",
     )
@@ -239,7 +266,9 @@ def _documents_tab(admin: bool) -> DocumentsTab:
         key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
         files = gr.File(
             label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
-            file_count="multiple", file_types=UPLOAD_TYPES, elem_id="nara-upload",
+            file_count="multiple",
+            file_types=UPLOAD_TYPES,
+            elem_id="nara-upload",
         )
         upload = gr.Button("Läs in dokumenten", variant="primary", elem_id="nara-upload-btn")
         upload_status = gr.Markdown(elem_id="nara-upload-status")
@@ -261,9 +290,15 @@ def _catalogue_outputs(
     """Components that list the stored documents; refreshed on load and after changes.
     The order matches `Handlers.catalogue`."""
     outputs: list[Any] = [
-        chat.organisations, chat.doc_types, registers.document, registers.year, documents.table,
-        registers.responsibilities, registers.priorities,
-        registers.responsibility_entries, registers.priority_entries,
+        chat.organisations,
+        chat.doc_types,
+        registers.document,
+        registers.year,
+        documents.table,
+        registers.responsibilities,
+        registers.priorities,
+        registers.responsibility_entries,
+        registers.priority_entries,
     ]
     if documents.admin is not None:
         outputs.append(documents.admin.remove_choice)
@@ -286,8 +321,12 @@ def _wire_chat(h: Handlers, c: ChatTab) -> None:
 
 def _wire_registers(h: Handlers, r: RegistersTab) -> None:
     outputs = [
-        r.responsibilities, r.priorities, r.responsibility_entries, r.priority_entries,
-        r.responsibility_source, r.priority_source,
+        r.responsibilities,
+        r.priorities,
+        r.responsibility_entries,
+        r.priority_entries,
+        r.responsibility_source,
+        r.priority_source,
     ]
     r.document.change(h.registers, [r.document, r.year], outputs)
     r.year.change(h.registers, [r.document, r.year], outputs)
@@ -428,10 +467,11 @@ class Handlers:
             duties, priorities = [], []
         titles = self._titles()
         return (
-            {"data": render.responsibility_rows(duties, titles),
-             "headers": render.RESPONSIBILITY_HEADERS},
-            {"data": render.priority_rows(priorities, titles),
-             "headers": render.PRIORITY_HEADERS},
+            {
+                "data": render.responsibility_rows(duties, titles),
+                "headers": render.RESPONSIBILITY_HEADERS,
+            },
+            {"data": render.priority_rows(priorities, titles), "headers": render.PRIORITY_HEADERS},
             duties,
             priorities,
             "",

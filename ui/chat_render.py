@@ -42,7 +42,7 @@ def page_label(page: int | None) -> str:
 
 
 def source_label(title: str, section: str, page: int | None) -> str:
-    """"Titel – Avsnitt, sida 3" (plain text; parts that are missing are left out)."""
+    """ "Titel – Avsnitt, sida 3" (plain text; parts that are missing are left out)."""
     label = title or "(okänt dokument)"
     if section:
         label += f" – {section}"
@@ -205,8 +205,7 @@ def question_error_message(question: str, max_chars: int) -> str:
     text = question.strip()
     if not text:
         return (
-            "Frågan är tom. Skriv en fråga, till exempel "
-            "”Vem ansvarar för kommunikationsplanen?”."
+            "Frågan är tom. Skriv en fråga, till exempel ”Vem ansvarar för kommunikationsplanen?”."
         )
     if len(text) > max_chars:
         return (
@@ -220,7 +219,15 @@ def question_error_message(question: str, max_chars: int) -> str:
 RESPONSIBILITY_HEADERS = ["Nr", "Aktivitet", "Ansvarig", "Tidsplan", "Beskrivning", "Källa"]
 PRIORITY_HEADERS = ["Nr", "Period", "Målgrupp", "Prioritering", "Källa"]
 DOCUMENT_HEADERS = [
-    "Titel", "Typ", "Organisationer", "Region", "Datum", "Gäller till", "Fil", "Id", "Delar",
+    "Titel",
+    "Typ",
+    "Organisationer",
+    "Region",
+    "Datum",
+    "Gäller till",
+    "Fil",
+    "Id",
+    "Delar",
 ]
 
 
@@ -329,23 +336,37 @@ def admin_key_ok(given: str, admin_keys: Sequence[str]) -> bool:
 
 
 _INGEST_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"has an unsupported format '([^']*)'"),
-     "har ett format som inte stöds ({0}). Format som stöds: PDF, DOCX, Markdown, TXT, HTML."),
-    (re.compile(r"is ([\d.]+) MB, over the limit of ([\d.]+) MB"),
-     "är {0} MB, över gränsen {1} MB. Dela upp filen."),
+    (
+        re.compile(r"has an unsupported format '([^']*)'"),
+        "har ett format som inte stöds ({0}). Format som stöds: PDF, DOCX, Markdown, TXT, HTML.",
+    ),
+    (
+        re.compile(r"is ([\d.]+) MB, over the limit of ([\d.]+) MB"),
+        "är {0} MB, över gränsen {1} MB. Dela upp filen.",
+    ),
     (re.compile(r"cannot be read"), "kan inte läsas."),
     (re.compile(r"is empty"), "är tom."),
     (re.compile(r"contains no (readable )?text"), "innehåller ingen läsbar text."),
-    (re.compile(r"is a binary file"),
-     "är en binärfil, inte text. Endast text, Markdown, HTML, PDF och DOCX läses in."),
-    (re.compile(r"is an encrypted PDF"),
-     "är en krypterad PDF. Spara en okrypterad kopia och läs in den."),
-    (re.compile(r"has no text layer"),
-     "saknar textlager (inskannad PDF?). Kör textigenkänning (OCR) först."),
-    (re.compile(r"is damaged or not a PDF"),
-     "är skadad eller inte en PDF. Exportera PDF-filen på nytt från källan."),
-    (re.compile(r"is damaged or not a DOCX"),
-     "är skadad eller inte en DOCX-fil. Öppna och spara den igen i Word."),
+    (
+        re.compile(r"is a binary file"),
+        "är en binärfil, inte text. Endast text, Markdown, HTML, PDF och DOCX läses in.",
+    ),
+    (
+        re.compile(r"is an encrypted PDF"),
+        "är en krypterad PDF. Spara en okrypterad kopia och läs in den.",
+    ),
+    (
+        re.compile(r"has no text layer"),
+        "saknar textlager (inskannad PDF?). Kör textigenkänning (OCR) först.",
+    ),
+    (
+        re.compile(r"is damaged or not a PDF"),
+        "är skadad eller inte en PDF. Exportera PDF-filen på nytt från källan.",
+    ),
+    (
+        re.compile(r"is damaged or not a DOCX"),
+        "är skadad eller inte en DOCX-fil. Öppna och spara den igen i Word.",
+    ),
 )
 
 
@@ -359,9 +380,7 @@ def ingest_error_message(error: IngestError, name: str) -> str:
     return f"{name} kunde inte läsas in ({detail})."
 
 
-def ingest_summary(
-    added: int, updated: int, unchanged: int, errors: Sequence[str]
-) -> str:
+def ingest_summary(added: int, updated: int, unchanged: int, errors: Sequence[str]) -> str:
     """Markdown summary of an upload, with one line per failed file."""
     lines = [
         f"**Inläsningen är klar:** {added} nya, {updated} uppdaterade, "

@@ -266,4 +266,3 @@ class ErrorResponse(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="Request validation: one entry per invalid field."
     )
-

@@ -70,7 +70,7 @@ HELP_TEXT = (
     "- Vem ansvarar för hemsjukvården i Dorotea?\n"
     "- Vad är prioriterat 2025 i Västernorrland?\n"
     "- Hur länge gäller överenskommelsen?\n\n"
-    "Du kan ställa följdfrågor, till exempel \"Och 2026?\" efter en fråga om 2025. "
+    'Du kan ställa följdfrågor, till exempel "Och 2026?" efter en fråga om 2025. '
     "Finns svaret inte i dokumenten säger jag det i stället för att gissa. "
     "Skriv /help för att se detta igen."
 )
@@ -316,4 +316,3 @@ def add_teams(
         include_in_schema=False,
         max_body_size=MAX_BODY_BYTES,
     )
-
