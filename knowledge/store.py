@@ -11,6 +11,7 @@ leaves one whole version visible, and leftovers are swept at the next write.
 from __future__ import annotations
 
 import json
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from knowledge.read_cache import ReadCache
 from nara.errors import ConfigError, IndexMismatchError
 
 SCHEMA = "1"
@@ -207,6 +209,10 @@ def chroma_client(path: str | None = None, url: str | None = None):  # type: ign
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+GENERATION = "generation"
+"""Id of the record in `<prefix>-meta` whose text changes with every committed write."""
+
+
 class ChromaStore(VectorStore):
     def __init__(self, client, prefix: str, manifest: Manifest) -> None:  # type: ignore[no-untyped-def]
         self._client = client
@@ -220,6 +226,8 @@ class ChromaStore(VectorStore):
         self._registers = client.get_or_create_collection(
             f"{prefix}-registers", embedding_function=None
         )
+        self._meta = client.get_or_create_collection(f"{prefix}-meta", embedding_function=None)
+        self._cache = ReadCache()
         self.manifest = self._check_manifest(manifest)
 
     @staticmethod
@@ -277,6 +285,7 @@ class ChromaStore(VectorStore):
             documents=[text],
             metadatas=[_record_metadata(record)],  # type: ignore[list-item]
         )
+        self._touch()
         if old and old.version != record.version:
             self._chunks.delete(where={"key": old.key})
             self._registers.delete(ids=[old.key])
@@ -294,15 +303,34 @@ class ChromaStore(VectorStore):
     def remove_document(self, doc_id: str) -> bool:
         existed = self.get_document(doc_id) is not None
         self._docs.delete(ids=[doc_id])  # the commit point: chunks become invisible
+        self._touch()
         self._chunks.delete(where={"doc_id": doc_id})
         self._registers.delete(where={"doc_id": doc_id})
         return existed
 
     # -- reads ------------------------------------------------------------------
+    def _touch(self) -> None:
+        """A new generation token, right after a commit (before old chunks are deleted),
+        so that every reader's cache, in this process or another, is invalidated."""
+        self._meta.upsert(
+            ids=[GENERATION], embeddings=[[1.0]], documents=[uuid.uuid4().hex], metadatas=None
+        )
+
+    def _generation(self) -> str:
+        found = self._meta.get(ids=[GENERATION], include=["documents"])
+        return (found["documents"] or [""])[0]
+
     def documents(self) -> list[DocumentRecord]:
+        generation = self._generation()
+        cached = self._cache.records(generation)
+        if cached is not None:
+            return cached
         found = self._docs.get(include=["metadatas"])
-        records = [_record_from(m) for m in found["metadatas"] or []]
-        return sorted(records, key=lambda r: r.doc_id)
+        records = sorted(
+            (_record_from(m) for m in found["metadatas"] or []), key=lambda r: r.doc_id
+        )
+        self._cache.keep_records(generation, records)
+        return list(records)
 
     def registers(self, key: str) -> str | None:
         found = self._registers.get(ids=[key], include=["documents"])
@@ -310,9 +338,14 @@ class ChromaStore(VectorStore):
         return docs[0] if docs else None
 
     def document_text(self, doc_id: str) -> str | None:
-        found = self._docs.get(ids=[doc_id], include=["documents"])
-        docs = found["documents"] or []
-        return docs[0] if docs else None
+        generation = self._generation()
+        text = self._cache.text(generation, doc_id)
+        if text is None:
+            found = self._docs.get(ids=[doc_id], include=["documents"])
+            text = (found["documents"] or [None])[0]
+            if text is not None:
+                self._cache.keep_text(generation, doc_id, text)
+        return text
 
     def query(
         self, vector: np.ndarray, k: int, keys: Sequence[str]

@@ -275,3 +275,20 @@ def test_other_manifest_is_refused_with_a_re_index_hint(
     again = open_store(MANIFEST)  # the right settings still open it, data intact
     assert again.manifest == MANIFEST
     assert again.documents() == [a.record]
+
+
+def test_a_cached_reader_sees_every_write_of_another_writer(open_store: OpenStore) -> None:
+    """Readers cache records and texts; another store object on the same collections
+    (another process, in production) must never leave them stale."""
+    reader, writer = open_store(), open_store()
+    assert reader.documents() == []
+    v1 = version("plan", "v1", A1)
+    v1.put(writer)
+    assert [d.version for d in reader.documents()] == ["v1"]
+    assert reader.document_text("plan") == v1.text
+    v2 = version("plan", "v2", ("Ny text", "Andra stycket"))
+    v2.put(writer)
+    assert [d.version for d in reader.documents()] == ["v2"]
+    assert reader.document_text("plan") == v2.text
+    assert writer.remove_document("plan")
+    assert reader.documents() == [] and reader.document_text("plan") is None
