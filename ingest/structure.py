@@ -65,8 +65,13 @@ class SectionStack:
 
 
 def repeated_lines(lines: Sequence[_Line], min_count: int = 3) -> set[str]:
-    """Short lines that recur: page headers and footers of a converted document."""
-    counts = Counter(line.text for line in lines if line.text and len(line.text) <= 80)
+    """Short lines that recur: page headers and footers of a converted document. A list
+    item that recurs (a summary list repeated in several places) is content."""
+    counts = Counter(
+        line.text
+        for line in lines
+        if line.text and len(line.text) <= 80 and not LIST_MARKER.match(line.text)
+    )
     return {text for text, n in counts.items() if n >= min_count and "\t" not in text}
 
 

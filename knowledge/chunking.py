@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest import Block, Document
 
-CHUNKER_VERSION = "blocks-v4"
+CHUNKER_VERSION = "blocks-v5"
 MARKUP = re.compile(r"(?m)^\s*(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”])")
 
@@ -164,29 +164,11 @@ class _Grouper:
 
 
 LIST_MARK = re.compile(r"[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+")
-LIST_LINE = re.compile(r"(?m)^[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+(\S[^\n]*?)[ \t]*$")
-
-
-def _with_dropped_list_items(document: Document) -> Iterator[Block]:
-    """The blocks, plus list items that the parser left out between two blocks.
-
-    The parser drops short lines that recur in a document as page furniture; a list
-    item that recurs (a summary repeated in several places) is content, so it is
-    given back as a list item of the section that follows it.
-    """
-    previous_end = 0
-    for block in document.blocks:
-        gap = document.text[previous_end : block.start]
-        for m in LIST_LINE.finditer(gap):
-            start, end = previous_end + m.start(1), previous_end + m.end(1)
-            yield Block("list_item", start, end, block.section, block.page, 1)
-        yield block
-        previous_end = max(previous_end, block.end)
 
 
 def chunk_document(document: Document, config: ChunkingConfig) -> list[Chunk]:
     grouper = _Grouper(document, config)
-    for block in _with_dropped_list_items(document):
+    for block in document.blocks:
         grouper.add(block)
     grouper.flush()
     return grouper.chunks

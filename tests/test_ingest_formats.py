@@ -229,6 +229,16 @@ def test_plain_text_bullets_under_numbered_items_are_nested(tmp_path: Path) -> N
     ]
 
 
+def test_a_repeated_list_item_is_content_and_a_repeated_header_is_not(tmp_path: Path) -> None:
+    page = "Region Testlän – Färdplan\n\nOmråden\n\n- Digitala verktyg\n- Personcentrering\n\n"
+    path = tmp_path / "upprepad.txt"
+    path.write_text("Färdplan\n\n" + page * 3, "utf-8")
+    doc = load_document(path)
+    items = [doc.block_text(b) for b in blocks_of(doc, "list_item")]
+    assert items == ["Digitala verktyg", "Personcentrering"] * 3
+    assert "Region Testlän – Färdplan" not in [doc.block_text(b) for b in doc.blocks]
+
+
 def test_windows_1252_text_is_decoded(tmp_path: Path) -> None:
     path = f.write_cp1252_text(tmp_path / "overenskommelse.txt")
     data = path.read_bytes()
