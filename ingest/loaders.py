@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,8 +17,11 @@ SUPPORTED = tuple(sorted(READERS))
 
 
 def document_id(path: Path) -> str:
-    """Stable id from the file name, so a changed file replaces its earlier version."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-")
+    """Stable id from the file name, so a changed file replaces its earlier version.
+    Letters with diacritics keep their base letter ("Vård" → "vard", "Vörd" → "vord")."""
+    plain = unicodedata.normalize("NFKD", path.stem.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9_-]+", "-", plain).strip("-")
     return slug or "dokument"
 
 

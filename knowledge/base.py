@@ -21,6 +21,7 @@ from knowledge.registers import (
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
+from knowledge.write_lock import WriteLock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
 
@@ -84,6 +85,7 @@ class KnowledgeBase:
             client = chroma_client(path=str(settings.chroma_path))
             keyword_dir = settings.keyword_dir / settings.collection
         self.store = ChromaStore(client, settings.collection, manifest)
+        self.write_lock = WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
         self.keyword = KeywordIndex(keyword_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, self.keyword)
 
@@ -92,26 +94,52 @@ class KnowledgeBase:
         self, paths: Iterable[Path], progress: Callable[[Path], None] | None = None
     ) -> IngestReport:
         report = IngestReport()
-        live = {d.doc_id: d for d in self.store.documents()}
         max_bytes = int(self.settings.max_file_mb * 1e6)
-        for path in expand_paths(paths):
-            try:
-                document = load_document(path, max_bytes=max_bytes)
-            except IngestError as err:
-                report.failed.append(err)
-            else:
-                old = live.get(document.doc_id)
-                if old and old.version == document.content_hash:
-                    report.unchanged.append(document.doc_id)
-                else:
-                    report.chunks += self.add_document(document)
-                    (report.updated if old else report.added).append(document.doc_id)
-            if progress:
-                progress(path)
+        with self.write_lock.held():
+            live = {d.doc_id: d for d in self.store.documents()}
+            for path in expand_paths(paths):
+                try:
+                    document = load_document(path, max_bytes=max_bytes)
+                    self._ingest_one(document, live, report)
+                except IngestError as err:
+                    report.failed.append(err)
+                if progress:
+                    progress(path)
         return report
+
+    def _ingest_one(
+        self, document: Document, live: dict[str, DocumentRecord], report: IngestReport
+    ) -> None:
+        """Add, replace or skip one document. Another file whose name gives the same id
+        is refused, not replaced; a file stored under an id of an older naming scheme
+        (same file name, other id) moves to its new id."""
+        old = live.get(document.doc_id)
+        if old and old.file != document.file:
+            raise IngestError(
+                document.file,
+                f"gets the document id '{document.doc_id}', which the stored file "
+                f"'{old.file}' already has.",
+                f"Rename one of them, or remove the stored one first (nara remove {old.doc_id}).",
+            )
+        if old and old.version == document.content_hash:
+            report.unchanged.append(document.doc_id)
+            return
+        report.chunks += self._add_document(document)
+        (report.updated if old else report.added).append(document.doc_id)
+        moved = [
+            d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
+        ]
+        for stale in moved:
+            self.store.remove_document(stale.doc_id)
+            live.pop(stale.doc_id)
+        live[document.doc_id] = record_of(document, 0)  # for the checks of later files
 
     def add_document(self, document: Document) -> int:
         """Store one parsed document, replacing any earlier version atomically."""
+        with self.write_lock.held():
+            return self._add_document(document)
+
+    def _add_document(self, document: Document) -> int:
         chunks = chunk_document(document, self.chunking)
         stored = [
             StoredChunk(
@@ -142,11 +170,12 @@ class KnowledgeBase:
         return self.store.documents()
 
     def remove(self, doc_id: str) -> DocumentRecord:
-        record = self.store.get_document(doc_id)
-        if record is None:
-            raise _not_found(doc_id)
-        self.store.remove_document(doc_id)
-        return record
+        with self.write_lock.held():
+            record = self.store.get_document(doc_id)
+            if record is None:
+                raise _not_found(doc_id)
+            self.store.remove_document(doc_id)
+            return record
 
     def document_text(self, doc_id: str) -> str:
         text = self.store.document_text(doc_id)

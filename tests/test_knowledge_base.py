@@ -119,6 +119,42 @@ def test_changed_file_replaces_its_chunks(kb: KnowledgeBase, tmp_path: Path) -> 
     assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
 
 
+def test_swedish_letters_keep_ids_apart(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "Vård.md", RUTIN)
+    write(docs, "Vörd.md", PLAN_V1)
+    report = kb.ingest([docs])
+    assert report.ok and sorted(report.added) == ["vard", "vord"]
+
+
+def test_another_file_with_the_same_id_is_refused_and_the_stored_one_kept(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    kb.ingest([write(tmp_path / "a", "plan.md", PLAN_V1)])
+    before = kb.documents()
+    report = kb.ingest([write(tmp_path / "b", "plan.txt", PLAN_V2)])
+    assert report.added == report.updated == [] and len(report.failed) == 1
+    message = str(report.failed[0])
+    assert "plan.txt" in message and "'plan.md'" in message and "nara remove plan" in message
+    assert kb.documents() == before and kb.document_text("plan") == PLAN_V1
+
+
+def test_a_file_stored_under_an_older_id_moves_to_its_new_id(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from ingest import load_document
+
+    path = write(tmp_path / "docs", "Vård.md", PLAN_V1)
+    document = load_document(path)
+    kb.add_document(replace(document, doc_id="v-rd"))  # as the old naming scheme stored it
+    report = kb.ingest([path])
+    assert report.added == ["vard"] and report.failed == []
+    assert [d.doc_id for d in kb.documents()] == ["vard"]
+    assert all(r.chunk.doc_id == "vard" for r in kb.search("blåbärssoppa", k=5))
+
+
 def test_remove(kb: KnowledgeBase, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     write(docs, "rutin.md", RUTIN)
@@ -364,3 +400,37 @@ def test_a_chunk_that_opens_with_a_list_item_keeps_its_marker(tmp_path: Path) ->
     for chunk in chunks[1:]:
         assert chunk.text.startswith("- Ledamot"), chunk.text[:40]
         assert document.text[chunk.char_start : chunk.char_end] == chunk.text
+
+
+def test_ingest_waits_while_another_process_writes(kb: KnowledgeBase, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('held', flush=True); sys.stdin.readline()",
+            str(kb.write_lock.path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        path = write(tmp_path / "docs", "plan.md", PLAN_V1)
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (kb.ingest([path]), done.set()))
+        writer.start()
+        assert not done.wait(0.5), "ingest wrote while another process held the lock"
+        assert kb.documents() == []
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(10)
+    writer.join(30)
+    assert done.is_set() and [d.doc_id for d in kb.documents()] == ["plan"]
