@@ -11,13 +11,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
     AnonymousTokenProvider,
@@ -31,11 +32,14 @@ from tests.http_server import serve_app
 from ui.feedback import FeedbackStore
 from ui.services import Services
 from ui.teams import ABSTRACT_MAX, NAME_MAX, add_teams, build_reply
+from ui.teams_auth import TenantCheck, TenantError
 
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
-TENANT = "11111111-2222-3333-4444-555555555555"
+TENANT = "7f3c2a10-5b9e-4d2f-a8c1-0e6b9d4f2a31"  # with letters, for the case-insensitivity
+OTHER_TENANT = "9e8d7c6b-5a49-4382-b1a0-fedcba987654"
 BF_ISSUER = "https://api.botframework.com"
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
+WEBCHAT_URL = "https://webchat.botframework.com/"
 KID = "test-key"
 SECRET_DETAIL = "secret detail"
 
@@ -47,25 +51,29 @@ def activity(
     *,
     service_url: str = SERVICE_URL,
     expect_replies: bool = True,
+    tenant: str | None = TENANT,
+    channel: str = "msteams",
 ) -> dict[str, Any]:
+    """A Teams message as Bot Service posts it; `tenant=None`: no tenant anywhere."""
     body: dict[str, Any] = {
         "type": "message",
         "id": uuid.uuid4().hex,
         "timestamp": "2025-05-01T10:00:00.000Z",
-        "channelId": "msteams",
+        "channelId": channel,
         "serviceUrl": service_url,
         "from": {"id": "29:user-1", "name": "Anna Andersson", "aadObjectId": str(uuid.uuid4())},
         "recipient": {"id": f"28:{APP_ID}", "name": "Nära vård-assistenten"},
         "conversation": {
             "id": conversation or f"a:{uuid.uuid4().hex}",
             "conversationType": "personal",
-            "tenantId": TENANT,
         },
-        "channelData": {"tenant": {"id": TENANT}},
         "locale": "sv-SE",
         "textFormat": "plain",
         "text": text,
     }
+    if tenant is not None:
+        body["conversation"]["tenantId"] = tenant
+        body["channelData"] = {"tenant": {"id": tenant}}
     if expect_replies:
         body["deliveryMode"] = "expectReplies"
     return body
@@ -130,6 +138,26 @@ def make_services(kb: Any, tmp_path: Path, **settings: Any) -> Services:
     return Services(config, kb, Assistant(kb), FeedbackStore(tmp_path / "feedback.jsonl"))
 
 
+def record_questions(monkeypatch: pytest.MonkeyPatch, services: Services) -> list[str]:
+    """The questions that reach the assistant from now on (which still answers them)."""
+    asked: list[str] = []
+    real = services.assistant.ask
+
+    def ask(question: str, *args: Any, **kwargs: Any) -> Answer:
+        asked.append(question)
+        return real(question, *args, **kwargs)
+
+    monkeypatch.setattr(services.assistant, "ask", ask)
+    return asked
+
+
+class Secured(NamedTuple):
+    url: str
+    keys: LocalKeys
+    tokens: RecordingTokenProvider
+    services: Services
+
+
 # -- fixtures ---------------------------------------------------------------------------
 @pytest.fixture
 def anonymous(sample_kb: Any, tmp_path: Path) -> Iterator[tuple[str, Services]]:
@@ -141,9 +169,7 @@ def anonymous(sample_kb: Any, tmp_path: Path) -> Iterator[tuple[str, Services]]:
 
 
 @pytest.fixture
-def secured(
-    sample_kb: Any, tmp_path: Path
-) -> Iterator[tuple[str, LocalKeys, RecordingTokenProvider]]:
+def secured(sample_kb: Any, tmp_path: Path) -> Iterator[Secured]:
     services = make_services(
         sample_kb,
         tmp_path,
@@ -162,7 +188,7 @@ def secured(
     app = FastAPI()
     add_teams(app, services, key_source=keys, connections=connections)
     with serve_app(app) as url:
-        yield url, keys, tokens
+        yield Secured(url, keys, tokens, services)
 
 
 def post(url: str, body: dict[str, Any], token: str | None = None) -> httpx.Response:
@@ -308,21 +334,21 @@ def test_not_configured_answers_503_with_the_fix(sample_kb: Any, tmp_path: Path)
 
 
 # -- authentication ---------------------------------------------------------------------
-def test_no_token_is_401(secured: tuple[str, LocalKeys, RecordingTokenProvider]) -> None:
-    url, _, tokens = secured
+def test_no_token_is_401(secured: Secured) -> None:
+    url, _, tokens, _ = secured
     assert post(url, activity("Vem ansvarar för hemsjukvården?")).status_code == 401
     assert post(url, activity("Hej"), token="not-a-jwt").status_code == 401
     assert tokens.requests == []
 
 
-def test_wrong_audience_is_401(secured: tuple[str, LocalKeys, RecordingTokenProvider]) -> None:
-    url, keys, _ = secured
+def test_wrong_audience_is_401(secured: Secured) -> None:
+    url, keys, _, _ = secured
     token = keys.token(aud="someone-elses-bot")
     assert post(url, activity("Hej"), token).status_code == 401
 
 
-def test_wrong_issuer_is_401(secured: tuple[str, LocalKeys, RecordingTokenProvider]) -> None:
-    url, keys, _ = secured
+def test_wrong_issuer_is_401(secured: Secured) -> None:
+    url, keys, _, _ = secured
     for issuer in (
         "https://evil.example.com",
         "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0",
@@ -338,9 +364,9 @@ def test_wrong_issuer_is_401(secured: tuple[str, LocalKeys, RecordingTokenProvid
 
 
 def test_other_key_or_expired_token_is_401(
-    secured: tuple[str, LocalKeys, RecordingTokenProvider],
+    secured: Secured,
 ) -> None:
-    url, keys, _ = secured
+    url, keys, _, _ = secured
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     assert post(url, activity("Hej"), keys.token(key=stranger)).status_code == 401
     old = int(time.time()) - 7200
@@ -348,8 +374,8 @@ def test_other_key_or_expired_token_is_401(
     assert post(url, activity("Hej"), expired).status_code == 401
 
 
-def test_valid_token_passes(secured: tuple[str, LocalKeys, RecordingTokenProvider]) -> None:
-    url, keys, _ = secured
+def test_valid_token_passes(secured: Secured) -> None:
+    url, keys, _, _ = secured
     for issuer in (BF_ISSUER, f"https://login.microsoftonline.com/{TENANT}/v2.0"):
         token = keys.token(iss=issuer, tid=TENANT)
         reply = one_message(post(url, activity("/help"), token))
@@ -358,11 +384,11 @@ def test_valid_token_passes(secured: tuple[str, LocalKeys, RecordingTokenProvide
 
 
 def test_foreign_service_url_gets_no_token(
-    secured: tuple[str, LocalKeys, RecordingTokenProvider],
+    secured: Secured,
 ) -> None:
     """The SDK's OutboundHostValidator refuses the activity with 401 before a connector
     client (and so an outbound token) is created: nothing is sent to the foreign host."""
-    url, keys, tokens = secured
+    url, keys, tokens, _ = secured
     token = keys.token()
     for service_url in (
         "https://evil.example.com/",
@@ -377,6 +403,115 @@ def test_foreign_service_url_gets_no_token(
         assert response.status_code == 401, service_url
         assert "not allowed" in response.text or "Service URL" in response.text
     assert tokens.requests == []
+
+
+# -- tenant -----------------------------------------------------------------------------
+QUESTION = "Vad är prioriterat 2025 i Västernorrland?"
+
+
+def test_own_tenant_is_answered_in_any_case(
+    secured: Secured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = record_questions(monkeypatch, secured.services)
+    token = secured.keys.token()
+    for tenant in (TENANT, TENANT.upper()):
+        reply = one_message(post(secured.url, activity(QUESTION, tenant=tenant), token))
+        assert message_entities(reply), reply  # a cited answer, not a refusal of the request
+    assert asked == [QUESTION, QUESTION]
+
+
+def test_other_tenant_is_403_and_never_reaches_the_assistant(
+    secured: Secured, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, keys, tokens, services = secured
+    asked = record_questions(monkeypatch, services)
+    token = keys.token()
+    # Sent asynchronously, the reply would go to the connector with a token acquired for it.
+    foreign = activity(QUESTION, tenant=OTHER_TENANT, expect_replies=False)
+    only_conversation = activity(QUESTION)
+    only_conversation["conversation"]["tenantId"] = OTHER_TENANT.upper()
+    only_channel_data = activity(QUESTION)
+    only_channel_data["channelData"]["tenant"]["id"] = OTHER_TENANT
+    with caplog.at_level(logging.WARNING, logger="ui.teams_auth"):
+        for body in (foreign, activity(QUESTION, tenant=OTHER_TENANT), only_conversation):
+            response = post(url, body, token)
+            assert response.status_code == 403, response.text
+            assert response.json() == {"detail": "The activity's tenant is not allowed."}
+        assert post(url, only_channel_data, token).status_code == 403
+    assert asked == []
+    assert tokens.requests == []  # no connector client was made: nothing was sent anywhere
+    logged = [r.getMessage() for r in caplog.records if r.name == "ui.teams_auth"]
+    assert any(OTHER_TENANT in m and TENANT in m for m in logged), logged
+    # Without a valid token it stays a 401: the tenant check runs after the token check.
+    assert post(url, foreign).status_code == 401
+
+
+def test_missing_tenant_is_refused_on_teams_only(
+    secured: Secured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys, tokens, services = secured
+    asked = record_questions(monkeypatch, services)
+    token = keys.token()
+    for channel in ("msteams", "MSTeams", "msteams:COPILOT"):
+        body = activity(QUESTION, tenant=None, channel=channel, expect_replies=False)
+        response = post(url, body, token)
+        assert response.status_code == 403, channel
+        assert response.json() == {"detail": "The activity has no tenant."}
+    assert asked == []
+    assert tokens.requests == []
+    # Web Chat (the portal's "Test in Web Chat") sends no tenant; its token was valid.
+    webchat_token = keys.token(serviceurl=WEBCHAT_URL)
+    body = activity(QUESTION, tenant=None, channel="webchat", service_url=WEBCHAT_URL)
+    assert message_entities(one_message(post(url, body, webchat_token)))
+    assert asked == [QUESTION]
+    # A tenant that Web Chat does name must still be ours.
+    body = activity(QUESTION, tenant=OTHER_TENANT, channel="webchat", service_url=WEBCHAT_URL)
+    assert post(url, body, webchat_token).status_code == 403
+    assert asked == [QUESTION]
+
+
+def test_tenant_rules() -> None:
+    check = TenantCheck(TENANT.upper())  # the setting's case does not matter either
+
+    def verdict(body: dict[str, Any]) -> str:
+        try:
+            check.check(Activity.model_validate(body))
+        except TenantError as exc:
+            return exc.detail
+        return "ok"
+
+    assert verdict(activity("Hej", tenant=TENANT.lower())) == "ok"
+    assert verdict(activity("Hej", tenant=None, channel="directline")) == "ok"
+    assert verdict(activity("Hej", tenant=OTHER_TENANT, channel="directline")) != "ok"
+    no_channel = activity("Hej", tenant=None)
+    del no_channel["channelId"]
+    assert verdict(no_channel) == "The activity has no tenant."
+    odd = activity("Hej")  # a tenant that is not a string is compared, not ignored
+    odd["channelData"]["tenant"]["id"] = {"id": TENANT}
+    assert verdict(odd) == "The activity's tenant is not allowed."
+
+
+def test_invalid_activity_is_400_before_the_assistant(
+    secured: Secured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys, _, services = secured
+    asked = record_questions(monkeypatch, services)
+    headers = {"Authorization": f"Bearer {keys.token()}", "Content-Type": "application/json"}
+    for content in (b"not json", b"[]", b'{"type": 5}', b"\xff\xfe"):
+        response = httpx.post(f"{url}/api/messages", content=content, headers=headers)
+        assert response.status_code == 400, content
+        assert response.json() == {"detail": "Invalid activity."}
+    # The check reads the body, within the route's size limit.
+    assert post(url, activity("x" * 1_200_000), keys.token()).status_code in (400, 413)
+    assert asked == []
+
+
+def test_anonymous_mode_checks_no_tenant(anonymous: tuple[str, Services]) -> None:
+    """The Playground's activities carry a made-up tenant, or none; no token, no check."""
+    url, _ = anonymous
+    for tenant in (OTHER_TENANT, None):
+        reply = one_message(post(url, activity("/help", tenant=tenant)))
+        assert "Vem ansvarar för" in reply["text"]
 
 
 def test_manifest_template_points_at_the_bot() -> None:

@@ -3,12 +3,13 @@
 `add_teams(app, services)` mounts the route in one of three modes, chosen by the settings:
 
 - credentials (NARA_TEAMS_APP_ID, _APP_PASSWORD, _TENANT_ID): every request needs a valid
-  Bot Service token (`ui.teams_auth.TeamsAuth`, 401 otherwise); the SDK's
-  `OutboundHostValidator` is on, so an activity whose `serviceUrl` is not a Microsoft channel
-  host (or differs from the token's `serviceurl` claim) is refused with 401 before any token
-  is acquired for it; replies are sent with a token from MSAL.
+  Bot Service token (`ui.teams_auth.TeamsAuth`, 401 otherwise) and an activity of our own
+  tenant (`ui.teams_auth.TenantCheck`, 403 otherwise); both run before the SDK sees the
+  activity. The SDK's `OutboundHostValidator` is on, so an activity whose `serviceUrl` is not
+  a Microsoft channel host (or differs from the token's `serviceurl` claim) is refused with
+  401 before any token is acquired for it; replies are sent with a token from MSAL.
 - anonymous (NARA_TEAMS_ANONYMOUS=true, no credentials): no token is asked for and no token
-  is sent. For local development with the Agents Playground only.
+  is sent, and no tenant is checked. For local development with the Agents Playground only.
 - neither: the route answers 503 with what to configure.
 
 See docs/teams.md for registering the bot.
@@ -51,7 +52,7 @@ from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
 from nara.errors import ConfigError
 from ui.services import Services
-from ui.teams_auth import KeySource, TeamsAuth
+from ui.teams_auth import KeySource, TeamsAuth, TenantCheck
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,7 @@ def add_teams(
 
         return
 
-    auth: TeamsAuth | None = None
+    dependencies: list[Any] = []  # run in order, before the SDK sees the request
     if app_id:
         if not settings.teams_tenant_id:
             raise ConfigError(
@@ -283,7 +284,11 @@ def add_teams(
             )
         if settings.teams_anonymous:
             log.warning("NARA_TEAMS_ANONYMOUS is ignored: Teams credentials are configured.")
-        auth = TeamsAuth(app_id, settings.teams_tenant_id, key_source=key_source)
+        # The token first (401, before the body is read), then the activity's tenant (403).
+        dependencies = [
+            Depends(TeamsAuth(app_id, settings.teams_tenant_id, key_source=key_source)),
+            Depends(TenantCheck(settings.teams_tenant_id)),
+        ]
         connections = connections or _msal_connections(app_id, password, settings.teams_tenant_id)
         # Inbound serviceUrl must be a Microsoft channel host (https, no private addresses)
         # and match the token's serviceurl claim; otherwise 401 before any token is minted.
@@ -307,12 +312,11 @@ def add_teams(
         response = await start_agent_process(request, agent.app, adapter)
         return response if response is not None else Response(status_code=202)
 
-    dependencies: list[Any] = [Depends(auth)] if auth else []
     app.add_api_route(
         ROUTE,
         messages,
         methods=["POST"],
-        dependencies=dependencies,  # runs before the body is read
+        dependencies=dependencies,
         include_in_schema=False,
         max_body_size=MAX_BODY_BYTES,
     )

@@ -19,6 +19,17 @@ On success the SDK's `ClaimsIdentity` is put on `request.state.claims_identity`,
 adapter picks it up (and compares the token's `serviceurl` claim with the activity's
 `serviceUrl`). Where the keys come from is injectable (`KeySource`) so that tests sign
 tokens with a local key.
+
+A valid token says that Bot Service sent the activity to our bot, not that the user belongs
+to our organisation: a bot registration can be multi-tenant, and a Teams app can be used in
+another tenant. `TenantCheck`, a second dependency that runs after `TeamsAuth`, therefore
+refuses (403) an activity whose tenant (`conversation.tenantId`, `channelData.tenant.id`) is
+not ours, and a Teams (`msteams`) activity, or one without a channel, that names no tenant.
+Other channels without a tenant (Web Chat, Direct Line) pass: they reach the bot only
+through the channels enabled on our own Azure Bot resource, and their token was valid.
+
+Every refusal is an `HTTPException` (401, 403, 400), so the app's exception handler is the
+one place that turns them into responses; the reason goes to the log only.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from typing import Any, Protocol
 
 import jwt
 from fastapi import HTTPException, Request
+from microsoft_agents.activity import Activity, Channels
 from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
     AuthenticationConstants,
@@ -46,6 +58,7 @@ FIRST_PARTY_TENANTS = (
     "69e9b82d-4842-4902-8d1e-abc5b98a55e8",
 )
 CLOCK_SKEW_S = 300
+LOGGED_TENANT_MAX = 80  # a foreign tenant value is logged, cut to this length
 _ENTRA_ISSUER = re.compile(
     r"^https://(?:sts\.windows\.net/(?P<v1>[0-9a-f-]{36})/"
     r"|login\.microsoftonline\.com/(?P<v2>[0-9a-f-]{36})/v2\.0)$",
@@ -164,5 +177,82 @@ class TeamsAuth:
         return identity
 
 
+def activity_tenants(activity: Activity) -> list[str]:
+    """The tenant ids an activity names: `conversation.tenantId` and `channelData.tenant.id`
+    (Teams sets both). A value that is not a string is kept as its text, so that it is
+    compared, and refused, rather than ignored."""
+    found: list[Any] = []
+    if activity.conversation is not None:
+        found.append(activity.conversation.tenant_id)
+    channel_data = activity.channel_data
+    if isinstance(channel_data, dict) and isinstance(channel_data.get("tenant"), dict):
+        found.append(channel_data["tenant"].get("id"))
+    return [str(t) for t in found if t is not None and t != ""]
+
+
+class TenantError(Exception):
+    """The activity is not from our tenant. The message is for the log, not the caller."""
+
+    def __init__(self, log_message: str, detail: str) -> None:
+        super().__init__(log_message)
+        self.detail = detail
+
+
+class TenantCheck:
+    """FastAPI dependency, after `TeamsAuth`: the activity is from our tenant, or 403.
+
+    Rules (tenant ids compared case-insensitively):
+    - every tenant id the activity names must be ours;
+    - an activity that names none is refused when its channel is `msteams` (Teams always
+      sends the tenant) or missing; other channels pass, as their token was valid.
+    """
+
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id.lower()
+
+    def check(self, activity: Activity) -> None:
+        """Nothing if the activity may pass; `TenantError` otherwise."""
+        tenants = activity_tenants(activity)
+        for tenant in tenants:
+            if tenant.lower() != self.tenant_id:
+                raise TenantError(
+                    f"tenant {tenant[:LOGGED_TENANT_MAX]!r} is not ours ({self.tenant_id})",
+                    "The activity's tenant is not allowed.",
+                )
+        channel = activity.channel_id.channel.lower() if activity.channel_id else ""
+        if not tenants and channel in ("", Channels.msteams):
+            raise TenantError(
+                f"no tenant on an activity of channel {channel or '(none)'!r} "
+                f"(ours: {self.tenant_id})",
+                "The activity has no tenant.",
+            )
+
+    async def __call__(self, request: Request) -> None:
+        # Reads the body; Starlette keeps it on the request, where the SDK's adapter reads it
+        # again. The route's body size limit applies here as well.
+        try:
+            body = await request.json()  # a body over the limit raises 413 here, unparsed
+        except ValueError as exc:  # not JSON or not UTF-8
+            raise _invalid_activity(exc) from None
+        try:
+            activity = Activity.model_validate(body)
+        except Exception as exc:  # the SDK's model raises ValidationError, TypeError, Exception
+            raise _invalid_activity(exc) from None
+        try:
+            self.check(activity)
+        except TenantError as exc:
+            log.warning("Teams activity rejected: %s", exc)
+            raise _forbidden(exc.detail) from None
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(status_code=403, detail=detail)
+
+
+def _invalid_activity(exc: Exception) -> HTTPException:
+    log.warning("Teams request rejected: not a valid activity: %s", type(exc).__name__)
+    return HTTPException(status_code=400, detail="Invalid activity.")
