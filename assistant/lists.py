@@ -39,11 +39,32 @@ def with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
                 itertools.takewhile(lambda s: s.kind == "item", _after_in_chunk(span, evidence))
             )
         else:
-            continue
+            following = enumeration_after(span, evidence)
         for item in following[:MAX_LIST_ITEMS]:
             nested = sub_items(item, evidence) if item.kind == "item" else []
             out += [s for s in [item, *nested] if not overlaps(s, out)]
     return out
+
+
+def enumeration_after(span: Span, evidence: Evidence) -> list[Span]:
+    """The line right after a sentence that ends its paragraph, when that line is an
+    enumeration ("Samarbete - Samverkan – Tillsammans – Trygghet …"): what the sentence
+    announces ("… samlat de ord som flest personer skrev upp.")."""
+    if evidence.document_text is None:
+        return []
+    text = evidence.document_text(span.doc_id)
+    line_end = text.find("\n", span.char_end)
+    if line_end < 0 or text[span.char_end : line_end].strip():
+        return []  # the sentence does not end its line
+    m = re.match(r"\s*([^\n]+)", text[line_end:])
+    if not m or not ENUMERATION.fullmatch(m.group(1).strip()):
+        return []
+    start, end = trimmed(text, line_end + m.start(1), line_end + m.end(1))
+    return [replace(span, char_start=start, char_end=end, text=text[start:end], kind="item")]
+
+
+ENUMERATION = re.compile(r"[^.!?:\n]{1,60}(?:\s[-–]\s[^.!?:\n]{1,60}){2,}")
+"""Three or more short names joined by dashes, with no sentence end."""
 
 
 def _after_in_chunk(span: Span, evidence: Evidence) -> list[Span]:

@@ -195,6 +195,14 @@ def test_a_short_lead_in_makes_a_list_of_strategies_a_priority_list(
     assert all(s in answer.answer for s in strategies)
 
 
+def test_a_sentence_announcing_an_enumeration_brings_it(
+    assistant: Assistant, sample_kb: KnowledgeBase
+) -> None:
+    answer = assistant.ask("Vilka värdeord samlade styrgruppen från inspirationsdagarna i Dalarna?")
+    assert any(c.quote.startswith("Samarbete - Samverkan – Tillsammans") for c in answer.citations)
+    assert_verbatim(sample_kb, answer)
+
+
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:
     answer = assistant.ask("Hur länge gäller överenskommelsen i Västernorrland?")
     assert "gäller till och med 2027" in answer.answer
