@@ -64,8 +64,8 @@ def select(evidence: Evidence) -> list[Span]:
             continue
         chosen.append(span)
         per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
-    if kind is Kind.COMPARISON:
-        return sorted(chosen, key=lambda s: s.result.rank) if len(per_doc) > 1 else chosen
+    if kind is Kind.COMPARISON and len(per_doc) > 1:
+        chosen.sort(key=lambda s: s.result.rank)
     return with_list_items(chosen, evidence)
 
 
