@@ -506,6 +506,20 @@ def test_invalid_activity_is_400_before_the_assistant(
     assert asked == []
 
 
+def test_anonymous_mode_refuses_a_body_that_is_not_an_activity(
+    anonymous: tuple[str, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, services = anonymous
+    asked = record_questions(monkeypatch, services)
+    for content in (b"not json", b"[]", b'{"type": 5}'):
+        response = httpx.post(
+            f"{url}/api/messages", content=content, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, content
+        assert response.json() == {"detail": "Invalid activity."}
+    assert asked == []
+
+
 def test_anonymous_mode_checks_no_tenant(anonymous: tuple[str, Services]) -> None:
     """The Playground's activities carry a made-up tenant, or none; no token, no check."""
     url, _ = anonymous

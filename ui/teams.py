@@ -52,7 +52,7 @@ from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
 from nara.errors import ConfigError
 from ui.services import Services
-from ui.teams_auth import KeySource, TeamsAuth, TenantCheck
+from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, read_activity
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +298,7 @@ def add_teams(
             "Teams runs in anonymous mode (NARA_TEAMS_ANONYMOUS=true): requests are not "
             "authenticated. Local development only."
         )
+        dependencies = [Depends(read_activity)]  # 400 for a body that is not an activity
         connections = connections or _anonymous_connections()
         # The Playground's serviceUrl is http://localhost, which the validator refuses; no
         # token is ever sent in this mode.

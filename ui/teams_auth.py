@@ -228,21 +228,28 @@ class TenantCheck:
             )
 
     async def __call__(self, request: Request) -> None:
-        # Reads the body; Starlette keeps it on the request, where the SDK's adapter reads it
-        # again. The route's body size limit applies here as well.
-        try:
-            body = await request.json()  # a body over the limit raises 413 here, unparsed
-        except ValueError as exc:  # not JSON or not UTF-8
-            raise _invalid_activity(exc) from None
-        try:
-            activity = Activity.model_validate(body)
-        except Exception as exc:  # the SDK's model raises ValidationError, TypeError, Exception
-            raise _invalid_activity(exc) from None
+        activity = await read_activity(request)
         try:
             self.check(activity)
         except TenantError as exc:
             log.warning("Teams activity rejected: %s", exc)
             raise _forbidden(exc.detail) from None
+
+
+async def read_activity(request: Request) -> Activity:
+    """The request's activity, or 400: FastAPI dependency of the route in every mode, so
+    that a body the SDK cannot parse never reaches it (it would answer 500).
+
+    Reads the body; Starlette keeps it on the request, where the SDK's adapter reads it
+    again. The route's body size limit applies here as well."""
+    try:
+        body = await request.json()  # a body over the limit raises 413 here, unparsed
+    except ValueError as exc:  # not JSON or not UTF-8
+        raise _invalid_activity(exc) from None
+    try:
+        return Activity.model_validate(body)
+    except Exception as exc:  # the SDK's model raises ValidationError, TypeError, Exception
+        raise _invalid_activity(exc) from None
 
 
 def _unauthorized(detail: str) -> HTTPException:
