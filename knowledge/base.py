@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,14 @@ from knowledge.registers import (
     extract_registers,
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
-from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
+from knowledge.store import (
+    ChromaStore,
+    DocumentRecord,
+    Manifest,
+    StoredChunk,
+    chroma_client,
+    drop_store,
+)
 from knowledge.write_lock import WriteLock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
@@ -65,6 +73,25 @@ def _not_found(doc_id: str) -> NotFoundError:
     )
 
 
+def _client(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.chroma_url:
+        return chroma_client(url=settings.chroma_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return chroma_client(path=str(settings.chroma_path))
+
+
+def _write_lock(settings: Settings) -> WriteLock:
+    return WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
+
+
+def empty_store(settings: Settings) -> None:
+    """Delete the store of NARA_COLLECTION and its keyword index, whatever settings built
+    it: the first half of a rebuild (`nara ingest --rebuild`). Holds the write lock."""
+    with _write_lock(settings).held():
+        drop_store(_client(settings), settings.collection)
+        shutil.rmtree(settings.keyword_dir / settings.collection, ignore_errors=True)
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -77,16 +104,9 @@ class KnowledgeBase:
             ANALYZER_VERSION,
             REGISTERS_VERSION,
         )
-        if settings.chroma_url:
-            client = chroma_client(url=settings.chroma_url)
-            keyword_dir = settings.keyword_dir / settings.collection
-        else:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            client = chroma_client(path=str(settings.chroma_path))
-            keyword_dir = settings.keyword_dir / settings.collection
-        self.store = ChromaStore(client, settings.collection, manifest)
-        self.write_lock = WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
-        self.keyword = KeywordIndex(keyword_dir)
+        self.store = ChromaStore(_client(settings), settings.collection, manifest)
+        self.write_lock = _write_lock(settings)
+        self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)
         self.retriever = HybridRetriever(self.store, self.embedder, self.keyword)
 
     # -- ingest -----------------------------------------------------------------

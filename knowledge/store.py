@@ -213,6 +213,17 @@ GENERATION = "generation"
 """Id of the record in `<prefix>-meta` whose text changes with every committed write."""
 
 
+COLLECTIONS = ("chunks", "documents", "registers", "meta")
+
+
+def drop_store(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Delete a store's collections, whatever settings built it (for a rebuild)."""
+    existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    for suffix in COLLECTIONS:
+        if f"{prefix}-{suffix}" in existing:
+            client.delete_collection(f"{prefix}-{suffix}")
+
+
 class ChromaStore(VectorStore):
     def __init__(self, client, prefix: str, manifest: Manifest) -> None:  # type: ignore[no-untyped-def]
         self._client = client
@@ -248,8 +259,9 @@ class ChromaStore(VectorStore):
                 f"The store was built with {stored.describe()}, but the current settings "
                 f"ask for {wanted.describe()}.",
                 "Either set NARA_EMBEDDER / NARA_CHUNK_MAX_CHARS back to what the store was "
-                "built with, or re-index: point NARA_DATA_DIR (or NARA_COLLECTION) at a new "
-                "store and run `nara ingest` on your documents again.",
+                "built with, or re-index: `nara ingest --rebuild PATH...` empties this store "
+                "and ingests your documents again, or point NARA_DATA_DIR (or NARA_COLLECTION) "
+                "at a new store and run `nara ingest` there.",
             )
         return stored
 

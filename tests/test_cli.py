@@ -158,3 +158,27 @@ def test_ask_json_contract_and_registers(cli: Cli) -> None:
 
     assert empty_r.returncode == 1 and "Frågan är tom" in empty_r.stderr
     assert "Traceback" not in empty_r.stderr
+
+
+def test_a_settings_change_is_refused_until_the_store_is_rebuilt(tmp_path: Path) -> None:
+    cli = Cli(cwd=tmp_path, data_dir=tmp_path / "data")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plan.md").write_text("# Plan\n\nVi prioriterar barn och unga 2025.\n", "utf-8")
+    (docs / "rutin.md").write_text("# Rutin\n\nRutinen gäller till 2026.\n", "utf-8")
+    assert cli.run("ingest", "-q", str(docs)).returncode == 0
+    (docs / "rutin.md").unlink()  # the rebuild must not keep what is no longer given
+
+    refused = cli.run("ingest", "-q", str(docs), NARA_CHUNK_MAX_CHARS="400")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "nara ingest --rebuild" in refused.stderr
+    kept = ok_json(cli.run("documents", "--json"))["documents"]  # the old store is intact
+    assert sorted(d["document_id"] for d in kept) == ["plan", "rutin"]
+
+    rebuilt = cli.run("ingest", "-q", "--rebuild", str(docs), NARA_CHUNK_MAX_CHARS="400")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "Dokument: 1 nya" in rebuilt.stdout and "tömt" in rebuilt.stderr
+    now = ok_json(cli.run("documents", "--json", NARA_CHUNK_MAX_CHARS="400"))["documents"]
+    assert [d["document_id"] for d in now] == ["plan"]
+    hits = ok_json(cli.run("search", "barn och unga", "--json", NARA_CHUNK_MAX_CHARS="400"))
+    assert hits["results"] and "barn och unga" in hits["results"][0]["text"]

@@ -32,6 +32,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest import expand_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]
+    if args.rebuild:
+        _rebuild()
     kb = _kb()
     files = list(expand_paths(Path(p) for p in args.paths if Path(p).exists()))
     with tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar:
@@ -47,6 +49,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"Misslyckade: {failed}."
     )
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _rebuild() -> None:
+    from knowledge.base import empty_store
+
+    settings = load_settings()
+    empty_store(settings)
+    print(f"Lagret '{settings.collection}' är tömt; dokumenten läses in på nytt.", file=sys.stderr)
 
 
 def _doc_json(d: Any) -> dict[str, Any]:
@@ -152,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="read files or folders into the knowledge base")
     p.add_argument("paths", nargs="+")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="empty the store first (every stored document), e.g. after a settings change",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("documents", help="list stored documents")
