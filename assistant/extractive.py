@@ -7,7 +7,7 @@ statement is supported by the passage it cites by construction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
@@ -55,10 +55,11 @@ def select(evidence: Evidence) -> list[Span]:
     best = evidence.spans[0]
     chosen = [best]
     per_doc: dict[str, int] = {best.doc_id: 1}
+    reference = _reference_coverage(evidence)
     for span in evidence.spans[1:]:
         if len(chosen) >= limit:
             break
-        if span.coverage < RELATIVE * best.coverage or overlaps(span, chosen):
+        if span.coverage < RELATIVE * reference(span) or overlaps(span, chosen):
             continue
         if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
             continue
@@ -67,6 +68,18 @@ def select(evidence: Evidence) -> list[Span]:
     if kind is Kind.COMPARISON and len(per_doc) > 1:
         chosen.sort(key=lambda s: s.result.rank)
     return with_list_items(chosen, evidence)
+
+
+def _reference_coverage(evidence: Evidence) -> Callable[[Span], float]:
+    """What a span's coverage is measured against: the best span's; in a comparison, the
+    best of its own document's, so that each document compared gets its own evidence."""
+    best = evidence.spans[0].coverage
+    if evidence.question.kind is not Kind.COMPARISON:
+        return lambda span: best
+    top: dict[str, float] = {}
+    for s in evidence.spans:
+        top[s.doc_id] = max(top.get(s.doc_id, 0.0), s.coverage)
+    return lambda span: top[span.doc_id]
 
 
 def _cell(span: Span, *names: str) -> str:

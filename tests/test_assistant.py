@@ -19,6 +19,7 @@ from tests.conftest import CORPUS, make_settings
 DOROTEA = "000_05b96b91b6c43ee6"
 VNO = "003_99ad73717f50f379"
 DALARNA = "002_bf374b0e7b1df5d7"
+VARMLAND = "004_0278aa6b462f4ccb"
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +202,17 @@ def test_a_sentence_announcing_an_enumeration_brings_it(
     answer = assistant.ask("Vilka värdeord samlade styrgruppen från inspirationsdagarna i Dalarna?")
     assert any(c.quote.startswith("Samarbete - Samverkan – Tillsammans") for c in answer.citations)
     assert_verbatim(sample_kb, answer)
+
+
+def test_a_comparison_quotes_each_document_by_its_own_best_evidence(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask(
+        "How do Västernorrland and Värmland address SIP (coordinated individual plans)?"
+    )
+    assert answer.kind == "comparison"
+    assert {c.source.document_id for c in answer.citations} == {VNO, VARMLAND}
+    assert "SIP på distans" in answer.answer
 
 
 def test_clause_question_quotes_the_clause(assistant: Assistant, sample_kb: KnowledgeBase) -> None:
