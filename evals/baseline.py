@@ -20,7 +20,6 @@ ten queries.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from evals.bench import CORPUS, machine, percentile, timed_calls
+from evals.bench import CORPUS, emit, machine, percentile, timed_calls
 from evals.retrieval import (
     GoldQuestion,
     RetrievalReport,
@@ -282,13 +281,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    result = run(args.repeat, args.embedder)
-    table = markdown(result)
-    if args.out:
-        args.out.write_text(table, encoding="utf-8")
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else table, end="")
-    if args.json:
-        print()
+    emit(run(args.repeat, args.embedder), markdown, args)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,18 @@ def parse_scales(text: str) -> list[int]:
     return scales
 
 
+def emit(
+    result: dict[str, Any], markdown: Callable[[dict[str, Any]], str], args: argparse.Namespace
+) -> None:
+    """Print the result as Markdown tables (also to `--out`), or as JSON with `--json`."""
+    table = markdown(result)
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else table, end="")
+    if args.json:
+        print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description="Ingest, search and ask benchmark (see the module docstring)."
@@ -331,13 +343,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    result = run(args.repeat, args.scales, args.ask_repeat)
-    table = markdown(result)
-    if args.out:
-        args.out.write_text(table, encoding="utf-8")
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else table, end="")
-    if args.json:
-        print()
+    emit(run(args.repeat, args.scales, args.ask_repeat), markdown, args)
 
 
 if __name__ == "__main__":
