@@ -93,9 +93,13 @@ def _header_lines(text: str) -> list[str]:
 def read_source(path: Path) -> Source:
     text, blocks = read_text(path, path.read_bytes())
     items: list[Item] = []
+    marked = [b for b in blocks if b.kind == "heading" and _marked(text, b.start)]
+    first_marked = marked[0].start if marked else 0
     for block in blocks:
         body = text[block.start : block.end]
-        if block.kind == "heading":
+        if block.kind == "heading" and block.start < first_marked:
+            items.append(Item("paragraph", f"**{body}**"))  # a letterhead, set in bold
+        elif block.kind == "heading":
             if body.lower() in TOC_TITLES:
                 items.append(Item("toc", body))
             else:
@@ -111,6 +115,12 @@ def read_source(path: Path) -> Source:
         else:
             items.append(Item("paragraph", body))
     return Source(path.stem, items, _header_lines(text))
+
+
+def _marked(text: str, start: int) -> bool:
+    """A heading written with `#` in the source, not inferred from a short line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return text[line_start:start].strip().startswith("#")
 
 
 def _add_row(items: list[Item], cells: tuple[tuple[str, str], ...]) -> None:
