@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ingest.metadata import apply_sidecar, infer_metadata
-from ingest.model import Document
+from ingest.model import Document, ReadNotes
 from ingest.readers import READERS
 from nara.errors import IngestError
 
@@ -50,10 +50,12 @@ def load_document(path: Path, max_bytes: int | None = None) -> Document:
         ) from None
     if not data.strip():
         raise IngestError(str(path), "is empty.", "Check that the right file was chosen.")
-    text, blocks = reader(path, data)
+    parsed = reader(path, data)
+    text, blocks = parsed[0], parsed[1]
+    notes = parsed[2] if len(parsed) == 3 else ReadNotes()
     if not text.strip() or not blocks:
         raise IngestError(str(path), "contains no text.", "Check that the right file was chosen.")
-    metadata = apply_sidecar(path, infer_metadata(text, blocks))
+    metadata = apply_sidecar(path, infer_metadata(text, blocks, notes))
     if not metadata.title:
         metadata.title = path.stem
     digest = hashlib.sha256(data)

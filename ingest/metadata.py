@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.model import Block, DocumentMetadata
+from ingest.model import Block, DocumentMetadata, ReadNotes
 from nara.errors import IngestError
 
 # Checked in this order against the title, then against the opening text.
@@ -82,9 +82,21 @@ def _opening_lines(text: str, limit: int = 30) -> list[str]:
     return lines
 
 
-def infer_title(text: str, blocks: Sequence[Block]) -> str:
-    """The title from the opening lines, else the first heading that names a document type."""
+def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = False) -> str:
+    """The title from the opening lines, else the first heading that names a document type.
+    A top heading (`# ` in text, or level 1 when headings are styled) may be the title."""
     lines = _opening_lines(text)
+    top = next(  # with styled headings, the first top heading stands for `# `
+        (
+            b
+            for b in blocks
+            if styled_headings
+            and b.kind == "heading"
+            and b.level == 1
+            and text[b.start : b.end].lower() not in GENERIC_HEADINGS
+        ),
+        None,
+    )
     for i, line in enumerate(lines):
         if len(line) > 120 or line.endswith(".") or line.lower() in GENERIC_HEADINGS:
             continue
@@ -92,7 +104,7 @@ def infer_title(text: str, blocks: Sequence[Block]) -> str:
             b.kind == "heading"
             and b.level == 1
             and text[b.start : b.end] == line
-            and text[max(0, b.start - 2) : b.start] == "# "
+            and (b is top or text[max(0, b.start - 2) : b.start] == "# ")
             for b in blocks
         )
         if not (_doc_type_of(line) or is_h1):
@@ -156,10 +168,16 @@ def infer_dates(text: str, title: str) -> tuple[str | None, str | None, tuple[in
     return date, valid_until, (min(years), max(years)) if years else None
 
 
-def infer_metadata(text: str, blocks: Sequence[Block]) -> DocumentMetadata:
-    title = infer_title(text, blocks)
-    orgs, region = infer_organisations(text)
-    date, valid_until, years = infer_dates(text, title)
+def infer_metadata(
+    text: str, blocks: Sequence[Block], notes: ReadNotes | None = None
+) -> DocumentMetadata:
+    """`notes.furniture`: page header and footer lines (e.g. of a DOCX), read as if they
+    opened the text, as they do in a text extracted page by page; the title is the body's."""
+    notes = notes or ReadNotes()
+    title = infer_title(text, blocks, notes.styled_headings)
+    context = "\n\n".join([*notes.furniture, text]) if notes.furniture else text
+    orgs, region = infer_organisations(context)
+    date, valid_until, years = infer_dates(context, title)
     doc_type = _doc_type_of(title) or _doc_type_of(text[:3000]) or "dokument"
     return DocumentMetadata(title, orgs, region, doc_type, date, valid_until, years)
 

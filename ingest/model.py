@@ -23,6 +23,17 @@ class Block:
     """For table rows: (column name, cell text) pairs in column order."""
 
 
+@dataclass(frozen=True)
+class ReadNotes:
+    """What a reader knows beyond the text and blocks, for metadata inference."""
+
+    furniture: tuple[str, ...] = ()
+    """Page header and footer lines: read for metadata only, never text or blocks."""
+    styled_headings: bool = False
+    """Headings come from the file's markup (Word heading styles), not from line shapes,
+    so a level-1 heading counts as a top heading as `# ` does in text."""
+
+
 @dataclass
 class DocumentMetadata:
     """Facts about a document, inferred from its content or set in a sidecar file."""

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from ingest.builder import TextBuilder
-from ingest.model import Block
+from ingest.docx import read_docx
+from ingest.model import Block, ReadNotes
 from ingest.structure import parse_lines
 from nara.errors import IngestError
 
 Parsed = tuple[str, list[Block]]
-Reader = Callable[[Path, bytes], Parsed]
+ParsedWithNotes = tuple[str, list[Block], ReadNotes]
+"""Text, blocks, and what else the reader knows (page furniture for metadata)."""
+Reader = Callable[[Path, bytes], Parsed | ParsedWithNotes]
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -186,56 +189,6 @@ def read_pdf(path: Path, data: bytes) -> Parsed:
         pos += len(page) + 2
     text = "\n\n".join(parts)
     return text, parse_lines(text, starts)
-
-
-HEADING_STYLE = re.compile(r"^(?:heading|rubrik)\s*(\d)$", re.IGNORECASE)
-
-
-def read_docx(path: Path, data: bytes) -> Parsed:
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # zipfile, zlib, lxml and python-docx each raise their own kinds
-        raise IngestError(
-            str(path),
-            f"is damaged or not a DOCX file ({type(exc).__name__}).",
-            "Open and save it again in Word, or export it as PDF.",
-        ) from None
-    builder = TextBuilder()
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            _docx_paragraph(builder, item)
-        elif isinstance(item, Table):
-            _docx_table(builder, item)
-    if not builder.blocks:
-        raise IngestError(str(path), "contains no text.", "Check that the right file was chosen.")
-    return builder.text, builder.blocks
-
-
-def _docx_paragraph(builder: TextBuilder, paragraph: Any) -> None:
-    text = paragraph.text
-    style = (paragraph.style.name or "") if paragraph.style is not None else ""
-    numbered = paragraph._p.pPr is not None and paragraph._p.pPr.numPr is not None
-    if m := HEADING_STYLE.match(style):
-        builder.heading(text, int(m.group(1)))
-    elif style.lower() in {"title", "rubrik"}:
-        builder.heading(text, 1)
-    elif "list" in style.lower() or numbered:
-        builder.list_item(text)
-    else:
-        builder.paragraph(text)
-
-
-def _docx_table(builder: TextBuilder, table: Any) -> None:
-    rows = [[cell.text for cell in row.cells] for row in table.rows]
-    if not rows:
-        return
-    header = [" ".join(c.split()) for c in rows[0]]
-    for row in rows[1:]:
-        builder.table_row(row, header)
 
 
 def read_html(path: Path, data: bytes) -> Parsed:

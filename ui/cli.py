@@ -192,9 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
 
+    from evals.formats import add_command as add_formats_command
     from ui.cli_assistant import add_commands
 
     add_commands(sub)
+    add_formats_command(sub)
     return parser
 
 

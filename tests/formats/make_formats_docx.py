@@ -71,18 +71,22 @@ def _add_runs(paragraph: Any, text: str) -> None:
         run.bold, run.italic = bold or None, italic or None
 
 
-def _outline_style(document: Any) -> None:
-    style = document.styles.add_style(OUTLINE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    style.base_style = document.styles["Normal"]
-    style.font.bold = True
-    style.element.get_or_add_pPr().append(
-        parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="{OUTLINE_FROM - 1}"/>')
-    )
+def _outline_style(document: Any, level: int) -> str:
+    """A custom paragraph style whose only heading mark is its outline level."""
+    name = f"{OUTLINE_STYLE} {level}"
+    if name not in [s.name for s in document.styles]:
+        style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = document.styles["Normal"]
+        style.font.bold = True
+        style.element.get_or_add_pPr().append(
+            parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="{level - 1}"/>')
+        )
+    return name
 
 
 def _heading(document: Any, item: Item) -> None:
     if item.level >= OUTLINE_FROM:
-        document.add_paragraph(item.text, style=OUTLINE_STYLE)
+        document.add_paragraph(item.text, style=_outline_style(document, item.level))
     else:
         document.add_heading(item.text, item.level)
 
@@ -115,7 +119,6 @@ def _table(document: Any, item: Item) -> None:
 
 def python_docx_docx(source: Source, out: Path) -> None:
     document = docx.Document()
-    _outline_style(document)
     ids = parts.add_numbering(document)
     parts.add_header_footer(document, source)
     items = source.items

@@ -1,0 +1,133 @@
+"""The gold set against a store built from one folder of documents, and the table per
+format and writer: `nara eval --corpus DIR`, `nara eval-formats`.
+
+Each folder goes into a fresh temporary store with the configured embedder and chunking,
+so a PDF or DOCX store is compared with the txt store on equal terms. The format corpus
+lives in `tests/formats/<writer>/` (one file per sample, same stems as the samples, so the
+gold set's document ids hold for every writer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evals.answers import OUT_OF_SCOPE
+from evals.retrieval import GoldQuestion, load_gold
+from knowledge.base import KnowledgeBase
+from nara.errors import NaraError
+from nara.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS_DIR = ROOT / "tests" / "formats"
+TXT_CORPUS = ROOT / "corpus"
+
+ROWS = (
+    ("retrieval hit@5 / MRR@10", lambda r: f"{r['hit_at_5']:.3f} / {r['mrr_at_10']:.3f}"),
+    ("fact recall", lambda r: f"{r['fact_recall']:.3f}"),
+    ("answers holding all facts", lambda r: f"{r['all_facts']} of {r['in_scope']}"),
+    ("responsibility register", lambda r: str(r["responsibilities"])),
+    ("priority register", lambda r: str(r["priorities"])),
+    ("chunks", lambda r: str(r["chunks"])),
+    ("documents (failed)", lambda r: f"{r['documents']} ({r['failed']})"),
+)
+
+
+@contextlib.contextmanager
+def corpus_store(settings: Settings, corpus: Path) -> Iterator[tuple[Settings, list[str]]]:
+    """Settings of a fresh temporary store holding the files of `corpus`, and the
+    ingest failures (as messages). The store is deleted afterwards."""
+    if not corpus.is_dir():
+        raise NaraError(f"Mappen {corpus} finns inte.", "Ange en mapp med dokument till --corpus.")
+    with tempfile.TemporaryDirectory(prefix="nara-eval-") as tmp:
+        fresh = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None})
+        report = KnowledgeBase(fresh).ingest([corpus])
+        if not report.added and not report.updated:
+            raise NaraError(
+                f"Inga dokument kunde läsas in från {corpus}.",
+                "Kontrollera att mappen innehåller txt-, pdf- eller docx-filer.",
+            )
+        yield fresh, [str(e) for e in report.failed]
+
+
+def format_row(settings: Settings, gold: list[GoldQuestion]) -> dict[str, Any]:
+    """The figures of one store: retrieval, answers, registers, chunks."""
+    from evals.suite import run_suite
+
+    result, _ = run_suite(settings, gold)
+    kb = KnowledgeBase(settings)
+    answers = result["answers"]
+    in_scope = answers["questions"] - answers["out_of_scope"]
+    scoped = [q for q in gold if q.kind != OUT_OF_SCOPE and q.facts]
+    docs = kb.documents()
+    return {
+        "hit_at_5": result["retrieval"]["hit_at_5"],
+        "mrr_at_10": result["retrieval"]["mrr_at_10"],
+        "fact_recall": answers["fact_recall"],
+        "all_facts": round(answers["all_facts_rate"] * len(scoped)),
+        "in_scope": len(scoped) if scoped else in_scope,
+        "responsibilities": len(kb.responsibilities()),
+        "priorities": len(kb.priorities()),
+        "chunks": sum(d.n_chunks for d in docs),
+        "documents": len(docs),
+        "verbatim_quote_rate": result["faithfulness"]["verbatim_quote_rate"],
+    }
+
+
+def format_folders(root: Path = FORMATS_DIR, txt: Path = TXT_CORPUS) -> dict[str, Path]:
+    """txt first, then every writer folder of the format corpus that holds documents."""
+    folders = {"txt": txt}
+    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+        if any(f.suffix.lower() in {".pdf", ".docx"} for f in path.iterdir()):
+            folders[path.name] = path
+    return folders
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    names = list(rows)
+    lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for label, cell in ROWS:
+        lines.append(f"| {label} | " + " | ".join(cell(rows[n]) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run_formats(
+    settings: Settings, gold: list[GoldQuestion], folders: dict[str, Path]
+) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for name, folder in folders.items():
+        print(f"… {name}: {folder}", file=sys.stderr)
+        with corpus_store(settings, folder) as (fresh, failed):
+            rows[name] = format_row(fresh, gold) | {"failed": len(failed)}
+    return rows
+
+
+def main_formats(args: argparse.Namespace) -> int:
+    gold = load_gold(args.gold)
+    folders = format_folders(args.formats_dir or FORMATS_DIR)
+    if args.only:
+        folders = {k: v for k, v in folders.items() if k in set(args.only) | {"txt"}}
+    rows = run_formats(load_settings(), gold, folders)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(table(rows))
+    return 0
+
+
+def add_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "eval-formats", help="the gold set per format and writer (tests/formats/*, txt)"
+    )
+    p.add_argument("--gold", type=Path)
+    p.add_argument("--formats-dir", type=Path, help="default: tests/formats")
+    p.add_argument("--only", action="append", help="only this writer folder (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=main_formats)
