@@ -112,7 +112,7 @@ def main_formats(args: argparse.Namespace) -> int:
     gold = load_gold(args.gold)
     folders = format_folders(args.formats_dir or FORMATS_DIR)
     if args.only:
-        folders = {k: v for k, v in folders.items() if k in set(args.only) | {"txt"}}
+        folders = {k: v for k, v in folders.items() if k in set(args.only)}
     rows = run_formats(load_settings(), gold, folders)
     if args.json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
@@ -128,6 +128,6 @@ def add_command(sub: Any) -> None:
     )
     p.add_argument("--gold", type=Path)
     p.add_argument("--formats-dir", type=Path, help="default: tests/formats")
-    p.add_argument("--only", action="append", help="only this writer folder (repeatable)")
+    p.add_argument("--only", action="append", help="only this folder: txt or a writer (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=main_formats)
