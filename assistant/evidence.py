@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.model import Citation, Source
 from knowledge.analysis import STOPWORDS, TOKEN, Analyzer
@@ -36,6 +36,10 @@ class Span:
     """Ranking score: coverage plus a prior from the chunk's retrieval rank."""
     opens_line: bool = False
     """The span starts its line (a list item's first sentence)."""
+    features: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    """Named features for the relevance scorer (`assistant.features.SPAN_FEATURES`)."""
+    relevance: float = 0.0
+    """P(the span holds the answer), from the fitted relevance scorer."""
 
     @property
     def doc_id(self) -> str:

@@ -7,9 +7,12 @@ from dataclasses import dataclass, replace
 
 from assistant.answerers import Evidence
 from assistant.evidence import Span, TermWeights, Wanted
+from assistant.features import answer_features
 from assistant.model import Kind
 from assistant.question import Question
 from assistant.ranking import priority_section, rank_spans
+from assistant.refusal import ANSWER_TYPES as TYPED_QUESTIONS
+from assistant.scorers import Scorers, default_scorers
 from knowledge.analysis import STOPWORDS, Analyzer, stem, words
 from knowledge.answer_types import wanted as answer_types
 from knowledge.base import KnowledgeBase
@@ -71,8 +74,9 @@ class _Cache:
 
 
 class Gatherer:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, scorers: Scorers | None = None) -> None:
         self.kb = kb
+        self.scorers = scorers or default_scorers()
         self._cache: _Cache | None = None
 
     def _stats(self, docs: list[DocumentRecord]) -> _Cache:
@@ -145,22 +149,44 @@ class Gatherer:
         text = expand_query(q.text) if english else q.text
         wanted = weights.wanted(text, stats.names | KIND_WORDS, keep_unknown=not english)
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
-        spans = rank_spans(results, wanted, weights, q.kind, answer_types(q.text))
+        spans = rank_spans(
+            results, wanted, weights, q.kind, answer_types(q.text), self.scorers.relevance
+        )
         priorities = self._priorities(q, results, named, wanted, weights, spans)
+        coverage = weights.coverage(wanted, top)
+        foreign = foreign_names(q.text, wanted, weights) + tuple(
+            d.region or d.title for d in outside
+        )
+        focus = unknown_focus(q.text, weights)
+        features = answer_features(
+            spans, coverage, wanted, weights, bool(foreign), bool(focus), type_missing(q, spans)
+        )
         return Evidence(
             q,
             tuple(results),
             tuple(spans),
-            coverage=weights.coverage(wanted, top),
-            foreign_names=foreign_names(q.text, wanted, weights)
-            + tuple(d.region or d.title for d in outside),
-            unknown_focus=unknown_focus(q.text, weights),
+            coverage=coverage,
+            foreign_names=foreign,
+            unknown_focus=focus,
             priorities=priorities,
             documents={d.doc_id: d for d in docs},
             document_text=self.kb.document_text,
+            answer_features=features,
+            quote_threshold=self.scorers.relevance.threshold,
         )
 
 
+def type_missing(q: Question, spans: list[Span]) -> bool:
+    """A question for a date or a quantity whose top chunks' spans hold none (the top
+    chunks, not the top spans, so that the feature does not depend on span ranking)."""
+    return not all(
+        any(found.search(s.text) for s in spans if s.result.rank <= TYPE_CHUNKS)
+        for asked, found in TYPED_QUESTIONS
+        if asked.search(q.text)
+    )
+
+
+TYPE_CHUNKS = 3
 SENTENCE_BETTER_BY = 0.15
 LEAD_CHARS = 200
 """How much text before a list counts as its lead-in."""
