@@ -20,6 +20,7 @@ from typing import Any
 
 from evals.answers import OUT_OF_SCOPE
 from evals.retrieval import GoldQuestion, load_gold
+from evals.split import load_suite
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError
 from nara.settings import Settings, load_settings
@@ -56,27 +57,40 @@ def corpus_store(settings: Settings, corpus: Path) -> Iterator[tuple[Settings, l
         yield fresh, [str(e) for e in report.failed]
 
 
-def format_row(settings: Settings, gold: list[GoldQuestion]) -> dict[str, Any]:
+@contextlib.contextmanager
+def corpus_settings(settings: Settings, corpus: Path | None) -> Iterator[Settings]:
+    """`settings` as they are, or (with `corpus`) those of a fresh store built from it;
+    files that fail to ingest are named on stderr."""
+    if corpus is None:
+        yield settings
+        return
+    with corpus_store(settings, corpus) as (fresh, failed):
+        for message in failed:
+            print(f"inläsning misslyckades: {message}", file=sys.stderr)
+        yield fresh
+
+
+def format_row(settings: Settings, gold: list[GoldQuestion], suite: str) -> dict[str, Any]:
     """The figures of one store: retrieval, answers, registers, chunks."""
     from evals.suite import run_suite
 
-    result, _ = run_suite(settings, gold)
+    result, _ = run_suite(settings, {"part": gold}, suite)
     kb = KnowledgeBase(settings)
-    answers = result["answers"]
-    in_scope = answers["questions"] - answers["out_of_scope"]
+    answers = result["part"]["answers"]
+    retrieval = result["part"]["retrieval"]
     scoped = [q for q in gold if q.kind != OUT_OF_SCOPE and q.facts]
     docs = kb.documents()
     return {
-        "hit_at_5": result["retrieval"]["hit_at_5"],
-        "mrr_at_10": result["retrieval"]["mrr_at_10"],
+        "hit_at_5": retrieval["hit_at_5"],
+        "mrr_at_10": retrieval["mrr_at_10"],
         "fact_recall": answers["fact_recall"],
         "all_facts": round(answers["all_facts_rate"] * len(scoped)),
-        "in_scope": len(scoped) if scoped else in_scope,
+        "in_scope": len(scoped),
         "responsibilities": len(kb.responsibilities()),
         "priorities": len(kb.priorities()),
         "chunks": sum(d.n_chunks for d in docs),
         "documents": len(docs),
-        "verbatim_quote_rate": result["faithfulness"]["verbatim_quote_rate"],
+        "verbatim_quote_rate": result["part"]["faithfulness"]["verbatim_quote_rate"],
     }
 
 
@@ -98,22 +112,26 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
 
 
 def run_formats(
-    settings: Settings, gold: list[GoldQuestion], folders: dict[str, Path]
+    settings: Settings, gold: list[GoldQuestion], folders: dict[str, Path], suite: str
 ) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for name, folder in folders.items():
         print(f"… {name}: {folder}", file=sys.stderr)
         with corpus_store(settings, folder) as (fresh, failed):
-            rows[name] = format_row(fresh, gold) | {"failed": len(failed)}
+            rows[name] = format_row(fresh, gold, suite) | {"failed": len(failed)}
     return rows
 
 
 def main_formats(args: argparse.Namespace) -> int:
-    gold = load_gold(args.gold)
+    suite, gold = (
+        ("custom", load_gold(args.gold))
+        if args.gold
+        else ("sample", load_suite("sample", args.part))
+    )
     folders = format_folders(args.formats_dir or FORMATS_DIR)
     if args.only:
         folders = {k: v for k, v in folders.items() if k in set(args.only)}
-    rows = run_formats(load_settings(), gold, folders)
+    rows = run_formats(load_settings(), gold, folders, suite)
     if args.json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -126,7 +144,10 @@ def add_command(sub: Any) -> None:
     p = sub.add_parser(
         "eval-formats", help="the gold set per format and writer (tests/formats/*, txt)"
     )
-    p.add_argument("--gold", type=Path)
+    p.add_argument("--gold", type=Path, help="one gold file instead of the sample suite")
+    p.add_argument(
+        "--part", choices=["dev", "test", "all"], default="test", help="of the sample suite"
+    )
     p.add_argument("--formats-dir", type=Path, help="default: tests/formats")
     p.add_argument("--only", action="append", help="only this folder: txt or a writer (repeatable)")
     p.add_argument("--json", action="store_true")

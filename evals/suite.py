@@ -17,6 +17,7 @@ import yaml
 from assistant.service import Assistant
 from evals.answers import OUT_OF_SCOPE, AnswerReport, evaluate_answers, failures
 from evals.faithfulness import faithfulness
+from evals.formats import corpus_settings
 from evals.judge import Item, Judge, Passage, judge_all
 from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
 from evals.split import PARTS, SUITES, load_suite
@@ -297,7 +298,8 @@ def main_eval(args: argparse.Namespace) -> int:
         parts = {p: [q for q in gold if q.kind in set(args.kind)] for p, gold in parts.items()}
     settings = load_settings()
     judge = _make_judge(settings, args)
-    result, fails = run_suite(settings, parts, suite, judge, getattr(args, "judge_limit", None))
+    with corpus_settings(settings, getattr(args, "corpus", None)) as settings:
+        result, fails = run_suite(settings, parts, suite, judge, getattr(args, "judge_limit", None))
     previous = json.loads(args.previous.read_text()) if args.previous else None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

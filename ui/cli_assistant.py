@@ -161,6 +161,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--kind", action="append", help="only questions of this kind")
     p.add_argument("--gold", type=Path, help="one gold file instead of a suite (no split)")
     p.add_argument(
+        "--corpus",
+        type=Path,
+        help="build a fresh temporary store from the files in this folder and evaluate it "
+        "(e.g. tests/formats/pandoc); the configured store is not touched",
+    )
+    p.add_argument(
         "--suite",
         choices=["sample", "extra"],
         default="sample",

@@ -1,0 +1,68 @@
+"""`nara eval --corpus DIR` and `nara eval-formats`: a fresh store per folder of the
+format corpus, with the real readers and a real Chroma (hash embedder, for speed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.formats import (
+    FORMATS_DIR,
+    corpus_settings,
+    corpus_store,
+    format_folders,
+    format_row,
+    table,
+)
+from evals.split import load_suite
+from knowledge.base import KnowledgeBase
+from nara.errors import NaraError
+from nara.settings import Settings
+from tests.conftest import CORPUS
+
+
+def test_corpus_store_is_fresh_and_temporary(hash_settings: Settings) -> None:
+    with corpus_store(hash_settings, FORMATS_DIR / "pandoc") as (fresh, failed):
+        assert fresh.data_dir != hash_settings.data_dir
+        docs = KnowledgeBase(fresh).documents()
+        assert failed == []
+        assert sorted(d.doc_id for d in docs) == sorted(p.stem for p in CORPUS.glob("*.txt"))
+        assert {d.file.rsplit(".", 1)[1] for d in docs} == {"docx"}
+        built = fresh.data_dir
+    assert not built.exists()
+    assert not (hash_settings.data_dir / "chroma").exists()  # the configured store untouched
+
+
+def test_corpus_settings_without_corpus_are_unchanged(hash_settings: Settings) -> None:
+    with corpus_settings(hash_settings, None) as same:
+        assert same is hash_settings
+
+
+def test_missing_corpus_folder_is_an_error_with_a_hint(
+    hash_settings: Settings, tmp_path: Path
+) -> None:
+    with pytest.raises(NaraError) as err, corpus_store(hash_settings, tmp_path / "saknas"):
+        pass
+    assert "--corpus" in err.value.hint
+
+
+def test_format_folders_are_txt_and_every_writer_with_files() -> None:
+    folders = format_folders()
+    assert next(iter(folders)) == "txt"
+    assert {"pandoc", "python-docx", "chromium", "two-column"} <= set(folders)
+    for name, path in folders.items():
+        assert path.is_dir(), name
+
+
+def test_format_row_holds_the_table_figures(hash_settings: Settings) -> None:
+    gold = [q for q in load_suite("sample", "test") if q.facts][:3]
+    with corpus_store(hash_settings, FORMATS_DIR / "python-docx") as (fresh, _):
+        row = format_row(fresh, gold, "sample") | {"failed": 0}
+    assert row["documents"] == len(list(CORPUS.glob("*.txt")))
+    assert row["chunks"] > row["documents"]
+    assert row["responsibilities"] > 0 and row["priorities"] > 0
+    assert row["in_scope"] == 3 and 0 <= row["all_facts"] <= 3
+    assert 0.0 <= row["hit_at_5"] <= 1.0
+    rendered = table({"python-docx": row})
+    assert f"| chunks | {row['chunks']} |" in rendered
