@@ -119,6 +119,7 @@ def run_formats(
         print(f"… {name}: {folder}", file=sys.stderr)
         with corpus_store(settings, folder) as (fresh, failed):
             rows[name] = format_row(fresh, gold, suite) | {"failed": len(failed)}
+        print(json.dumps({name: rows[name]}), file=sys.stderr)  # survives a later failure
     return rows
 
 

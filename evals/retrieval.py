@@ -18,6 +18,7 @@ quotes can reach the ideal sooner, hence the cap at 1.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,21 +124,34 @@ Span = tuple[str, int, int]
 """(document id, char_start, char_end) in the document's extracted text."""
 
 
+EMPHASIS = re.compile(r"\*{1,2}")
+"""Markdown emphasis in a quote taken from text; a DOCX or PDF has bold runs instead."""
+
+
+def _places(text: str, quote: str) -> list[tuple[int, int]]:
+    """Where `quote` stands in `text`: verbatim, else with its emphasis marks dropped and
+    any run of whitespace matching any other (a line break in a PDF, a tab in a table)."""
+    places, start = [], text.find(quote)
+    while start >= 0:
+        places.append((start, start + len(quote)))
+        start = text.find(quote, start + 1)
+    if places:
+        return places
+    words = EMPHASIS.sub("", quote).split()
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    return [m.span() for m in pattern.finditer(text)] if words else []
+
+
 def quote_spans(kb: Searcher, question: GoldQuestion) -> list[list[Span]]:
     """For each evidence quote, every place where it stands (a quote may recur)."""
     out = []
     for ev in question.evidence:
-        text = kb.document_text(ev.document)
-        start = text.find(ev.quote)
-        if start < 0:
+        places = _places(kb.document_text(ev.document), ev.quote)
+        if not places:
             raise ValueError(
                 f"{question.id}: evidence quote not found in {ev.document}: {ev.quote!r}"
             )
-        spans = []
-        while start >= 0:
-            spans.append((ev.document, start, start + len(ev.quote)))
-            start = text.find(ev.quote, start + 1)
-        out.append(spans)
+        out.append([(ev.document, s, e) for s, e in places])
     return out
 
 

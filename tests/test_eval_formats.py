@@ -66,3 +66,16 @@ def test_format_row_holds_the_table_figures(hash_settings: Settings) -> None:
     assert 0.0 <= row["hit_at_5"] <= 1.0
     rendered = table({"python-docx": row})
     assert f"| chunks | {row['chunks']} |" in rendered
+
+
+def test_gold_quotes_are_found_without_their_markdown_emphasis() -> None:
+    """Gold quotes were taken from the text, with `**bold**`; a DOCX holds bold runs and
+    a PDF line breaks instead. Verbatim places win; otherwise emphasis and whitespace give."""
+    from evals.retrieval import _places
+
+    text = "Alla insatser ska skapas tillsammans, ge trygghet\noch tillit. Slut."
+    quote = "skapas **tillsammans**, ge **trygghet** och tillit"
+    (start, end), *_ = _places(text, quote)
+    assert text[start:end] == "skapas tillsammans, ge trygghet\noch tillit"
+    assert _places("a **b** c **b**", "**b**") == [(2, 7), (10, 15)]
+    assert _places(text, "otrygghet") == []
