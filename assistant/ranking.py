@@ -4,13 +4,13 @@ one priority list that answers a "what is prioritised" question."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.evidence import Span, TermWeights, Wanted, spans_of
+from assistant.evidence import Span, TermWeights, Wanted
 from assistant.model import Kind
 from knowledge.answer_types import chunk_flags
 from knowledge.registers import PriorityEntry
-from knowledge.retrieval import SearchResult
 
 
 def priority_section(
@@ -103,12 +103,13 @@ def _headings(span: Span) -> list[str]:
 
 
 def rank_spans(
-    results: list[SearchResult], wanted: Wanted, weights: TermWeights, kind: Kind, types: int = 0
+    spans: Sequence[Span], wanted: Wanted, weights: TermWeights, kind: Kind, types: int = 0
 ) -> list[Span]:
-    spans = [
+    """The spans of the retrieved chunks (`spans_of`), headings and one-word pieces left
+    out, best first."""
+    kept = [
         scored(s, wanted, weights, kind, types)
-        for r in results
-        for s in spans_of(r)
+        for s in spans
         if not is_heading(s) and len(s.text.split()) >= MIN_WORDS
     ]
-    return sorted(spans, key=lambda s: -s.score)
+    return sorted(kept, key=lambda s: -s.score)
