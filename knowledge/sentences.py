@@ -15,9 +15,10 @@ Where a sentence ends:
   2025") or a list number opening a line ("1. Första"); an abbreviation that may close a
   sentence ("… m.m.", "… 50 st.") ends one only before a capital;
 - at a blank line; at a line break only when the next line is a list item, a heading or
-  a table row, when the line ends with terminal punctuation as above (or `:` / `;`), or
-  when the next line starts with a capital and this one is short (a label, a signature,
-  a heading the reader did not mark) or too long to be a wrapped line. Any other line
+  a table row (tab-separated cells, or a Markdown "| … |" row) or this line is a row,
+  when the line ends with terminal punctuation as above (or `:` / `;`), or when the
+  next line starts with a capital and this one is short (a label, a signature, a
+  heading the reader did not mark) or too long to be a wrapped line. Any other line
   break is a wrapped line (text from a PDF) and the sentence goes on.
 """
 
@@ -141,12 +142,17 @@ def _period_continues(text: str, dot: int, lo: int, nxt: str) -> bool:
     return bool(LIST_NUMBER.fullmatch(token)) and not text[line_start:token_start].strip()
 
 
+def _table_row(line: str) -> bool:
+    """A row of a table: cells split by tabs, or a Markdown pipe-table row."""
+    return "\t" in line or line.lstrip().startswith("|")
+
+
 def _line_break(text: str, ws_start: int, ws_end: int, lo: int, longest: int) -> bool:
     line_start = max(lo, text.rfind("\n", lo, ws_start) + 1)
     before = text[line_start:ws_start]
     next_end = text.find("\n", ws_end)
     after = text[ws_end : next_end if next_end >= 0 else len(text)]
-    if LINE_OPENS_BLOCK.match(after) or "\t" in before or "\t" in after:
+    if LINE_OPENS_BLOCK.match(after) or _table_row(before) or _table_row(after):
         return True
     mark, at = _mark_before(text, ws_start, line_start)
     if mark in (":", ";"):

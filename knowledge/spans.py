@@ -30,7 +30,8 @@ SPANS_VERSION = "spans-v1"
 LABEL_WORDS = 3
 """An item's first sentence of at most this many words is a label ("Ledarskapet.")."""
 MIN_CHARS = 3
-"""Pieces shorter than this ("a)", "–") are no span."""
+"""Pieces shorter than this ("a)", "–") are no span, nor pieces without a letter or
+digit (a Markdown table's "|---|---|" rule)."""
 EMBED_MAX_CHARS = 1200
 """What of a span is embedded: the e5 models read 512 tokens, and Swedish text runs at
 about 3–4 characters per token of their tokenizer, so 1200 characters stay inside."""
@@ -174,7 +175,7 @@ def _pieces(text: str, region: _Region) -> list[Piece]:
     """(start, end, kind, opens_line) of the spans of one region."""
     if region.kind in ("row", "heading"):
         start, end = _trimmed(text, region.start, region.end)
-        return [(start, end, region.kind, True)] if end - start >= MIN_CHARS else []
+        return [(start, end, region.kind, True)] if _quotable(text[start:end]) else []
     cuts = sentences(text, region.start, region.end)
     if region.kind == "item" and len(cuts) > 1 and _is_label(text, cuts[0], cuts[1]):
         cuts = [(cuts[0][0], cuts[1][1]), *cuts[2:]]
@@ -185,9 +186,13 @@ def _pieces(text: str, region: _Region) -> list[Piece]:
         opens = _opens_line(text, start)
         if i and opens:  # a line after the item's own: the paragraph that follows it
             kind = "sentence"
-        if end - start >= MIN_CHARS:
+        if _quotable(text[start:end]):
             out.append((start, end, kind, opens))
     return out
+
+
+def _quotable(piece: str) -> bool:
+    return len(piece) >= MIN_CHARS and any(ch.isalnum() for ch in piece)
 
 
 def _is_label(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:

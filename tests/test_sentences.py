@@ -133,6 +133,16 @@ def test_line_breaks_that_end_a_sentence() -> None:
     ]
 
 
+def test_markdown_table_rows_are_sentences_of_their_own() -> None:
+    text = "| Nr | Bilaga |\n|---|---|\n| 1 | Ramavtal om läkarmedverkan |\nEfter tabellen"
+    assert split(text) == [
+        "| Nr | Bilaga |",
+        "|---|---|",
+        "| 1 | Ramavtal om läkarmedverkan |",
+        "Efter tabellen",
+    ]
+
+
 def test_a_long_line_without_a_stop_ends_before_a_capital() -> None:
     """A text file keeps a paragraph on one line: a line far longer than any a PDF
     reader wraps ends its sentence, though it lacks a full stop."""

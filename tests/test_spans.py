@@ -31,6 +31,12 @@ För att lyckas behöver vi utveckla:
 - Ledarskapet. Det krävs ett uthålligt ledarskap. Ledningen följer upp.
 - Arbetsmiljön, som ska vara god.
 
+## Bilagor
+
+| Nr | Bilaga |
+|---|---|
+| 1 | Ramavtal om läkarmedverkan |
+
 ## Aktiviteter
 
 Aktivitet\tAnsvar\tTidsplan
@@ -76,6 +82,9 @@ def test_spans_are_sentences_items_and_rows(tmp_path: Path) -> None:
     rows = [s.text for s in spans if s.kind == "row"]
     assert rows == ["Kommunikationsplan\tKommunikatör\t2025", "Utbildning\tVerksamhetschef\t2026"]
     assert ("heading", "Tillgänglighet") in kinds
+    # a Markdown table read as text: a span per row, none for its rule line
+    assert ("sentence", "| 1 | Ramavtal om läkarmedverkan |") in kinds
+    assert not [t for _, t in kinds if t.startswith("|---")]
     first_items = [s.text for s in spans if s.kind == "item" and s.opens_line]
     assert first_items == [
         "Ledarskapet. Det krävs ett uthålligt ledarskap.",
