@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answerers import Evidence
-from assistant.evidence import Span, TermWeights, Wanted
+from assistant.evidence import Span, TermWeights, Wanted, spans_of
 from assistant.features import answer_features
 from assistant.model import Kind
 from assistant.question import Question
@@ -19,6 +19,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.glossary import expand_query
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
+from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
 
 RESULTS_K = 6
@@ -91,6 +92,26 @@ class Gatherer:
             self._cache = _Cache(keys, weights, names)
         return self._cache
 
+    def _spans(self, q: Question, results: list[SearchResult]) -> list[Span]:
+        """The stored spans of the retrieved chunks, each with its similarity to the
+        question (the question's vector is the one its search computed)."""
+        stored = self.kb.spans_for(list(dict.fromkeys(r.chunk.chunk_id for r in results)))
+        similarity = dict(
+            zip(
+                (s.span_id for s in stored),
+                self.kb.span_similarity(q.text, stored),
+                strict=True,
+            )
+        )
+        by_chunk: dict[str, list[StoredSpan]] = {}
+        for span in stored:
+            by_chunk.setdefault(span.chunk_id, []).append(span)
+        out: list[Span] = []
+        for r in results:
+            own = by_chunk.get(r.chunk.chunk_id, [])
+            out += spans_of(r, own, [similarity[s.span_id] for s in own])
+        return out
+
     def _retrieve(
         self, q: Question, filters: SearchFilters | None, named: list[DocumentRecord]
     ) -> list[SearchResult]:
@@ -150,7 +171,12 @@ class Gatherer:
         wanted = weights.wanted(text, stats.names | KIND_WORDS, keep_unknown=not english)
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
         spans = rank_spans(
-            results, wanted, weights, q.kind, answer_types(q.text), self.scorers.relevance
+            self._spans(q, results),
+            wanted,
+            weights,
+            q.kind,
+            answer_types(q.text),
+            self.scorers.relevance,
         )
         priorities = self._priorities(q, results, named, wanted, weights, spans)
         coverage = weights.coverage(wanted, top)
