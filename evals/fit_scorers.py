@@ -11,9 +11,10 @@
 3. Relevance: a logistic model over the span features. Cross-validated by document
    (no document's spans are scored by a model that saw them); the out-of-fold
    probabilities feed the answer features, as they would at run time on unseen text.
-4. Answerability: a logistic model over the answer features; its threshold is the one
-   that maximises (in-scope answered + out-of-scope refused) on the out-of-fold
-   probabilities, so it too is chosen without the document it is scored on.
+4. Answerability: a logistic model over the answer features; its threshold is the
+   highest (most out-of-scope questions refused) that refuses at most 5 % of the
+   in-scope questions, on the out-of-fold probabilities, so it too is chosen without
+   the document it is scored on.
 5. Final models on all dev data, written with their figures to the versioned file.
 
 The test part is never read here.
@@ -124,15 +125,21 @@ def _with_relevance(sample: Sample, probs: Sequence[float]) -> dict[str, float]:
     return row
 
 
+MAX_FALSE_REFUSALS = 0.05
+"""Issue #11's bar for answerable questions refused; the threshold may not exceed it on
+the out-of-fold probabilities."""
+
+
 def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold maximising answered in-scope + refused out-of-scope shares."""
-    best, best_t = -1.0, 0.5
+    """The highest threshold (the most out-of-scope questions refused) whose share of
+    in-scope questions refused stays within MAX_FALSE_REFUSALS."""
+    in_scope = max(int((labels == 1).sum()), 1)
+    best = 0.0
     for t in np.unique(np.round(probs, 4)):
-        tpr = float(((probs >= t) & (labels == 1)).sum()) / max(int((labels == 1).sum()), 1)
-        tnr = float(((probs < t) & (labels == 0)).sum()) / max(int((labels == 0).sum()), 1)
-        if tpr + tnr > best:
-            best, best_t = tpr + tnr, float(t)
-    return best_t
+        refused = float(((probs < t) & (labels == 1)).sum()) / in_scope
+        if refused <= MAX_FALSE_REFUSALS:
+            best = max(best, float(t))
+    return best
 
 
 @dataclass
@@ -247,6 +254,37 @@ def _figures(
     }
 
 
+def save_samples(samples: Sequence[Sample], path: Path) -> None:
+    rows = [
+        {
+            "id": s.question.id,
+            "group": s.group,
+            "span_rows": s.span_rows,
+            "span_labels": s.span_labels,
+            "answer_row": s.answer_row,
+            "has_spans": s.has_spans,
+        }
+        for s in samples
+    ]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+
+
+def load_samples(path: Path) -> list[Sample]:
+    by_id = {q.id: q for q in dev_questions()}
+    return [
+        Sample(
+            by_id[r["id"]],
+            r["group"],
+            r["span_rows"],
+            r["span_labels"],
+            r["answer_row"],
+            r["has_spans"],
+        )
+        for r in json.loads(path.read_text(encoding="utf-8"))
+        if r["id"] in by_id
+    ]
+
+
 def build_store(folder: Path) -> None:
     from ui.cli import run
 
@@ -265,7 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, help="a store holding corpus/ and corpus-extra")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--samples", type=Path, help="cache of the gathered features (read if it exists)"
+    )
     args = parser.parse_args(argv)
+    if args.samples and args.samples.exists():
+        samples = load_samples(args.samples)
+        return _write(fit(samples), args.out)
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or Path(tmp)
         os.environ["NARA_DATA_DIR"] = str(store)
@@ -280,14 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         assistant = Assistant(KnowledgeBase(load_settings()), scorers=start)
         samples = collect(assistant, dev_questions())
-    fitted = fit(samples)
+    if args.samples:
+        save_samples(samples, args.samples)
+    return _write(fit(samples), args.out)
+
+
+def _write(fitted: Fitted, out: Path | None) -> int:
     meta = {
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fitted_on": "dev parts of suites sample and extra (evals/split.py)",
         "cross_validation": f"{FOLDS} folds by document",
         "figures": fitted.figures,
     }
-    write(fitted.scorers, args.out or Path("assistant/scorers.json"), {"meta": meta})
+    write(fitted.scorers, out or Path("assistant/scorers.json"), {"meta": meta})
     json.dump(fitted.figures, sys.stdout, indent=2)
     print()
     return 0
