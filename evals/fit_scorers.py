@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ from evals.retrieval import GoldQuestion, quote_spans
 from evals.split import load_suite
 
 EXTRA_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus-extra"
+"""Where CI has corpus-extra (the repo cloned beside shared/); NARA_EXTRA_CORPUS
+overrides."""
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 FOLDS = 5
 C = 1.0
@@ -288,11 +291,15 @@ def load_samples(path: Path) -> list[Sample]:
 
 
 def build_store(folder: Path) -> None:
-    from ui.cli import run
+    """Ingest the sample corpus and corpus-extra into the store of NARA_DATA_DIR."""
+    from knowledge.base import KnowledgeBase
+    from nara.settings import load_settings
 
-    files = [str(SAMPLE_CORPUS), *sorted(str(p) for p in EXTRA_CORPUS.glob("[0-9]*.md"))]
-    if run(["ingest", "--quiet", *files]) != 0:
-        raise SystemExit("ingest failed")
+    extra = Path(os.environ.get("NARA_EXTRA_CORPUS", EXTRA_CORPUS))
+    files = [SAMPLE_CORPUS, *sorted(extra.glob("[0-9]*.md"))]
+    report = KnowledgeBase(load_settings()).ingest(files)
+    if report.failed:
+        raise SystemExit(f"ingest failed: {report.failed[0]}")
 
 
 def dev_questions() -> list[GoldQuestion]:
@@ -300,8 +307,6 @@ def dev_questions() -> list[GoldQuestion]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import os
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, help="a store holding corpus/ and corpus-extra")
     parser.add_argument("--out", type=Path, default=None)
