@@ -110,8 +110,8 @@ def heading(span: Span, lang: str) -> str:
     w = WORDS[lang]
     chunk, doc = span.result.chunk, span.result.document
     where = [w["section"].format(section=chunk.section)] if chunk.section else []
-    if chunk.page is not None:
-        where.append(w["page"].format(page=chunk.page))
+    if span.page is not None:
+        where.append(w["page"].format(page=span.page))
     head = w["according"].format(title=doc.title)
     return f"{head} ({', '.join(where)}):" if where else f"{head}:"
 

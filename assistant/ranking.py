@@ -3,14 +3,14 @@ one priority list that answers a "what is prioritised" question."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.evidence import Span, TermWeights, Wanted, spans_of
+from assistant.evidence import Span, TermWeights, Wanted
 from assistant.features import relative, span_features
 from assistant.model import Kind
 from assistant.scorers import Scorer, default_scorers
 from knowledge.registers import PriorityEntry
-from knowledge.retrieval import SearchResult
 
 
 def priority_section(
@@ -80,26 +80,22 @@ def _headings(span: Span) -> list[str]:
 
 
 def rank_spans(
-    results: list[SearchResult],
+    spans: Sequence[Span],
     wanted: Wanted,
     weights: TermWeights,
     kind: Kind,
     types: int = 0,
     scorer: Scorer | None = None,
 ) -> list[Span]:
-    """The retrieved chunks' spans, most relevant first: each gets its named features and
-    the fitted relevance scorer's probability (`score` and `relevance`)."""
-    spans = [
-        s
-        for r in results
-        for s in spans_of(r)
-        if not is_heading(s) and len(s.text.split()) >= MIN_WORDS
-    ]
-    rows = [span_features(s, wanted, weights, kind, types, _body(s)) for s in spans]
+    """The spans of the retrieved chunks (`spans_of`), headings and one-word pieces left
+    out, most relevant first: each gets its named features and the fitted relevance
+    scorer's probability (`score` and `relevance`)."""
+    kept = [s for s in spans if not is_heading(s) and len(s.text.split()) >= MIN_WORDS]
+    rows = [span_features(s, wanted, weights, kind, types, _body(s)) for s in kept]
     relative(rows)
     model = scorer or default_scorers().relevance
     ranked = []
-    for span, row in zip(spans, rows, strict=True):
+    for span, row in zip(kept, rows, strict=True):
         p = model.probability(row)
         ranked.append(
             replace(span, coverage=row["context_coverage"], score=p, features=row, relevance=p)

@@ -30,7 +30,8 @@ class Scorer(Protocol):
     """Contract: `probability` maps one feature row (by name) to P(positive) in [0, 1];
     `accepts` says whether that probability clears the scorer's fitted threshold."""
 
-    threshold: float
+    @property
+    def threshold(self) -> float: ...
 
     def probability(self, features: Mapping[str, float]) -> float: ...
 

@@ -20,7 +20,7 @@ from evals.faithfulness import faithfulness
 from evals.formats import corpus_settings
 from evals.judge import Item, Judge, Passage, judge_all
 from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
-from evals.split import PARTS, SUITES, load_suite
+from evals.split import PARTS, SUITES, Part, load_suite
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError
 from nara.settings import Settings, load_settings
@@ -288,7 +288,7 @@ def _questions(args: argparse.Namespace) -> tuple[str, dict[str, list[GoldQuesti
     """The suite's parts (`--part dev|test|all`), or one `--gold` file as the part `all`."""
     if args.gold:
         return "custom", {"all": load_gold(args.gold)}
-    names: tuple[str, ...] = PARTS if args.part == "all" else (args.part,)
+    names: tuple[Part, ...] = PARTS if args.part == "all" else (args.part,)
     return args.suite, {p: load_suite(args.suite, p) for p in names}
 
 
