@@ -17,6 +17,8 @@ from nara.vocabulary import words as vocabulary_words
 
 HEADING_DELTA = 1.0
 """Points above the body size from which a line's size makes it a heading."""
+OCR_HEADING_RATIO = 1.4
+"""An OCR'd line is a heading only if its height is this many times the body's."""
 PARAGRAPH_BREAK = 1.45
 """A line more than this many font sizes below the previous one starts a new paragraph
 (single-spaced lines are 1.15–1.2 sizes apart; paragraph spacing adds more)."""
@@ -55,7 +57,10 @@ class Style:
     heading_sizes: list[float]
 
     def heading_level(self, line: Line) -> int | None:
-        """The level a line's look gives it as a heading, or None for body text."""
+        """The level a line's look gives it as a heading, or None for body text. An OCR'd
+        line's size is estimated from its height, so it must stand out more."""
+        if line.ocr:
+            return 1 if line.size >= OCR_HEADING_RATIO * self.body else None
         if line.size >= self.body + HEADING_DELTA:
             near = [abs(s - line.size) for s in self.heading_sizes]
             return near.index(min(near)) + 1 if near else 1
@@ -128,6 +133,8 @@ class PageReader:
         if line.text.endswith(TERMINAL) or not line.text[:1].isupper():
             return False
         nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is not None and is_marker(nxt.segments[0].text):
+            return False  # a lead-in to the list under it ("*Sex strategier*")
         return nxt is None or nxt.top - line.top > PARAGRAPH_BREAK * line.size
 
     def _heading(

@@ -118,9 +118,7 @@ def find_tables(lines: Sequence[Line], rules: Sequence[tuple[float, float, float
         if sum(is_marker(ln.segments[0].text) for ln in multi) * 2 >= len(multi):
             i += 1  # a list: markers in the first column
             continue
-        if len(multi) >= 2 or (
-            end - i >= 2 and _ruled(members, rules)
-        ):
+        if len(multi) >= 2 or (end - i >= 2 and _ruled(members, rules)):
             tables.append(_table(members, i, end - 1, columns, rules))
             i = end
         else:

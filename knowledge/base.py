@@ -41,6 +41,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[IngestError] = field(default_factory=list)
     chunks: int = 0
+    ocr_pages: dict[str, list[int]] = field(default_factory=dict)
+    """File name → pages read by OCR (scanned pages), for the files added or updated."""
 
     @property
     def ok(self) -> bool:
@@ -146,6 +148,8 @@ class KnowledgeBase:
             return
         report.chunks += self._add_document(document)
         (report.updated if old else report.added).append(document.doc_id)
+        if document.ocr_pages:
+            report.ocr_pages[document.file] = document.ocr_pages
         moved = [
             d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
         ]
