@@ -25,6 +25,8 @@ LANGUAGE = "swe"
 MIN_CONFIDENCE = 30
 """Words Tesseract is less sure of (0–100) are noise from lines, stamps and specks."""
 OCR_TIMEOUT_S = 120
+NOISE = "=«»|_~"
+"""Characters Tesseract reads from specks and table borders before a word; stripped."""
 PACKAGES = "tesseract-ocr tesseract-ocr-swe"
 
 
@@ -85,7 +87,7 @@ def _parse_tsv(tsv: str, scale: float) -> list[dict[str, Any]]:
             line_height[_line_key(row)] = float(row["height"]) * scale
     words = []
     for row in rows:
-        text = (row.get("text") or "").strip()
+        text = (row.get("text") or "").strip().lstrip(NOISE)
         if row.get("level") != "5" or not text or float(row.get("conf") or -1) < MIN_CONFIDENCE:
             continue
         left, top = float(row["left"]) * scale, float(row["top"]) * scale

@@ -23,7 +23,7 @@ from typing import Any
 from ingest.builder import TextBuilder
 from ingest.model import Block
 from ingest.ocr import ocr_words
-from ingest.pdf_blocks import Item, PageReader, Style
+from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
 from nara.errors import IngestError
 
@@ -91,12 +91,16 @@ def _style(pages: Sequence[Sequence[Line]]) -> Style:
 
 
 def _scale_ocr(lines: list[Line], body: float) -> None:
-    """OCR sizes are line heights; scale them so the page's commonest is the body size."""
+    """OCR sizes are line heights, which vary with the letters on the line: a line is
+    given the body size unless it is clearly taller than the page's commonest line and
+    stands alone (a line of several segments there is a table row)."""
     if not lines:
         return
     common = Counter(round(ln.size) for ln in lines).most_common(1)[0][0] or 1
     for line in lines:
-        line.size = line.size * body / common
+        scaled = line.size * body / common
+        heading = scaled >= OCR_HEADING_RATIO * body and len(line.segments) == 1
+        line.size = scaled if heading else body
 
 
 def _open_pages(path: Path, data: bytes) -> tuple[list[list[Line]], list[Any], list[float]]:

@@ -17,7 +17,7 @@ from nara.vocabulary import words as vocabulary_words
 
 HEADING_DELTA = 1.0
 """Points above the body size from which a line's size makes it a heading."""
-OCR_HEADING_RATIO = 1.4
+OCR_HEADING_RATIO = 1.25
 """An OCR'd line is a heading only if its height is this many times the body's."""
 PARAGRAPH_BREAK = 1.45
 """A line more than this many font sizes below the previous one starts a new paragraph
@@ -59,8 +59,9 @@ class Style:
     def heading_level(self, line: Line) -> int | None:
         """The level a line's look gives it as a heading, or None for body text. An OCR'd
         line's size is estimated from its height, so it must stand out more."""
-        if line.ocr:
-            return 1 if line.size >= OCR_HEADING_RATIO * self.body else None
+        if line.ocr:  # a line of several segments there is a table row
+            tall = line.size >= OCR_HEADING_RATIO * self.body
+            return 1 if tall and len(line.segments) == 1 else None
         if line.size >= self.body + HEADING_DELTA:
             near = [abs(s - line.size) for s in self.heading_sizes]
             return near.index(min(near)) + 1 if near else 1

@@ -32,6 +32,8 @@ put them 1.25 cm (4.4 %) from the edge, and body text starts at 2.5 cm (8.5 %)."
 FURNITURE_SHARE = 0.5
 """A line repeated (digits aside) on at least half the pages, and on two or more, is a
 running header or footer."""
+MIN_PARTIAL = 8
+"""Characters a line needs before it can count as part of a running header."""
 PAGE_NUMBER = re.compile(
     r"(?:(?:sida|sid|s\.|page)\s*)?\d{1,4}(?:\s*(?:av|/|of)\s*\d{1,4}|\s*\(\d{1,4}\))?", re.I
 )
@@ -91,8 +93,11 @@ def build_lines(words: Sequence[dict[str, Any]], page: int, ocr: bool = False) -
     lines: list[list[dict[str, Any]]] = []
     for word in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
         size = float(word.get("size") or 10)
+        middle = (word["top"] + word["bottom"]) / 2  # a dash's box is only mid-height
         for line in reversed(lines[-3:]):
-            if abs(line[0]["top"] - word["top"]) < SAME_LINE * size:
+            if abs(line[0]["top"] - word["top"]) < SAME_LINE * size or (
+                line[0]["top"] < middle < line[0]["bottom"]
+            ):
                 line.append(word)
                 break
         else:
@@ -140,11 +145,15 @@ def furniture(pages: Sequence[Sequence[Line]], heights: Sequence[float]) -> set[
         )
     counts = Counter(key for p, idx in enumerate(zoned) for key in {_key(pages[p][i]) for i in idx})
     needed = max(2, int(FURNITURE_SHARE * len(pages) + 0.5))
+    running = {key for key, n in counts.items() if n >= needed}
     found = set()
     for p, idx in enumerate(zoned):
         for i in idx:
             line = pages[p][i]
-            if counts[_key(line)] >= needed or PAGE_NUMBER.fullmatch(line.text.strip()):
+            key = _key(line)
+            # A part of a running line counts too: OCR may miss a word of it.
+            partial = len(key) >= MIN_PARTIAL and any(key in k for k in running)
+            if key in running or partial or PAGE_NUMBER.fullmatch(line.text.strip()):
                 found.add((p, i))
     return found
 

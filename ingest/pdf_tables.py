@@ -159,8 +159,7 @@ def _table(
             groups.append([line])
         else:
             groups[-1].append(line)
-    edges = _right_edges(members, columns)
-    rows = [_cells(group, columns, edges) for group in groups]
+    rows = [_cells(group, columns) for group in groups]
     table = Table(first, last, columns, rows, row_pages=[g[0].page for g in groups])
     if len(rows) >= 2 and (header_rule or looks_like_header(rows[0], members[0].bold)):
         table.header = rows.pop(0)
@@ -168,32 +167,15 @@ def _table(
     return table
 
 
-def _right_edges(members: Sequence[Line], columns: list[float]) -> list[float]:
-    edges = [0.0] * len(columns)
-    for line in members:
-        for seg in line.segments:
-            k = _column_of(columns, seg)
-            if k is not None:
-                edges[k] = max(edges[k], seg.x1)
-    return edges
-
-
-def _cells(group: Sequence[Line], columns: list[float], edges: list[float]) -> list[str]:
-    """A row's cell texts: each column's lines joined. A single word that fills its
-    cell and runs on in lower case on the next line was broken by the writer (a word
-    wider than the column) and is joined without a space."""
+def _cells(group: Sequence[Line], columns: list[float]) -> list[str]:
+    """A row's cell texts: each column's lines joined. (A word the writer broke inside a
+    too narrow cell stays broken: it cannot be told from a wrap before a short word.)"""
     cells = [""] * len(columns)
-    full = [False] * len(columns)
     for line in group:
         for seg in line.segments:
             k = _column_of(columns, seg)
-            if k is None:
-                continue
-            if full[k] and seg.text[:1].islower():
-                cells[k] += seg.text
-            else:
+            if k is not None:
                 cells[k] = join_wrapped(cells[k], seg.text)
-            full[k] = " " not in seg.text and seg.x1 >= edges[k] - 1.0
     return cells
 
 
