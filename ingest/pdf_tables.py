@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.pdf_layout import Line, Segment, is_marker, join_wrapped
+from nara.vocabulary import words as vocabulary_words
 
 COLUMN_TOLERANCE = 4.0
 """Points by which the starts of one column's cells may differ (left-aligned cells)."""
@@ -168,15 +169,27 @@ def _table(
 
 
 def _cells(group: Sequence[Line], columns: list[float]) -> list[str]:
-    """A row's cell texts: each column's lines joined. (A word the writer broke inside a
-    too narrow cell stays broken: it cannot be told from a wrap before a short word.)"""
+    """A row's cell texts: each column's lines joined. A word the writer broke inside a
+    too narrow cell is joined again only when a single letter was carried over; a longer
+    rest cannot be told from a wrap before a short word."""
     cells = [""] * len(columns)
     for line in group:
         for seg in line.segments:
             k = _column_of(columns, seg)
-            if k is not None:
+            if k is None:
+                continue
+            first = seg.text.split()[0].strip(".,;:")
+            if cells[k][-1:].isalpha() and first.islower() and _broken_off(first):
+                cells[k] += seg.text  # "Tidspla" + "n": the last letter of a broken word
+            else:
                 cells[k] = join_wrapped(cells[k], seg.text)
     return cells
+
+
+def _broken_off(word: str) -> bool:
+    """A single letter that is not a word of its own: the end of a word the writer broke
+    because it was wider than its cell."""
+    return len(word) == 1 and word not in vocabulary_words("pdf_layout", "single_letter_words")
 
 
 def looks_like_header(cells: Sequence[str], bold: bool = False) -> bool:

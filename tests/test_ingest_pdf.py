@@ -34,6 +34,10 @@ def squash(text: str) -> str:
     return "".join(text.replace("*", "").split())
 
 
+def row_key(cells: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((squash(name), squash(value)) for name, value in cells)
+
+
 @pytest.fixture(scope="module")
 def pairs() -> dict[str, tuple[Document, Document]]:
     """stem → (txt document, PDF document) for every sample."""
@@ -96,8 +100,12 @@ def test_sentences_of_the_txt_stand_whole_in_the_pdf(
         ]
         share = sum(squash(s) in whole for s in sentences) / len(sentences)
         assert share >= 0.9, (stem, share)
-        breaks = [pdf.block_text(b) for b in pdf.blocks if b.kind == "paragraph"]
-        assert not any(t.endswith((" och", " att", " i", " för", " av")) for t in breaks), stem
+        # A paragraph of the PDF that stops mid-sentence stops there in the txt too.
+        ends = {squash(txt.block_text(b))[-MIN_SENTENCE:] for b in txt.blocks}
+        for b in pdf.blocks:
+            text = pdf.block_text(b)
+            if b.kind == "paragraph" and not text.rstrip('”"’)').endswith((".", "!", "?", ":")):
+                assert len(text) < MIN_SENTENCE or squash(text)[-MIN_SENTENCE:] in ends, text
 
 
 def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
@@ -106,9 +114,9 @@ def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
     """Every row of every table in the txt is one row in the PDF with the same cells,
     under the same column names, though its cells wrap and tables cross pages."""
     for stem, (txt, pdf) in pairs.items():
-        pdf_rows = {tuple((n, squash(v)) for n, v in b.cells) for b in pdf.blocks if b.cells}
+        pdf_rows = {row_key(b.cells) for b in pdf.blocks if b.cells}
         for row in (b for b in txt.blocks if b.kind == "table_row"):
-            assert tuple((n, squash(v)) for n, v in row.cells) in pdf_rows, (stem, row.cells)
+            assert row_key(row.cells) in pdf_rows, (stem, row.cells)
     dorotea = next(pdf for txt, pdf in pairs.values() if txt.metadata.region == "Västerbotten")
     plan = [dict(b.cells) for b in dorotea.blocks if b.cells]
     row = next(r for r in plan if r.get("Aktivitet") == "Kommunikationsplan")
@@ -129,8 +137,8 @@ def test_registers_match_the_txt(pairs: dict[str, tuple[Document, Document]]) ->
     vnl = next(pdf for txt, pdf in pairs.values() if txt.metadata.region == "Västernorrland")
     for year in (2025, 2026):
         entries = [e for e in extract_registers(vnl).priorities if e.covers(year)]
-        assert len(entries) >= 3, year
-        assert all(e.section.endswith(f"Prioriterade områden {year}") for e in entries[:2])
+        under = [e for e in entries if e.section.endswith(f"Prioriterade områden {year}")]
+        assert len(under) >= 3, year
     nested = [b for b in vnl.blocks if b.kind == "list_item" and b.level == 2]
     assert nested, "the sub-bullets under a priority are nested"
 
@@ -153,7 +161,7 @@ def test_every_block_stands_on_the_page_it_names(
         for block in pdf.blocks:
             assert block.page is not None
             text = pdf.block_text(block)
-            start = squash(block.cells[0][1])[:8] if block.cells else squash(text)[:30]
+            start = block.cells[0][1].split()[0] if block.cells else squash(text)[:30]
             assert squash(start) in pages[block.page - 1], (stem, block.page, text[:60])
 
 
