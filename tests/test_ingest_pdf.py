@@ -6,8 +6,11 @@ text of each page."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from ingest.pdf_layout import join_wrapped
 from knowledge.registers import extract_registers
 from nara.errors import IngestError
 from tests import docs_factory as f
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 
 FORMATS = Path(__file__).parent / "formats"
 LIBREOFFICE = FORMATS / "libreoffice"
@@ -234,6 +237,20 @@ def test_an_image_only_pdf_is_ingested_through_ocr(tmp_path: Path) -> None:
     assert doc.ocr_pages == [1]
     assert all(b.ocr and b.page == 1 for b in doc.blocks)
     assert "Processledare" in doc.text
+
+    # `nara ingest` stores it and names the page read by OCR in its summary.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NARA_")}
+    env |= {"NARA_DATA_DIR": str(tmp_path / "data"), "NARA_EMBEDDER": "hash"}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", "from ui.cli import main; main()", "ingest", "-q", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OCR: skannad.pdf: sidan 1 lästes med OCR." in done.stdout
 
 
 def test_without_tesseract_the_error_names_the_packages(
