@@ -41,6 +41,10 @@ class Evidence:
     """The stored documents by id (for citing register entries)."""
     document_text: Callable[[str], str] | None = None
     """Extracted text of a stored document, by id (for quotes outside the spans)."""
+    quote_threshold: float = 0.5
+    """Relevance a span beyond the first needs to be quoted (the relevance scorer's)."""
+    answer_features: Mapping[str, float] = field(default_factory=dict)
+    """Features for the answerability scorer (`assistant.features.ANSWER_FEATURES`)."""
 
 
 class Answerer(ABC):
