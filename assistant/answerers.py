@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from assistant.evidence import Span
 from assistant.model import Answer, Delta
-from assistant.question import Question
+from knowledge.query import Query
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchResult
 from knowledge.store import DocumentRecord
@@ -25,7 +25,7 @@ class Evidence:
     """What the assistant found for a question, best first. Refusal is decided before an
     answerer sees it, so an answerer only ever gets evidence judged sufficient."""
 
-    question: Question
+    question: Query
     results: tuple[SearchResult, ...]
     spans: tuple[Span, ...]
     """Quotable spans ranked by how well they answer the question."""

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.model import Turn
-from assistant.question import YEAR
+from knowledge.query import YEAR
 
 _SHORT = 6  # a question of at most this many words may lean on the one before
 _PRONOUN = re.compile(

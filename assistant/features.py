@@ -50,6 +50,9 @@ ANSWER_FEATURES = (
     "unknown_focus",
     "answer_type_missing",
     "log_wanted",
+    "focus_missing",
+    "missing_weight",
+    "best_own_coverage",
 )
 
 KIND_CUES = {
@@ -114,7 +117,11 @@ def answer_features(
     foreign: bool,
     unknown_focus: bool,
     type_missing: bool,
+    top_text: str = "",
 ) -> dict[str, float]:
+    """Question-level features; `top_text` is the text of the top chunks, in which the
+    question's first content word (what it asks about: "budgeten", "ordförande") and
+    its heaviest words are looked for."""
     top = sorted((s.relevance for s in spans), reverse=True)[:3]
     unknown_weight = sum(
         w
@@ -132,6 +139,21 @@ def answer_features(
         "unknown_focus": float(unknown_focus),
         "answer_type_missing": float(type_missing),
         "log_wanted": math.log1p(len(wanted.groups)),
+        "best_own_coverage": _best(spans, "own_coverage"),
+    } | _missing(wanted, weights, top_text)
+
+
+def _missing(wanted: Wanted, weights: TermWeights, text: str) -> dict[str, float]:
+    """Whether the question's first content word is missing from `text`, and the weight
+    of its heaviest missing word relative to its heaviest word."""
+    if not wanted.groups:
+        return {"focus_missing": 0.0, "missing_weight": 0.0}
+    found = [weights.coverage(Wanted((g,), (1.0,)), text) > 0 for g in wanted.groups]
+    heaviest = max(wanted.weights)
+    missing = [w for w, ok in zip(wanted.weights, found, strict=True) if not ok]
+    return {
+        "focus_missing": float(not found[0]),
+        "missing_weight": max(missing, default=0.0) / heaviest if heaviest else 0.0,
     }
 
 

@@ -9,62 +9,26 @@ from assistant.answerers import Evidence
 from assistant.evidence import Span, TermWeights, Wanted, spans_of
 from assistant.features import answer_features
 from assistant.model import Kind
-from assistant.question import Question
 from assistant.ranking import priority_section, rank_spans
 from assistant.refusal import ANSWER_TYPES as TYPED_QUESTIONS
 from assistant.scorers import Scorers, default_scorers
-from knowledge.analysis import STOPWORDS, Analyzer, stem, words
-from knowledge.answer_types import wanted as answer_types
+from knowledge.analysis import STOPWORDS, Analyzer, stem
 from knowledge.base import KnowledgeBase
-from knowledge.glossary import expand_query
+from knowledge.query import Query, name_stems, named_documents
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
 from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
+from nara.vocabulary import words as vocab
 
 RESULTS_K = 6
 TOP_CHUNKS = 3
 PER_DOCUMENT_K = 3
-GENERIC_NAME_WORDS = frozenset({"region", "kommun", "kommuner", "län", "landsting"})
-# Words of the question that say what kind of answer is wanted, not what it is about.
-KIND_WORDS = frozenset(
-    stem(w)
-    for w in [
-        "ansvarar",
-        "ansvarig",
-        "ansvaret",
-        "ansvar",
-        "leder",
-        "prioriterat",
-        "prioriterade",
-        "prioriteringar",
-        "gäller",
-        "gällde",
-        "länge",
-        "ingår",
-        "innebär",
-        "enligt",
-        "står",
-        "beskrivs",
-        "finns",
-        "nämns",
-        "responsible",
-        "prioritised",
-        "prioritized",
-    ]
-)
 
 
-def name_stems(doc: DocumentRecord) -> set[str]:
-    """Stems of the names a question may use for a document: region, organisations."""
-    names = " ".join((doc.region, *doc.organisations))
-    return {stem(w) for w in words(names) if w not in GENERIC_NAME_WORDS and len(w) > 2}
-
-
-def named_documents(question: str, docs: list[DocumentRecord]) -> list[DocumentRecord]:
-    asked = {stem(w) for w in words(question)}
-    asked |= {stem(w.removesuffix("s")) for w in words(question)}
-    return [d for d in docs if name_stems(d) & asked]
+def kind_words() -> frozenset[str]:
+    """Stems of the words that say what kind of answer is wanted (vocabulary.yaml)."""
+    return frozenset(stem(w) for w in vocab("kind_words"))
 
 
 @dataclass
@@ -72,6 +36,7 @@ class _Cache:
     fingerprint: tuple[str, ...]
     weights: TermWeights
     names: set[str]
+    """Stems left out of the words a passage must cover: document names, kind words."""
 
 
 class Gatherer:
@@ -86,13 +51,13 @@ class Gatherer:
             chunks = self.kb.store.chunks(list(keys))
             vocab = Analyzer.vocabulary_of(c.text for c in chunks)
             weights = TermWeights(Analyzer(vocab), (c.text for c in chunks))
-            names: set[str] = set()
+            names = set(kind_words())
             for d in docs:
                 names |= name_stems(d)
             self._cache = _Cache(keys, weights, names)
         return self._cache
 
-    def _spans(self, q: Question, results: list[SearchResult]) -> list[Span]:
+    def _spans(self, q: Query, results: list[SearchResult]) -> list[Span]:
         """The stored spans of the retrieved chunks, each with its similarity to the
         question (the question's vector is the one its search computed)."""
         stored = self.kb.spans_for(list(dict.fromkeys(r.chunk.chunk_id for r in results)))
@@ -113,21 +78,21 @@ class Gatherer:
         return out
 
     def _retrieve(
-        self, q: Question, filters: SearchFilters | None, named: list[DocumentRecord]
+        self, q: Query, filters: SearchFilters | None, named: list[DocumentRecord]
     ) -> list[SearchResult]:
         if q.kind is Kind.COMPARISON and len(named) >= 2:
             results: list[SearchResult] = []
             for doc in named:
                 only = SearchFilters(documents=(doc.doc_id,))
-                results += self.kb.search(q.text, PER_DOCUMENT_K, only)
+                results += self.kb.search(q, PER_DOCUMENT_K, only)
             return results
         if len(named) == 1:  # "… i Dalarna": the answer comes from that document
             filters = replace(filters or SearchFilters(), documents=(named[0].doc_id,))
-        return self.kb.search(q.text, RESULTS_K, filters)
+        return self.kb.search(q, RESULTS_K, filters)
 
     def _priorities(
         self,
-        q: Question,
+        q: Query,
         results: list[SearchResult],
         named: list[DocumentRecord],
         wanted: Wanted,
@@ -154,28 +119,26 @@ class Gatherer:
         )
         return () if spans[0].coverage > listed + SENTENCE_BETTER_BY else tuple(chosen)
 
-    def gather(self, q: Question, filters: SearchFilters | None = None) -> Evidence:
+    def gather(self, q: Query, filters: SearchFilters | None = None) -> Evidence:
         stored = self.kb.documents()  # read once per question: it is every record
         docs = [d for d in stored if filters is None or filters.admits(d)]
         if not docs:
             return Evidence(q, (), ())
         stats = self._stats(stored)
         weights = stats.weights
-        named = named_documents(q.text, docs)
+        named = named_documents(q, docs)
         if len(named) >= 2:
             q = replace(q, kind=Kind.COMPARISON)
-        outside = [] if named else named_documents(q.text, stored)
+        outside = [] if named else named_documents(q, stored)
         results = self._retrieve(q, filters, named)
-        english = q.lang == "en"
-        text = expand_query(q.text) if english else q.text
-        wanted = weights.wanted(text, stats.names | KIND_WORDS, keep_unknown=not english)
+        wanted = weights.wanted(q.glossed, stats.names, keep_unknown=q.lang != "en")
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
         spans = rank_spans(
             self._spans(q, results),
             wanted,
             weights,
             q.kind,
-            answer_types(q.text),
+            q.answer_types,
             self.scorers.relevance,
         )
         priorities = self._priorities(q, results, named, wanted, weights, spans)
@@ -185,7 +148,14 @@ class Gatherer:
         )
         focus = unknown_focus(q.text, weights)
         features = answer_features(
-            spans, coverage, wanted, weights, bool(foreign), bool(focus), type_missing(q, spans)
+            spans,
+            coverage,
+            wanted,
+            weights,
+            bool(foreign),
+            bool(focus),
+            type_missing(q, spans),
+            top,
         )
         return Evidence(
             q,
@@ -202,7 +172,7 @@ class Gatherer:
         )
 
 
-def type_missing(q: Question, spans: list[Span]) -> bool:
+def type_missing(q: Query, spans: list[Span]) -> bool:
     """A question for a date or a quantity whose top chunks' spans hold none (the top
     chunks, not the top spans, so that the feature does not depend on span ranking)."""
     return not all(
@@ -228,7 +198,8 @@ def foreign_names(question: str, wanted: Wanted, weights: TermWeights) -> tuple[
     for word in wanted.unknown:
         if not word[:1].isupper():
             continue
-        if not re.search(rf"\b(?:{PLACE_WORDS})\s+{re.escape(word)}\b", question):
+        places = "|".join(re.escape(w) for w in vocab("place_words"))
+        if not re.search(rf"\b(?:{places})\s+{re.escape(word)}\b", question):
             continue
         low = word.lower()
         if any(low[:i] in vocabulary for i in range(5, len(low))):
@@ -242,37 +213,6 @@ FOCUS = re.compile(
     r"which|what is the|how many|how much|is there)\s+(?P<word>[\wåäöÅÄÖ-]+)",
     re.I,
 )
-ANSWER_TYPES = frozenset(
-    [
-        "datum",
-        "år",
-        "period",
-        "tid",
-        "tidsplan",
-        "antal",
-        "gånger",
-        "roll",
-        "uppdrag",
-        "namn",
-        "del",
-        "delar",
-        "typ",
-        "sätt",
-        "form",
-        "date",
-        "year",
-        "period",
-        "time",
-        "number",
-        "role",
-        "kind",
-        "type",
-        "way",
-        "the",
-        "a",
-        "an",
-    ]
-)
 
 
 def unknown_focus(question: str, weights: TermWeights) -> str:
@@ -282,9 +222,6 @@ def unknown_focus(question: str, weights: TermWeights) -> str:
     if not m:
         return ""
     word = m.group("word").lower()
-    if word in ANSWER_TYPES or word in STOPWORDS or weights.knows_word(word):
+    if word in vocab("answer_type_nouns") or word in STOPWORDS or weights.knows_word(word):
         return ""
     return m.group("word")
-
-
-PLACE_WORDS = "i|in|på|från|from|at|Region|region|Regions|kommun|landstinget|vid"

@@ -34,8 +34,8 @@ from pydantic import SecretStr
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span, spans_of
 from assistant.model import Answer, Citation, Delta, Reason, Status
-from assistant.question import Question
 from assistant.refusal import closest_titles, refused_answer
+from knowledge.query import Query
 from knowledge.retrieval import SearchResult
 from knowledge.support import is_supported, statement_terms, support_score
 from nara.errors import ConfigError, NaraError
@@ -191,11 +191,11 @@ def render_passage(passage: Passage) -> str:
     return f"<passage {attrs}>\n{html.escape(passage.text, quote=False)}\n</passage>"
 
 
-def lang_of(question: Question) -> str:
+def lang_of(question: Query) -> str:
     return question.lang if question.lang in TEXT else "sv"
 
 
-def messages_for(question: Question, passages: Sequence[Passage]) -> list[BaseMessage]:
+def messages_for(question: Query, passages: Sequence[Passage]) -> list[BaseMessage]:
     lang = lang_of(question)
     system = SYSTEM_PROMPT.format(dont_know=TEXT[lang]["dont_know"], language=LANGUAGE[lang])
     body = "\n\n".join(render_passage(p) for p in passages)

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from knowledge.query import Kind as QueryKind
+
 
 class Status(StrEnum):
     ANSWERED = "answered"
@@ -24,12 +26,8 @@ class Reason(StrEnum):
     UNSUPPORTED = "unsupported"  # an LLM answered, but no statement survived verification
 
 
-class Kind(StrEnum):
-    RESPONSIBILITY = "responsibility"
-    PRIORITY = "priority"
-    CLAUSE = "clause"
-    COMPARISON = "comparison"
-    FACT = "fact"
+Kind = QueryKind
+"""The kind of question (`knowledge.query.Kind`), re-exported for the interfaces."""
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.conversation import resolve
 from assistant.gather import Gatherer
 from assistant.model import Answer, Delta, Turn
-from assistant.question import analyse
 from assistant.refusal import refusal
 from assistant.scorers import Scorers, default_scorers
 from knowledge.base import KnowledgeBase
+from knowledge.query import analyse
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError

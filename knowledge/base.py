@@ -15,6 +15,7 @@ from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
 from knowledge.keyword import KeywordIndex
+from knowledge.query import Query
 from knowledge.registers import (
     REGISTERS_VERSION,
     PriorityEntry,
@@ -231,8 +232,9 @@ class KnowledgeBase:
 
     # -- search -----------------------------------------------------------------
     def search(
-        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+        self, query: str | Query, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
+        """Hybrid search for a question text, or a `Query` analysed once by the caller."""
         return self.retriever.search(query, k or self.settings.search_k, filters)
 
     # -- spans ------------------------------------------------------------------

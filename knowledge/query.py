@@ -1,55 +1,141 @@
-"""What a question says beyond its words: the documents it names, its question phrase.
+"""A question analysed once: one `Query` that retrieval, span ranking and the refusal
+gate all read.
 
-- A question that names a region or organisation ("… i Dalarna?", "Doroteas pilot")
-  is most likely about the documents of that name: they get a soft prior in the fusion.
-- "Hur ofta", "hur många", "how long" say what kind of answer is wanted (see
-  `knowledge.answer_types`), not what the passage is about: the adverb is left out of
-  the keyword query, where "ofta" would otherwise match any passage that says "ofta".
+- **lang**: Swedish or English, from its function words;
+- **kind**: responsibility, priority, clause (validity, reporting), comparison or fact;
+- **years** it names; **answer_types** it asks for (a date for "när", a frequency for
+  "hur ofta", a count for "hur många": `knowledge.answer_types`);
+- **keyword_text**: what keyword search reads: English domain terms glossed in Swedish
+  (`knowledge.glossary`), the adverb of its question phrase left out ("hur ofta" asks
+  for a frequency; "ofta" would match any passage that says "ofta");
+- **name_stems**: the stems its words could name a region or organisation by; matched
+  against the stored documents by `named_documents` (a question that names one is most
+  likely about that document).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from knowledge.analysis import stem, words
+from knowledge.answer_types import wanted
+from knowledge.glossary import expand_query
 from knowledge.store import DocumentRecord
+from nara.vocabulary import words as vocab
 
-GENERIC_NAME_WORDS = frozenset(
-    [
-        "region",
-        "regionen",
-        "kommun",
-        "kommunen",
-        "kommuner",
-        "landsting",
-        "län",
-        "länet",
-        "stad",
-        "staden",
-    ]
-)
+
+class Kind(StrEnum):
+    RESPONSIBILITY = "responsibility"
+    PRIORITY = "priority"
+    CLAUSE = "clause"
+    COMPARISON = "comparison"
+    FACT = "fact"
+
+
+MIN_NAME_CHARS = 4
 _QUESTION_PHRASE = re.compile(
     r"\b(?:hur\s+(?:ofta|många|länge|mycket|långt|lång)|how\s+(?:often|many|long|much))\b",
     re.IGNORECASE,
 )
+YEAR = re.compile(r"\b(20[0-9]{2})\b")
+_KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        Kind.COMPARISON,
+        re.compile(r"skiljer|jämför|skillnad|likheter|respektive|compare|differ", re.I),
+    ),
+    (
+        Kind.CLAUSE,
+        re.compile(
+            r"hur länge|gäller|giltig|återrapport|rapporter|antogs|antagen|revider|"
+            r"how long|valid|report back|reporting|adopted|revised",
+            re.I,
+        ),
+    ),
+    (
+        Kind.RESPONSIBILITY,
+        re.compile(
+            r"\bvem\b|\bvilka (?:ansvarar|leder|äger)|ansvar|\bleder\b|\broll|"
+            r"\bwho\b|responsib|\bleads?\b|\brole",
+            re.I,
+        ),
+    ),
+    (
+        Kind.PRIORITY,
+        re.compile(
+            r"priorit|målgrupp|utvecklingsområd|fokusområd|insatsområd|"
+            r"target group|focus area|development area",
+            re.I,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    """The question as understood (a follow-up resolved against the conversation)."""
+    asked: str
+    """The question as the user wrote it."""
+    lang: str
+    kind: Kind
+    years: tuple[int, ...] = ()
+    answer_types: int = 0
+    keyword_text: str = ""
+    name_stems: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def glossed(self) -> str:
+        """The text with English domain terms glossed in Swedish (the text itself when
+        the question is Swedish)."""
+        return expand_query(self.text) if self.lang == "en" else self.text
+
+
+def detect_lang(text: str) -> str:
+    """English when it holds more English than Swedish function words (å, ä, ö count
+    twice for Swedish)."""
+    found = re.findall(r"[a-zåäö]+", text.lower())
+    en_words, sv_words = set(vocab("function_words", "en")), set(vocab("function_words", "sv"))
+    en = sum(w in en_words for w in found)
+    sv = sum(w in sv_words for w in found) + 2 * bool(re.search(r"[åäö]", text.lower()))
+    return "en" if en > sv else "sv"
+
+
+def classify(text: str) -> Kind:
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return Kind.FACT
+
+
+def analyse(text: str, asked: str | None = None) -> Query:
+    """The one analysis of a question, read by every later stage."""
+    stems = {stem(w) for w in words(text)} | {stem(w.removesuffix("s")) for w in words(text)}
+    return Query(
+        text=text,
+        asked=asked if asked is not None else text,
+        lang=detect_lang(asked or text),
+        kind=classify(text),
+        years=tuple(int(y) for y in YEAR.findall(text)),
+        answer_types=wanted(text),
+        keyword_text=_QUESTION_PHRASE.sub(" ", expand_query(text)),
+        name_stems=frozenset(stems),
+    )
+
+
+def as_query(query: str | Query) -> Query:
+    return query if isinstance(query, Query) else analyse(query)
 
 
 def name_stems(doc: DocumentRecord) -> set[str]:
     """Stems of the names a question may use for a document: its region, organisations."""
     names = " ".join((doc.region, *doc.organisations))
-    return {stem(w) for w in words(names) if w not in GENERIC_NAME_WORDS and len(w) > 3}
+    generic = set(vocab("generic_name_words"))
+    return {stem(w) for w in words(names) if w not in generic and len(w) >= MIN_NAME_CHARS}
 
 
-def named_documents(question: str, docs: Iterable[DocumentRecord]) -> set[str]:
-    """Keys of the documents whose region or organisation the question names."""
-    asked = set()
-    for w in words(question):
-        asked.add(stem(w))
-        asked.add(stem(w.removesuffix("s")))
-    return {d.key for d in docs if name_stems(d) & asked}
-
-
-def keyword_query(question: str) -> str:
-    """The question as searched by keywords: without the adverb of its question phrase."""
-    return _QUESTION_PHRASE.sub(" ", question)
+def named_documents(query: Query, docs: Iterable[DocumentRecord]) -> list[DocumentRecord]:
+    """The documents whose region or organisation the question names."""
+    return [d for d in docs if name_stems(d) & query.name_stems]

@@ -26,11 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.answer_types import wanted
 from knowledge.embedders import Embedder
-from knowledge.glossary import expand_query
 from knowledge.keyword import KeywordIndex, KeywordScores
-from knowledge.query import keyword_query, named_documents
+from knowledge.query import Query, as_query, named_documents
 from knowledge.store import DocumentRecord, StoredChunk, VectorStore
 
 
@@ -116,24 +114,27 @@ class HybridRetriever:
         return [d for d in docs if filters is None or filters.admits(d)]
 
     def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None
+        self, query: str | Query, k: int = 5, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
+        """The k best chunks for the question (a text is analysed here; a `Query`
+        analysed once by the caller is read as it is)."""
+        q = as_query(query)
         docs = self.live_documents(filters)
-        if not docs or not query.strip() or k <= 0:
+        if not docs or not q.text.strip() or k <= 0:
             return []
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
-        dense = self.store.query(self.query_vector(query), n, list(by_key))
-        lexical = self.keyword.scores(keyword_query(expand_query(query)), set(by_key))
+        dense = self.store.query(self.query_vector(q.text), n, list(by_key))
+        lexical = self.keyword.scores(q.keyword_text, set(by_key))
         if self.fusion.method == "rrf":
             return self._fuse_rrf(dense, _top(lexical, n), by_key, k)
-        named = named_documents(query, docs)
-        return self._fuse_scores(query, dense, lexical, n, by_key, k, named)
+        named = {d.key for d in named_documents(q, docs)}
+        return self._fuse_scores(q, dense, lexical, n, by_key, k, named)
 
     # -- score fusion -------------------------------------------------------------
     def _fuse_scores(
         self,
-        query: str,
+        query: Query,
         dense: Sequence[tuple[StoredChunk, float]],
         lexical: KeywordScores | None,
         n: int,
@@ -190,7 +191,7 @@ class HybridRetriever:
         return results
 
     def _refinements(
-        self, query: str, lexical: KeywordScores, at: np.ndarray, known: np.ndarray
+        self, query: Query, lexical: KeywordScores, at: np.ndarray, known: np.ndarray
     ) -> np.ndarray:
         f = self.fusion
         idx = np.maximum(at, 0)
@@ -198,7 +199,7 @@ class HybridRetriever:
         lengths = np.maximum(lexical.lengths[idx].astype(np.float64), 1.0)
         short = np.log(np.minimum(lengths, f.length_reference) / f.length_reference)
         extra = f.pair_weight * pairs + f.length_weight * short
-        asked = wanted(query)
+        asked = query.answer_types
         if asked:
             held = lexical.flags[idx].astype(np.int64) & asked
             extra += f.answer_type_weight * np.asarray([bin(h).count("1") for h in held])

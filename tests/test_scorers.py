@@ -32,13 +32,16 @@ def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
     assert 0.0 < shipped.answerability.threshold < 1.0
     assert 0.0 < shipped.relevance.threshold < 1.0
     assert shipped.version.startswith("scorers-")
-    assert parse(
-        {
-            "version": shipped.version,
-            "relevance": shipped.relevance.as_dict(),
-            "answerability": shipped.answerability.as_dict(),
-        }
-    ) == shipped
+    assert (
+        parse(
+            {
+                "version": shipped.version,
+                "relevance": shipped.relevance.as_dict(),
+                "answerability": shipped.answerability.as_dict(),
+            }
+        )
+        == shipped
+    )
 
 
 def _question(i: int, in_scope: bool, doc: str) -> GoldQuestion:
