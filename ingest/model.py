@@ -21,6 +21,8 @@ class Block:
     """Heading depth (1 = top) for headings; nesting depth for list items."""
     cells: tuple[tuple[str, str], ...] = ()
     """For table rows: (column name, cell text) pairs in column order."""
+    ocr: bool = False
+    """The block was read by OCR from a scanned page."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Document:
     blocks: list[Block]
     metadata: DocumentMetadata
     content_hash: str
+
+    @property
+    def ocr_pages(self) -> list[int]:
+        """The pages whose text was read by OCR (scanned pages), in order."""
+        return sorted({b.page for b in self.blocks if b.ocr and b.page is not None})
 
     def block_text(self, block: Block) -> str:
         return self.text[block.start : block.end]

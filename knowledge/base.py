@@ -46,6 +46,8 @@ class IngestReport:
     failed: list[IngestError] = field(default_factory=list)
     chunks: int = 0
     spans: int = 0
+    ocr_pages: dict[str, list[int]] = field(default_factory=dict)
+    """File name → pages read by OCR (scanned pages), for the files added or updated."""
 
     @property
     def ok(self) -> bool:
@@ -157,6 +159,8 @@ class KnowledgeBase:
         report.chunks += chunks
         report.spans += spans
         (report.updated if old else report.added).append(document.doc_id)
+        if document.ocr_pages:
+            report.ocr_pages[document.file] = document.ocr_pages
         moved = [
             d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
         ]

@@ -48,6 +48,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"{len(report.unchanged)} oförändrade (hoppades över). Chunks: {report.chunks}. "
         f"Misslyckade: {failed}."
     )
+    for name, pages in report.ocr_pages.items():
+        listed = ", ".join(str(p) for p in pages)
+        print(f"OCR: {name}: {'sidan' if len(pages) == 1 else 'sidorna'} {listed} lästes med OCR.")
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -1,0 +1,242 @@
+"""Tables of a PDF page from aligned segments and ruling lines.
+
+A table is a run of lines whose segments start at the same column positions. Rows are
+told apart by a ruling line between them or by a gap taller than a wrapped line's; the
+lines of one row are joined cell by cell. A table that continues on the next page under
+a repeated header row, and a row split by the page break, are merged in `continue_table`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ingest.pdf_layout import Line, Segment, is_marker, join_wrapped
+from nara.vocabulary import words as vocabulary_words
+
+COLUMN_TOLERANCE = 4.0
+"""Points by which the starts of one column's cells may differ (left-aligned cells)."""
+ROW_BREAK = 1.3
+"""A line more than this many font sizes below the previous one starts a new row: wrapped
+lines in a cell are 1.15–1.2 sizes apart, rows have their cell padding on top."""
+TABLE_BREAK = 1.75
+"""A one-segment line further below than this (in sizes) is no longer part of the table."""
+MAX_ROW_GAP = 4.0
+"""Even a line that fits the columns ends the table if it is this many sizes further down."""
+HEADER_CELL_CHARS = 40
+RULE_SHARE = 0.5
+"""A horizontal rule separates rows if it spans at least half the table's width."""
+
+
+@dataclass
+class Table:
+    first: int
+    last: int
+    """Indexes of the table's first and last line in the page's line list."""
+    columns: list[float]
+    rows: list[list[str]]
+    header: list[str] | None = None
+    row_pages: list[int] = field(default_factory=list)
+    """The page each row starts on (a merged table spans pages)."""
+
+
+def _column_of(columns: Sequence[float], seg: Segment) -> int | None:
+    for k, x in enumerate(columns):
+        if abs(seg.x0 - x) <= COLUMN_TOLERANCE:
+            return k
+    return None
+
+
+def _fits(line: Line, columns: list[float]) -> bool:
+    """Every segment starts at a column and ends before the next one starts."""
+    for seg in line.segments:
+        k = _column_of(columns, seg)
+        if k is None:
+            return False
+        if k + 1 < len(columns) and seg.x1 > columns[k + 1] + COLUMN_TOLERANCE:
+            return False
+    return True
+
+
+def _widen(line: Line, columns: list[float]) -> list[float] | None:
+    """Columns with the starts of a multi-segment line added, if most of its segments
+    already start at a column (a row with a cell the header row left empty)."""
+    if len(line.segments) < 2:
+        return None
+    known = sum(_column_of(columns, s) is not None for s in line.segments)
+    if known * 2 < len(line.segments):
+        return None
+    added = sorted([*columns, *(s.x0 for s in line.segments if _column_of(columns, s) is None)])
+    return added if _fits(line, added) else None
+
+
+def _start_columns(lines: Sequence[Line], i: int) -> list[float] | None:
+    line = lines[i]
+    if len(line.segments) >= 2:
+        return [s.x0 for s in line.segments]
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if (  # a header cell wrapped above the others ("Tidspla" over "n")
+        nxt is not None
+        and len(nxt.segments) >= 2
+        and nxt.top - line.top <= ROW_BREAK * line.size
+        and _fits(line, [s.x0 for s in nxt.segments])
+    ):
+        return [s.x0 for s in nxt.segments]
+    return None
+
+
+def _extent(lines: Sequence[Line], i: int, columns: list[float]) -> tuple[int, list[float]]:
+    """Index after the table's last line, and its columns."""
+    j = i + 1
+    while j < len(lines):
+        line, prev = lines[j], lines[j - 1]
+        step = (line.top - prev.top) / max(line.size, 1.0)
+        if step > MAX_ROW_GAP or abs(line.size - lines[i].size) > 1:
+            break
+        fits = _fits(line, columns)
+        if not fits and (wider := _widen(line, columns)):
+            columns, fits = wider, True
+        if not fits or (step > TABLE_BREAK and len(line.segments) < 2):
+            break
+        j += 1
+    return j, columns
+
+
+def find_tables(lines: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> list[Table]:
+    """Tables among a page's lines; `rules` are horizontal ruling lines (y, x0, x1)."""
+    tables: list[Table] = []
+    i = 0
+    while i < len(lines):
+        columns = _start_columns(lines, i)
+        if columns is None:
+            i += 1
+            continue
+        end, columns = _extent(lines, i, columns)
+        members = lines[i:end]
+        multi = [ln for ln in members if len(ln.segments) >= 2]
+        if sum(is_marker(ln.segments[0].text) for ln in multi) * 2 >= len(multi):
+            i += 1  # a list: markers in the first column
+            continue
+        if len(multi) >= 2 or (end - i >= 2 and _ruled(members, rules)):
+            tables.append(_table(members, i, end - 1, columns, rules))
+            i = end
+        else:
+            i += 1
+    return tables
+
+
+def _ruled(members: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> bool:
+    return any(_rule_between(members[0], members[1], rules, members))
+
+
+def _rule_between(
+    above: Line, below: Line, rules: Sequence[tuple[float, float, float]], members: Sequence[Line]
+) -> list[float]:
+    left = min(ln.x0 for ln in members)
+    right = max(ln.x1 for ln in members)
+    return [
+        y
+        for y, x0, x1 in rules
+        if above.bottom - 1 <= y <= below.top + 1
+        and min(x1, right) - max(x0, left) >= RULE_SHARE * (right - left)
+    ]
+
+
+def _table(
+    members: Sequence[Line],
+    first: int,
+    last: int,
+    columns: list[float],
+    rules: Sequence[tuple[float, float, float]],
+) -> Table:
+    groups: list[list[Line]] = [[members[0]]]
+    header_rule = False
+    for prev, line in itertools.pairwise(members):
+        ruled = bool(_rule_between(prev, line, rules, members))
+        if ruled or line.top - prev.top > ROW_BREAK * line.size:
+            header_rule = header_rule or (ruled and len(groups) == 1)
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    rows = [_cells(group, columns) for group in groups]
+    table = Table(first, last, columns, rows, row_pages=[g[0].page for g in groups])
+    if len(rows) >= 2 and (header_rule or looks_like_header(rows[0], members[0].bold)):
+        table.header = rows.pop(0)
+        table.row_pages.pop(0)
+    return table
+
+
+def _cells(group: Sequence[Line], columns: list[float]) -> list[str]:
+    """A row's cell texts: each column's lines joined. A word the writer broke inside a
+    too narrow cell is joined again only when a single letter was carried over; a longer
+    rest cannot be told from a wrap before a short word."""
+    cells = [""] * len(columns)
+    for line in group:
+        for seg in line.segments:
+            k = _column_of(columns, seg)
+            if k is None:
+                continue
+            first = seg.text.split()[0].strip(".,;:")
+            if cells[k][-1:].isalpha() and first.islower() and _broken_off(first):
+                cells[k] += seg.text  # "Tidspla" + "n": the last letter of a broken word
+            else:
+                cells[k] = join_wrapped(cells[k], seg.text)
+    return cells
+
+
+def _broken_off(word: str) -> bool:
+    """A single letter that is not a word of its own: the end of a word the writer broke
+    because it was wider than its cell."""
+    return len(word) == 1 and word not in vocabulary_words("pdf_layout", "single_letter_words")
+
+
+def looks_like_header(cells: Sequence[str], bold: bool = False) -> bool:
+    """Short column names: no sentence, no bare number or arrow."""
+    filled = [c for c in cells if c]
+    if len(filled) < 2:
+        return False
+    if bold:
+        return True
+    return all(
+        len(c) <= HEADER_CELL_CHARS
+        and not c.endswith(".")
+        and re.search(r"[A-Za-zÅÄÖåäö]", c)
+        and not re.fullmatch(r"[\d\s\-–.,/]+", c)
+        for c in filled
+    )
+
+
+def same_columns(a: Table, b: Table) -> bool:
+    return len(a.columns) == len(b.columns) and all(
+        abs(x - y) <= 2 * COLUMN_TOLERANCE for x, y in zip(a.columns, b.columns, strict=True)
+    )
+
+
+def _squash(cells: Sequence[str]) -> list[str]:
+    return ["".join(c.split()).lower() for c in cells]
+
+
+def continue_table(previous: Table, table: Table) -> bool:
+    """Merge `table`, at the top of a page, into `previous`, which ended the page before,
+    if it continues it: same columns, and a header row that repeats the previous one (or
+    none). A first row with an empty first cell is the rest of a row split by the break."""
+    if not same_columns(previous, table):
+        return False
+    rows, pages = list(table.rows), list(table.row_pages)
+    if table.header is not None and (
+        previous.header is None or _squash(table.header) != _squash(previous.header)
+    ):
+        if previous.header is not None:  # a data row that looked like a header
+            rows.insert(0, table.header)
+            pages.insert(0, pages[0] if pages else 0)
+        else:
+            return False
+    if rows and previous.rows and not rows[0][0]:
+        last = previous.rows[-1]
+        previous.rows[-1] = [join_wrapped(a, b) for a, b in zip(last, rows.pop(0), strict=True)]
+        pages.pop(0)
+    previous.rows.extend(rows)
+    previous.row_pages.extend(pages)
+    return True
