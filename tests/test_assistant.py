@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from assistant.conversation import resolve
-from assistant.model import Answer, Delta, Status, Turn
+from assistant.model import Answer, Delta, Reason, Status, Turn
 from assistant.service import Assistant, QuestionError
 from evals.answers import evaluate_answers
 from ingest import load_document
 from knowledge.base import KnowledgeBase
 from knowledge.registers import extract_registers
+from knowledge.retrieval import SearchFilters
 from tests.conftest import CORPUS, make_settings
 
 DOROTEA = "000_05b96b91b6c43ee6"
@@ -255,6 +256,24 @@ def test_empty_store_refuses_with_a_hint(tmp_path: Path) -> None:
     kb = KnowledgeBase(make_settings(tmp_path / "empty", embedder="hash"))
     answer = Assistant(kb).ask("Vem ansvarar för planen?")
     assert answer.refused and "Läs in dokument" in answer.answer
+    assert answer.reason is Reason.NO_DOCUMENTS
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("Vem ansvarar för planen?", "matchar filtren"),
+        ("Who is responsible?", "matches the filters"),
+    ],
+)
+def test_a_filter_that_admits_no_stored_document_says_so(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    filters = SearchFilters(organisations=("Nonexistent",))
+    answer = assistant.ask(question, filters=filters)
+    assert answer.refused and answer.reason is Reason.NO_MATCH
+    assert said in answer.answer and "Läs in" not in answer.answer
+    assert assistant.ask(question).reason is not Reason.NO_MATCH  # unfiltered: searched
 
 
 # -- conversation -----------------------------------------------------------------------
