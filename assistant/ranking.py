@@ -9,6 +9,7 @@ from dataclasses import replace
 from assistant.evidence import Span, TermWeights, Wanted, spans_of
 from assistant.model import Kind
 from knowledge.answer_types import chunk_flags
+from knowledge.columns import row_cell
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchResult
 
@@ -65,7 +66,7 @@ def scored(span: Span, wanted: Wanted, weights: TermWeights, kind: Kind, types: 
     kind of question asks for ("gäller till", "ansvarar för") gets a bonus, and so does
     one that holds the type of answer asked for (`types`: a frequency for "hur ofta")."""
     chunk = span.result.chunk
-    activity = next((v for k, v in chunk.cells if "aktivitet" in k.lower()), "")
+    activity = row_cell(chunk.cells, "what")
     own = weights.coverage(wanted, activity or span.text)
     in_context = weights.coverage(wanted, f"{span.text} {chunk.section}")
     score = OWN_WEIGHT * own + (1 - OWN_WEIGHT) * in_context + RANK_PRIOR / (span.result.rank + 1)
