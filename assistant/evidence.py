@@ -1,23 +1,23 @@
-"""Evidence: retrieved chunks cut into quotable spans (sentences, list items, table rows).
+"""Evidence: the quotable spans (sentences, list items, table rows) of retrieved chunks.
 
-Every span keeps its offsets in the document's extracted text, so a quote taken from it
-stands verbatim at `char_start:char_end`.
+The spans are cut at ingest and stored with their vectors (`knowledge.spans`); every span
+keeps its offsets in the document's extracted text, so a quote taken from it stands
+verbatim at `char_start:char_end`, and the page it stands on.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.model import Citation, Source
 from knowledge.analysis import STOPWORDS, TOKEN, Analyzer
 from knowledge.retrieval import SearchResult
+from knowledge.sentences import sentences
+from knowledge.spans import StoredSpan, cut_text
 
-SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-ZÅÄÖ0-9\"”•\-–])")
-LINE = re.compile(r"[^\n]+")
 LEADING_MARK = re.compile(r"^\s*(?:(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s+)?")
 
 
@@ -29,13 +29,21 @@ class Span:
     char_start: int
     char_end: int
     text: str
-    kind: str  # "sentence", "item" or "row"
+    kind: str  # "sentence", "item", "row" or "heading"
     coverage: float = 0.0
     """IDF-weighted share of the question's content terms found in the span."""
     score: float = 0.0
     """Ranking score: coverage plus a prior from the chunk's retrieval rank."""
     opens_line: bool = False
     """The span starts its line (a list item's first sentence)."""
+    page: int | None = None
+    """The page the span stands on (None: the document has no pages)."""
+    similarity: float = 0.0
+    """Cosine similarity between the question's and the span's embeddings."""
+    features: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    """Named features for the relevance scorer (`assistant.features.SPAN_FEATURES`)."""
+    relevance: float = 0.0
+    """P(the span holds the answer), from the fitted relevance scorer."""
 
     @property
     def doc_id(self) -> str:
@@ -51,7 +59,7 @@ class Span:
                 doc.title,
                 doc.file,
                 chunk.section,
-                chunk.page,
+                self.page,
                 self.char_start,
                 self.char_end,
             ),
@@ -67,32 +75,43 @@ def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def spans_of(result: SearchResult) -> list[Span]:
-    """The chunk's table row as one span, or its lines cut into sentences."""
+def spans_of(
+    result: SearchResult,
+    stored: Sequence[StoredSpan] | None = None,
+    similarities: Sequence[float] = (),
+) -> list[Span]:
+    """The chunk's spans: those stored at ingest (`stored`, of this chunk, with their
+    similarities to the question when given), or when none are given, the chunk's text
+    cut the same way now (its row, or its lines' sentences), each on the chunk's page."""
+    if stored:
+        sims = list(similarities) or [0.0] * len(stored)
+        return [
+            Span(
+                result,
+                s.char_start,
+                s.char_end,
+                s.text,
+                s.kind,
+                opens_line=s.opens_line,
+                page=s.page,
+                similarity=sim,
+            )
+            for s, sim in zip(stored, sims, strict=True)
+        ]
     chunk = result.chunk
+    pieces = cut_text(chunk.text, 0, len(chunk.text), row=bool(chunk.cells))
     base = chunk.char_start
-    if chunk.cells:
-        start, end = trimmed(chunk.text, 0, len(chunk.text))
-        return [Span(result, base + start, base + end, chunk.text[start:end], "row")]
-    spans: list[Span] = []
-    for line in LINE.finditer(chunk.text):
-        is_item = bool(re.match(r"\s*(?:[-•*–▪◦●]|\d{1,2}[.)])\s", line.group()))
-        cuts = sentence_cuts(line.group(), is_item)
-        for a, b in itertools.pairwise(cuts):
-            start, end = trimmed(chunk.text, line.start() + a, line.start() + b)
-            if len(chunk.text[start:end].strip()) < 3:
-                continue
-            kind = "item" if is_item else "sentence"
-            text = chunk.text[start:end]
-            spans.append(Span(result, base + start, base + end, text, kind, opens_line=a == 0))
-    return spans
+    return [
+        Span(result, base + a, base + b, chunk.text[a:b], kind, opens_line=opens, page=chunk.page)
+        for a, b, kind, opens in pieces
+    ]
 
 
 def sentence_cuts(line: str, is_item: bool) -> list[int]:
     """Offsets in the line where its sentences start, and its end. An item that opens
     with a short label ("- Ledarskapet. Det krävs …") keeps the label with the sentence
     after it."""
-    cuts = [0, *(m.end() for m in SENTENCE_END.finditer(line)), len(line)]
+    cuts = [0, *(a for a, _ in sentences(line)[1:]), len(line)]
     if is_item and len(cuts) > 2:
         label = LEADING_MARK.sub("", line[: cuts[1]], count=1)
         if len(label.split()) <= LABEL_WORDS:

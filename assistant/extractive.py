@@ -7,7 +7,7 @@ statement is supported by the passage it cites by construction.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
@@ -19,16 +19,17 @@ from knowledge.store import DocumentRecord
 from nara.settings import Settings
 
 LIMITS = {
-    Kind.RESPONSIBILITY: 4,
+    Kind.RESPONSIBILITY: 3,
     Kind.PRIORITY: 8,
-    Kind.CLAUSE: 3,
-    Kind.COMPARISON: 3,
-    Kind.FACT: 4,
+    Kind.CLAUSE: 2,
+    Kind.COMPARISON: 2,
+    Kind.FACT: 3,
 }
+"""Most quotes an answer picks before list items are added (per document in a
+comparison). Concise first: the first quote answers; more only when the relevance
+scorer finds them as likely to hold the answer as its threshold demands."""
 FIRST_SENTENCE = re.compile(r".+?[.!?](?=\s|$)", re.S)
 LONG_ITEM = 160
-RELATIVE = 0.5
-"""A further span is kept when its coverage is at least this share of the best's."""
 
 WORDS = {
     "sv": {
@@ -49,38 +50,41 @@ WORDS = {
 
 
 def select(evidence: Evidence) -> list[Span]:
-    """The spans the answer quotes: the best, then close seconds, without repeats; a
-    list's lead-in brings its items."""
+    """The spans the answer quotes: the most relevant first, then others the relevance
+    scorer accepts (up to the kind's limit), without repeats; in a comparison, each
+    document's best; a list's lead-in brings its items."""
     kind = evidence.question.kind
-    limit = LIMITS[kind] * (2 if kind is Kind.COMPARISON else 1)
-    best = evidence.spans[0]
-    chosen = [best]
-    per_doc: dict[str, int] = {best.doc_id: 1}
-    reference = _reference_coverage(evidence)
-    for span in evidence.spans[1:]:
-        if len(chosen) >= limit:
-            break
-        if span.coverage < RELATIVE * reference(span) or overlaps(span, chosen):
+    threshold = evidence.quote_threshold
+    chosen: list[Span] = []
+    per_doc: dict[str, int] = {}
+    firsts = _document_bests(evidence) if kind is Kind.COMPARISON else [evidence.spans[0]]
+    for span in [*firsts, *evidence.spans]:
+        if span in chosen or overlaps(span, chosen):
             continue
-        if kind is Kind.COMPARISON and per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
+        first_of_doc = span in firsts
+        if not first_of_doc and (span.relevance < threshold or len(chosen) >= _limit(kind)):
+            continue
+        if per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
             continue
         chosen.append(span)
         per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
-    if kind is Kind.COMPARISON and len(per_doc) > 1:
-        chosen.sort(key=lambda s: s.result.rank)
     return with_list_items(chosen, evidence)
 
 
-def _reference_coverage(evidence: Evidence) -> Callable[[Span], float]:
-    """What a span's coverage is measured against: the best span's; in a comparison, the
-    best of its own document's, so that each document compared gets its own evidence."""
-    best = evidence.spans[0].coverage
-    if evidence.question.kind is not Kind.COMPARISON:
-        return lambda span: best
-    top: dict[str, float] = {}
-    for s in evidence.spans:
-        top[s.doc_id] = max(top.get(s.doc_id, 0.0), s.coverage)
-    return lambda span: top[span.doc_id]
+def _limit(kind: Kind) -> int:
+    return LIMITS[kind] * (2 if kind is Kind.COMPARISON else 1)
+
+
+def _document_bests(evidence: Evidence) -> list[Span]:
+    """The best span of each document retrieved for a comparison, in retrieval order."""
+    best: dict[str, Span] = {}
+    for span in evidence.spans:
+        best.setdefault(span.doc_id, span)
+    return sorted(best.values(), key=lambda s: s.result.rank)[:COMPARED]
+
+
+COMPARED = 3
+"""Documents one comparison answer quotes at most."""
 
 
 def statement(span: Span, marker: str, lang: str) -> str:
@@ -101,8 +105,8 @@ def heading(span: Span, lang: str) -> str:
     w = WORDS[lang]
     chunk, doc = span.result.chunk, span.result.document
     where = [w["section"].format(section=chunk.section)] if chunk.section else []
-    if chunk.page is not None:
-        where.append(w["page"].format(page=chunk.page))
+    if span.page is not None:
+        where.append(w["page"].format(page=span.page))
     head = w["according"].format(title=doc.title)
     return f"{head} ({', '.join(where)}):" if where else f"{head}:"
 

@@ -6,16 +6,20 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answerers import Evidence
-from assistant.evidence import Span, TermWeights, Wanted
+from assistant.evidence import Span, TermWeights, Wanted, spans_of
+from assistant.features import answer_features
 from assistant.model import Kind
 from assistant.question import Question
 from assistant.ranking import priority_section, rank_spans
+from assistant.refusal import ANSWER_TYPES as TYPED_QUESTIONS
+from assistant.scorers import Scorers, default_scorers
 from knowledge.analysis import STOPWORDS, Analyzer, stem, words
 from knowledge.answer_types import wanted as answer_types
 from knowledge.base import KnowledgeBase
 from knowledge.glossary import expand_query
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
+from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
 
 RESULTS_K = 6
@@ -71,8 +75,9 @@ class _Cache:
 
 
 class Gatherer:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, scorers: Scorers | None = None) -> None:
         self.kb = kb
+        self.scorers = scorers or default_scorers()
         self._cache: _Cache | None = None
 
     def _stats(self, docs: list[DocumentRecord]) -> _Cache:
@@ -86,6 +91,26 @@ class Gatherer:
                 names |= name_stems(d)
             self._cache = _Cache(keys, weights, names)
         return self._cache
+
+    def _spans(self, q: Question, results: list[SearchResult]) -> list[Span]:
+        """The stored spans of the retrieved chunks, each with its similarity to the
+        question (the question's vector is the one its search computed)."""
+        stored = self.kb.spans_for(list(dict.fromkeys(r.chunk.chunk_id for r in results)))
+        similarity = dict(
+            zip(
+                (s.span_id for s in stored),
+                self.kb.span_similarity(q.text, stored),
+                strict=True,
+            )
+        )
+        by_chunk: dict[str, list[StoredSpan]] = {}
+        for span in stored:
+            by_chunk.setdefault(span.chunk_id, []).append(span)
+        out: list[Span] = []
+        for r in results:
+            own = by_chunk.get(r.chunk.chunk_id, [])
+            out += spans_of(r, own, [similarity[s.span_id] for s in own])
+        return out
 
     def _retrieve(
         self, q: Question, filters: SearchFilters | None, named: list[DocumentRecord]
@@ -145,22 +170,49 @@ class Gatherer:
         text = expand_query(q.text) if english else q.text
         wanted = weights.wanted(text, stats.names | KIND_WORDS, keep_unknown=not english)
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
-        spans = rank_spans(results, wanted, weights, q.kind, answer_types(q.text))
+        spans = rank_spans(
+            self._spans(q, results),
+            wanted,
+            weights,
+            q.kind,
+            answer_types(q.text),
+            self.scorers.relevance,
+        )
         priorities = self._priorities(q, results, named, wanted, weights, spans)
+        coverage = weights.coverage(wanted, top)
+        foreign = foreign_names(q.text, wanted, weights) + tuple(
+            d.region or d.title for d in outside
+        )
+        focus = unknown_focus(q.text, weights)
+        features = answer_features(
+            spans, coverage, wanted, weights, bool(foreign), bool(focus), type_missing(q, spans)
+        )
         return Evidence(
             q,
             tuple(results),
             tuple(spans),
-            coverage=weights.coverage(wanted, top),
-            foreign_names=foreign_names(q.text, wanted, weights)
-            + tuple(d.region or d.title for d in outside),
-            unknown_focus=unknown_focus(q.text, weights),
+            coverage=coverage,
+            foreign_names=foreign,
+            unknown_focus=focus,
             priorities=priorities,
             documents={d.doc_id: d for d in docs},
             document_text=self.kb.document_text,
+            answer_features=features,
+            quote_threshold=self.scorers.relevance.threshold,
         )
 
 
+def type_missing(q: Question, spans: list[Span]) -> bool:
+    """A question for a date or a quantity whose top chunks' spans hold none (the top
+    chunks, not the top spans, so that the feature does not depend on span ranking)."""
+    return not all(
+        any(found.search(s.text) for s in spans if s.result.rank <= TYPE_CHUNKS)
+        for asked, found in TYPED_QUESTIONS
+        if asked.search(q.text)
+    )
+
+
+TYPE_CHUNKS = 3
 SENTENCE_BETTER_BY = 0.15
 LEAD_CHARS = 200
 """How much text before a list counts as its lead-in."""

@@ -60,7 +60,7 @@ def enumeration_after(span: Span, evidence: Evidence) -> list[Span]:
     if not m or not ENUMERATION.fullmatch(m.group(1).strip()):
         return []
     start, end = trimmed(text, line_end + m.start(1), line_end + m.end(1))
-    return [replace(span, char_start=start, char_end=end, text=text[start:end], kind="item")]
+    return [_item(span, evidence, start, end, text, opens_line=span.opens_line)]
 
 
 ENUMERATION = re.compile(r"[^.!?:\n]{1,60}(?:\s[-–]\s[^.!?:\n]{1,60}){2,}")
@@ -106,16 +106,7 @@ def continuation(span: Span, evidence: Evidence) -> list[Span]:
         marked_seen = marked_seen or marked
         cut = sentence_cuts(line, marked)[1]
         start, end = trimmed(text, span.char_end + m.start(), span.char_end + m.start() + cut)
-        out.append(
-            replace(
-                span,
-                char_start=start,
-                char_end=end,
-                text=text[start:end],
-                kind="item",
-                opens_line=True,
-            )
-        )
+        out.append(_item(span, evidence, start, end, text, opens_line=True))
         if not marked and len(line) > MAX_ITEM_CHARS:
             break
     return out
@@ -139,10 +130,42 @@ def sub_items(span: Span, evidence: Evidence) -> list[Span]:
             break
         at = line_end + m.start()
         start, end = trimmed(text, at, at + sentence_cuts(line, True)[1])
-        out.append(replace(span, char_start=start, char_end=end, text=text[start:end]))
+        out.append(_item(span, evidence, start, end, text, kind=span.kind))
         if len(out) >= MAX_LIST_ITEMS:
             break
     return out
+
+
+def _item(
+    span: Span,
+    evidence: Evidence,
+    start: int,
+    end: int,
+    text: str,
+    kind: str = "item",
+    opens_line: bool | None = None,
+) -> Span:
+    """An item at `start:end` of the document text, quoted after `span` (and cited under
+    its chunk): on the page and with the similarity of the retrieved span at those
+    offsets when there is one, else on `span`'s page with no similarity known (0)."""
+    known = next(
+        (
+            k
+            for k in evidence.spans
+            if (k.doc_id, k.char_start, k.char_end) == (span.doc_id, start, end)
+        ),
+        None,
+    )
+    return replace(
+        span,
+        char_start=start,
+        char_end=end,
+        text=text[start:end],
+        kind=kind,
+        opens_line=span.opens_line if opens_line is None else opens_line,
+        page=known.page if known else span.page,
+        similarity=known.similarity if known else 0.0,
+    )
 
 
 def _indent(line: str) -> int:

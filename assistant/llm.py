@@ -56,8 +56,8 @@ och kommunala strategier, färdplaner, förstudier, handlingsplaner och överens
 Regler:
 1. Svara enbart utifrån passagerna i <passager>. Använd ingen annan kunskap och gissa aldrig.
 2. Varje mening ska sluta med en hänvisning till den eller de passager som stöder den, \
-i formen [n] före meningens punkt, där n är passagens nummer: "Bergvattengården har \
-50 platser [2]." eller "... [1][3]." Hänvisa bara till passager som finns.
+i formen [n] före meningens punkt, där n är passagens nummer: "<påstående> [2]." eller \
+"<påstående> [1][3]." Hänvisa bara till passager som finns.
 3. Skriv bara det som står i de passager du hänvisar till, med samma namn, roller, årtal \
 och siffror. Lägg inte till egna slutsatser, råd eller bakgrund.
 4. Om passagerna inte besvarar frågan, svara bara: "{dont_know}"

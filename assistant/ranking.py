@@ -3,15 +3,15 @@ one priority list that answers a "what is prioritised" question."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.evidence import Span, TermWeights, Wanted, spans_of
+from assistant.evidence import Span, TermWeights, Wanted
+from assistant.features import relative, span_features
 from assistant.model import Kind
-from knowledge.answer_types import chunk_flags
+from assistant.scorers import Scorer, default_scorers
 from knowledge.columns import row_cell
 from knowledge.registers import PriorityEntry
-from knowledge.retrieval import SearchResult
 
 
 def priority_section(
@@ -60,37 +60,14 @@ MIN_SECTION_SCORE = 0.6
 MAX_ITEMS = 12
 
 
-def scored(span: Span, wanted: Wanted, weights: TermWeights, kind: Kind, types: int = 0) -> Span:
-    """Coverage counts the span's section path as context (a sentence under "Ansvar och
-    roller" is about roles); the span's own words break ties; a span that says what the
-    kind of question asks for ("gäller till", "ansvarar för") gets a bonus, and so does
-    one that holds the type of answer asked for (`types`: a frequency for "hur ofta")."""
-    chunk = span.result.chunk
-    activity = row_cell(chunk.cells, "what")
-    own = weights.coverage(wanted, activity or span.text)
-    in_context = weights.coverage(wanted, f"{span.text} {chunk.section}")
-    score = OWN_WEIGHT * own + (1 - OWN_WEIGHT) * in_context + RANK_PRIOR / (span.result.rank + 1)
-    cue = KIND_CUES.get(kind)
-    if cue is not None and cue.search(span.text):
-        score += CUE_BONUS
-    if types and chunk_flags(span.text) & types:
-        score += CUE_BONUS
-    return replace(span, coverage=in_context, score=score)
+def _body(span: Span) -> str:
+    """What a span's own coverage is measured on: a table row's activity cell, else the
+    span's text."""
+    activity = row_cell(span.result.chunk.cells, "what")
+    return activity or span.text
 
 
-KIND_CUES = {
-    Kind.CLAUSE: re.compile(
-        r"gäller|giltig|återrapport|rapporter|revider|antagen|antogs|förläng|per år|varje", re.I
-    ),
-    Kind.RESPONSIBILITY: re.compile(r"ansvar|leder|ledning|samordnar|utgör|består av", re.I),
-    Kind.PRIORITY: re.compile(r"priorit|målgrupp|fokus", re.I),
-}
-CUE_BONUS = 0.15
-
-
-OWN_WEIGHT = 0.5
 MIN_WORDS = 2
-RANK_PRIOR = 0.2
 
 
 def is_heading(span: Span) -> bool:
@@ -104,12 +81,24 @@ def _headings(span: Span) -> list[str]:
 
 
 def rank_spans(
-    results: list[SearchResult], wanted: Wanted, weights: TermWeights, kind: Kind, types: int = 0
+    spans: Sequence[Span],
+    wanted: Wanted,
+    weights: TermWeights,
+    kind: Kind,
+    types: int = 0,
+    scorer: Scorer | None = None,
 ) -> list[Span]:
-    spans = [
-        scored(s, wanted, weights, kind, types)
-        for r in results
-        for s in spans_of(r)
-        if not is_heading(s) and len(s.text.split()) >= MIN_WORDS
-    ]
-    return sorted(spans, key=lambda s: -s.score)
+    """The spans of the retrieved chunks (`spans_of`), headings and one-word pieces left
+    out, most relevant first: each gets its named features and the fitted relevance
+    scorer's probability (`score` and `relevance`)."""
+    kept = [s for s in spans if not is_heading(s) and len(s.text.split()) >= MIN_WORDS]
+    rows = [span_features(s, wanted, weights, kind, types, _body(s)) for s in kept]
+    relative(rows)
+    model = scorer or default_scorers().relevance
+    ranked = []
+    for span, row in zip(kept, rows, strict=True):
+        p = model.probability(row)
+        ranked.append(
+            replace(span, coverage=row["context_coverage"], score=p, features=row, relevance=p)
+        )
+    return sorted(ranked, key=lambda s: -s.score)

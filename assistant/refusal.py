@@ -1,7 +1,9 @@
 """The refusal gate: does the evidence answer the question? Decided before any answerer.
 
-The coverage threshold is calibrated on the gold set (`python -m evals.refusal_calibration`):
-in-scope questions against questions whose answer is not in the documents.
+The decision is the fitted answerability scorer's (`assistant.scorers`): a logistic
+model over the evidence's named features (best span relevance, coverage, words and
+names no document holds, a missing date or number), fitted on the dev part of the gold
+suites with `python -m evals.fit_scorers`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ from collections.abc import Sequence
 
 from assistant.answerers import Evidence
 from assistant.model import Answer, Reason, Status
-
-MIN_COVERAGE = 0.12
-"""Least weighted share of the question's content words the top chunks must hold."""
+from assistant.scorers import Scorer, default_scorers
 
 TEXT = {
     "sv": {
@@ -54,24 +54,11 @@ ANSWER_TYPES = ((DATE_QUESTION, DATE), (QUANTITY_QUESTION, NUMBER))
 that is not a year."""
 
 
-def _answer_type_present(evidence: Evidence) -> bool:
-    return all(
-        any(found.search(s.text) for s in evidence.spans[:3])
-        for asked, found in ANSWER_TYPES
-        if asked.search(evidence.question.text)
-    )
-
-
-def sufficient(evidence: Evidence, min_coverage: float = MIN_COVERAGE) -> bool:
-    """Enough to answer: spans to quote, most of the question's words found, no place or
-    organisation the documents do not know, and the thing asked for is mentioned."""
-    return (
-        bool(evidence.spans)
-        and evidence.coverage >= min_coverage
-        and not evidence.foreign_names
-        and not evidence.unknown_focus
-        and _answer_type_present(evidence)
-    )
+def sufficient(evidence: Evidence, scorer: Scorer | None = None) -> bool:
+    """Enough to answer: spans to quote, and the answerability scorer accepts the
+    evidence's features."""
+    model = scorer or default_scorers().answerability
+    return bool(evidence.spans) and model.accepts(evidence.answer_features)
 
 
 def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:
@@ -82,7 +69,7 @@ def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:
     return titles[:limit]
 
 
-def refusal(evidence: Evidence) -> Answer | None:
+def refusal(evidence: Evidence, scorer: Scorer | None = None) -> Answer | None:
     """A refusal when the evidence does not answer the question, else None. No admitted
     documents is a refusal too: `no_match` when documents are stored but the filters
     admit none, `no_documents` when the store is empty."""
@@ -93,7 +80,7 @@ def refusal(evidence: Evidence) -> Answer | None:
         reason, message = Reason.NO_MATCH, text["no_match"]
     elif not evidence.documents or not evidence.results:
         reason, message = Reason.NO_DOCUMENTS, text["no_documents"]
-    elif sufficient(evidence):
+    elif sufficient(evidence, scorer):
         return None
     else:
         titles = closest_titles(evidence)

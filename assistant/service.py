@@ -10,6 +10,7 @@ from assistant.gather import Gatherer
 from assistant.model import Answer, Delta, Turn
 from assistant.question import analyse
 from assistant.refusal import refusal
+from assistant.scorers import Scorers, default_scorers
 from knowledge.base import KnowledgeBase
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
@@ -21,10 +22,13 @@ class QuestionError(NaraError):
 
 
 class Assistant:
-    def __init__(self, kb: KnowledgeBase, answerer: Answerer | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, answerer: Answerer | None = None, scorers: Scorers | None = None
+    ) -> None:
         self.kb = kb
         self.answerer = answerer or make_answerer(kb.settings)
-        self.gatherer = Gatherer(kb)
+        self.scorers = scorers or default_scorers()
+        self.gatherer = Gatherer(kb, self.scorers)
 
     def _check(self, question: str) -> str:
         text = question.strip()
@@ -53,7 +57,7 @@ class Assistant:
         """Pieces of the answer text, then the final `Answer`. Raises `QuestionError` on an
         empty or oversized question, before anything is yielded."""
         evidence = self.evidence(question, history, filters)
-        refused = refusal(evidence)
+        refused = refusal(evidence, self.scorers.answerability)
         if refused is not None:
             yield Delta(refused.answer)
             yield refused

@@ -7,12 +7,18 @@
 - refusals: out-of-scope questions must be refused (recall); a refused in-scope question
   is a false refusal (precision);
 - verbatim quote rate: the share of citations whose quote equals the document's text
-  at its offsets.
+  at its offsets;
+- concision (answered in-scope questions): first-quote precision, the share whose first
+  quote holds an expected fact; quote precision, the share of all quotes that hold an
+  expected fact or overlap the gold evidence; quotes per answer, the median number of
+  citations of answers to questions that are not list questions (a list question is a
+  priority question or one with four or more expected facts: it needs its items).
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +26,11 @@ from typing import Any
 
 from assistant.model import Answer, Turn
 from assistant.service import Assistant
-from evals.retrieval import GoldQuestion, load_gold
+from evals.retrieval import GoldQuestion, load_gold, quote_spans
 
 OUT_OF_SCOPE = "out_of_scope"
+LIST_FACTS = 4
+"""A question with this many expected facts is a list question (its items are wanted)."""
 
 
 def normalise(text: str) -> str:
@@ -34,6 +42,15 @@ def facts_found(answer: Answer, facts: Sequence[Sequence[str]]) -> list[bool]:
     return [any(normalise(alt) in haystack for alt in group) for group in facts]
 
 
+def holds_fact(text: str, facts: Sequence[Sequence[str]]) -> bool:
+    haystack = normalise(text)
+    return any(normalise(alt) in haystack for group in facts for alt in group)
+
+
+def is_list_question(question: GoldQuestion) -> bool:
+    return question.kind == "priority" or len(question.facts) >= LIST_FACTS
+
+
 @dataclass
 class AnswerResult:
     question: GoldQuestion
@@ -41,6 +58,8 @@ class AnswerResult:
     found: list[bool]
     verbatim: list[bool]
     seconds: float
+    useful: list[bool] = field(default_factory=list)
+    """Per citation: holds an expected fact or overlaps the gold evidence."""
 
     @property
     def in_scope(self) -> bool:
@@ -77,6 +96,17 @@ class AnswerReport:
             / max(len(self._in_scope()), 1),
             "verbatim_quote_rate": _mean([float(v) for v in quotes]) if quotes else 1.0,
             "citations": len(quotes),
+        } | self._concision()
+
+    def _concision(self) -> dict[str, float]:
+        answered = [r for r in self._in_scope() if not r.answer.refused and r.useful]
+        useful = [u for r in answered for u in r.useful]
+        counts = [len(r.useful) for r in answered if not is_list_question(r.question)]
+        return {
+            "first_quote_precision": _mean([float(r.useful[0]) for r in answered]),
+            "quote_precision": _mean([float(u) for u in useful]),
+            "quotes_per_answer_median": float(statistics.median(counts)) if counts else 0.0,
+            "quotes_per_answer_max": float(max(counts, default=0)),
         }
 
 
@@ -96,8 +126,23 @@ def ask_gold(assistant: Assistant, question: GoldQuestion) -> AnswerResult:
         if doc not in texts:
             texts[doc] = assistant.kb.document_text(doc)
         verbatim.append(texts[doc][c.source.char_start : c.source.char_end] == c.quote)
-    found = facts_found(answer, question.facts) if question.kind != OUT_OF_SCOPE else []
-    return AnswerResult(question, answer, found, verbatim, seconds)
+    in_scope = question.kind != OUT_OF_SCOPE
+    found = facts_found(answer, question.facts) if in_scope else []
+    useful = _useful(assistant, question, answer) if in_scope else []
+    return AnswerResult(question, answer, found, verbatim, seconds, useful)
+
+
+def _useful(assistant: Assistant, question: GoldQuestion, answer: Answer) -> list[bool]:
+    """Per citation: its quote holds an expected fact, or it overlaps an evidence quote."""
+    places = [p for spans in quote_spans(assistant.kb, question) for p in spans]
+    out = []
+    for c in answer.citations:
+        s = c.source
+        on_evidence = any(
+            d == s.document_id and a < s.char_end and s.char_start < b for d, a, b in places
+        )
+        out.append(on_evidence or holds_fact(c.quote, question.facts))
+    return out
 
 
 def evaluate_answers(

@@ -1,17 +1,22 @@
 """Benchmark (not a test): ingest throughput and the share spent embedding, warm search
 latency and peak memory as the corpus grows, and warm `ask` latency.
 
-    .venv/bin/python -m evals.bench [--repeat 3] [--scales 1,10,100] [--json] [--out FILE.md]
+    .venv/bin/python -m evals.bench [--repeat 3] [--scales 1,10,100] [--ingest-runs 3]
+                                    [--json] [--out FILE.md]
 
 ×1 ingests the sample corpus into a fresh temporary store with the configured embedder;
-that run measures ingest throughput and the share of it spent in the embedder. ×N
+that run measures ingest throughput (documents, chunks and spans per second: every chunk
+and every span is embedded) and the share of it spent in the embedder; `--ingest-runs N`
+ingests it N times, each into a fresh store with nothing cached, and reports the median
+run and the machine's load averages (as `uptime` shows them) around the runs. ×N
 ingests N copies of every corpus file under distinct names (so distinct document ids),
 each ending in a line "Kopia i" (so distinct content hashes), into another fresh store.
 Copies repeat the ×1 chunk texts, so their passage vectors come from a cache filled at
 ×1: only texts the cache has not seen (the chunks holding the "Kopia i" line) are
 embedded. Ingest time at ×N is therefore chunking, storing and indexing with the
 embedding cached; ingest throughput with embedding is the ×1 figure. Queries are never
-cached: every measured search embeds its query.
+cached: the knowledge base's query-vector cache is emptied before every measured search
+(and before the measured asks, where one ask embeds its question once).
 
 Each scale runs in a fresh process, so its peak RSS is its own. After ingest, ten gold
 questions are searched as a warm-up (model, index load, caches), then every gold
@@ -163,7 +168,7 @@ def measure_ask(kb: KnowledgeBase, repeat: int) -> dict[str, Any]:
 
         assistant = Assistant(kb)
         questions = [q.question for q in load_gold() if not q.history]
-        latencies = timed_calls(assistant.ask, questions, repeat)
+        latencies = timed_calls(assistant.ask, questions, repeat, before=kb.query_vectors.clear)
     except Exception as exc:  # written concurrently elsewhere: report, do not fail
         return {"available": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     return {
@@ -175,8 +180,52 @@ def measure_ask(kb: KnowledgeBase, repeat: int) -> dict[str, Any]:
     }
 
 
+def load_averages() -> list[float]:
+    """The 1, 5 and 15 minute load averages, as `uptime` prints them."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def ingest_once(kb: KnowledgeBase, source: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    report = kb.ingest([source])
+    seconds = time.perf_counter() - start
+    if not report.ok:
+        raise RuntimeError(f"ingest failed: {[str(e) for e in report.failed]}")
+    return {
+        "documents": len(report.added),
+        "chunks": report.chunks,
+        "spans": report.spans,
+        "seconds": round(seconds, 2),
+        "docs_per_second": round(len(report.added) / seconds, 2),
+        "chunks_per_second": round(report.chunks / seconds, 1),
+        "spans_per_second": round(report.spans / seconds, 1),
+    }
+
+
+def extra_ingest_runs(workdir: Path, embedder: Embedder, runs: int) -> list[dict[str, Any]]:
+    """`runs` more ingests of the sample corpus, each into a fresh store, nothing cached."""
+    out = []
+    for i in range(runs):
+        settings = load_settings(data_dir=workdir / f"store-x1-run{i + 2}")
+        out.append(ingest_once(KnowledgeBase(settings, embedder=embedder), CORPUS))
+    return out
+
+
+def searched(kb: KnowledgeBase) -> Callable[[str], Any]:
+    def search(query: str) -> Any:
+        kb.query_vectors.clear()  # every measured search embeds its query
+        return kb.search(query)
+
+    return search
+
+
 def measure_scale(
-    scale: int, repeat: int, workdir: str, cache_file: str, ask_repeat: int
+    scale: int,
+    repeat: int,
+    workdir: str,
+    cache_file: str,
+    ask_repeat: int,
+    ingest_runs: int = 1,
 ) -> dict[str, Any]:
     """Ingest the corpus ×`scale` into a fresh store, then time warm searches (and, when
     `ask_repeat` > 0, asks). Runs in a child process; returns plain data."""
@@ -192,26 +241,32 @@ def measure_scale(
     else:
         source = work / f"corpus-x{scale}"
         make_scaled_corpus(CORPUS, source, scale)
-    start = time.perf_counter()
-    report = kb.ingest([source])
-    ingest_s = time.perf_counter() - start
-    if not report.ok:
-        raise RuntimeError(f"ingest failed: {[str(e) for e in report.failed]}")
+    load_before = load_averages()
+    first = ingest_once(kb, source)
+    ingest_s = first["seconds"]
     embed_s = timing.seconds
     caching.save(Path(cache_file))
+    runs = [first, *extra_ingest_runs(work, timing, ingest_runs - 1 if scale == 1 else 0)]
+    load_after = load_averages()
     queries = [q.retrieval_query for q in load_gold()]
-    latencies = timed_calls(kb.search, queries, repeat, before=timing.reset)
+    latencies = timed_calls(searched(kb), queries, repeat, before=timing.reset)
     query_embed_ms = timing.seconds * 1000
+    median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     result: dict[str, Any] = {
         "scale": scale,
-        "documents": len(report.added),
-        "chunks": report.chunks,
-        "embedded_chunks": caching.misses,
-        "cached_chunks": caching.hits,
-        "ingest_seconds": round(ingest_s, 2),
+        "documents": first["documents"],
+        "chunks": first["chunks"],
+        "spans": first["spans"],
+        "embedded_passages": caching.misses,
+        "cached_passages": caching.hits,
+        "ingest_seconds": ingest_s,
         "embedding_seconds": round(embed_s, 2),
         "embedding_share": round(embed_s / ingest_s, 3) if ingest_s else 0.0,
-        "ingest_chunks_per_second": round(report.chunks / ingest_s, 1),
+        "ingest_chunks_per_second": first["chunks_per_second"],
+        "ingest_runs": runs,
+        "ingest_median": median,
+        "load_average_before_ingest": load_before,
+        "load_average_after_ingest": load_after,
         "searches": len(latencies),
         "search_ms_p50": round(statistics.median(latencies), 1),
         "search_ms_p95": round(percentile(latencies, 0.95), 1),
@@ -224,7 +279,9 @@ def measure_scale(
     return result
 
 
-def run(repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1) -> dict[str, Any]:
+def run(
+    repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1, ingest_runs: int = 1
+) -> dict[str, Any]:
     """×1 always runs first: it measures ingest with embedding and fills the cache."""
     order = [1, *sorted({s for s in scales if s > 1})]
     results = []
@@ -234,7 +291,13 @@ def run(repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1) -> dict[
         for scale in order:
             with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
                 future = pool.submit(
-                    measure_scale, scale, repeat, tmp, cache_file, ask_repeat if scale == 1 else 0
+                    measure_scale,
+                    scale,
+                    repeat,
+                    tmp,
+                    cache_file,
+                    ask_repeat if scale == 1 else 0,
+                    ingest_runs,
                 )
                 results.append(future.result())
     base = results[0]
@@ -249,6 +312,7 @@ def run(repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1) -> dict[
             for k in (
                 "documents",
                 "chunks",
+                "spans",
                 "ingest_seconds",
                 "ingest_chunks_per_second",
                 "searches",
@@ -258,8 +322,14 @@ def run(repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1) -> dict[
             )
         },
         "embedding_share": base["embedding_share"],
+        "ingest_runs": base["ingest_runs"],
+        "ingest_median": base["ingest_median"],
+        "load_average_before_ingest": base["load_average_before_ingest"],
+        "load_average_after_ingest": base["load_average_after_ingest"],
         "ask": base.get("ask", {"available": False, "error": "not measured"}),
-        "scales": [{k: v for k, v in r.items() if k != "ask"} for r in results],
+        "scales": [
+            {k: v for k, v in r.items() if k not in ("ask", "ingest_runs")} for r in results
+        ],
         "note": CACHE_NOTE,
     }
 
@@ -272,23 +342,36 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['repeat']} measured passes over the gold questions after a warm-up "
         f"of {WARMUP}.",
         "",
-        "Ingest at ×1 (sample corpus, model loaded beforehand):",
+        "Ingest at ×1 (sample corpus, model loaded beforehand; every chunk and every span "
+        "embedded):",
         "",
-        "| Documents | Chunks | Ingest s | Chunks/s | Embedding s | Embedding share |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {one['documents']} | {one['chunks']} | {one['ingest_seconds']:.1f} "
-        f"| {one['ingest_chunks_per_second']:.1f} | {one['embedding_seconds']:.1f} "
-        f"| {one['embedding_share']:.0%} |",
+        "| Run | Documents | Chunks | Spans | Ingest s | Docs/s | Chunks/s | Spans/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {i} | {r['documents']} | {r['chunks']} | {r['spans']} | {r['seconds']:.1f} "
+            f"| {r['docs_per_second']:.2f} | {r['chunks_per_second']:.1f} "
+            f"| {r['spans_per_second']:.1f} |"
+            for i, r in enumerate(result["ingest_runs"], 1)
+        ),
+        "",
+        f"Median run: {result['ingest_median']['seconds']:.1f} s "
+        f"({result['ingest_median']['docs_per_second']:.2f} docs/s, "
+        f"{result['ingest_median']['chunks_per_second']:.1f} chunks/s, "
+        f"{result['ingest_median']['spans_per_second']:.1f} spans/s). First run: embedding "
+        f"{one['embedding_seconds']:.1f} s, {one['embedding_share']:.0%} of ingest. Load "
+        f"average (1/5/15 min, as `uptime`) before: "
+        f"{' '.join(str(x) for x in result['load_average_before_ingest'])}, after: "
+        f"{' '.join(str(x) for x in result['load_average_after_ingest'])}.",
         "",
         f"Scaling ({CACHE_NOTE}):",
         "",
-        "| Scale | Documents | Chunks | Embedded chunks | Ingest s | Chunks/s "
+        "| Scale | Documents | Chunks | Embedded passages | Ingest s | Chunks/s "
         "| Search p50 ms | Search p95 ms | Query embedding share | Peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["scales"]:
         lines.append(
-            f"| ×{r['scale']} | {r['documents']} | {r['chunks']} | {r['embedded_chunks']} "
+            f"| ×{r['scale']} | {r['documents']} | {r['chunks']} | {r['embedded_passages']} "
             f"| {r['ingest_seconds']:.1f} | {r['ingest_chunks_per_second']:.1f} "
             f"| {r['search_ms_p50']:.1f} | {r['search_ms_p95']:.1f} "
             f"| {r['query_embedding_share']:.0%} | {r['peak_rss_mb']} |"
@@ -340,10 +423,13 @@ def main() -> None:
         "--scales", type=parse_scales, default=[1, 10, 100], help="corpus copies, e.g. 1,10,100"
     )
     parser.add_argument("--ask-repeat", type=int, default=1, help="measured ask passes, 0: none")
+    parser.add_argument(
+        "--ingest-runs", type=int, default=1, help="ingests of the sample corpus (median)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    emit(run(args.repeat, args.scales, args.ask_repeat), markdown, args)
+    emit(run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs)), markdown, args)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from evals.answers import OUT_OF_SCOPE, AnswerReport, evaluate_answers, failures
 from evals.faithfulness import faithfulness
 from evals.judge import Item, Judge, Passage, judge_all
 from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
+from evals.split import PARTS, SUITES, Part, load_suite
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError
 from nara.settings import Settings, load_settings
@@ -98,24 +99,22 @@ def _judged(judge: Judge, report: AnswerReport, limit: int | None) -> dict[str, 
     return judge_all(judge, items) | {"eligible": len(eligible)}
 
 
-def run_suite(
-    settings: Settings,
+def part_metrics(
+    kb: KnowledgeBase,
+    assistant: Assistant,
     gold: list[GoldQuestion],
     judge: Judge | None = None,
     judge_limit: int | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The offline metrics; with `judge`, also a `judge` section (which nothing else uses)."""
-    kb = KnowledgeBase(settings)
-    assistant = Assistant(kb)
+    """The offline metrics of one list of questions; with `judge`, also a `judge` section
+    (which nothing else uses)."""
     with_evidence = [q for q in gold if q.evidence and q.kind != OUT_OF_SCOPE]
     retrieval = evaluate_retrieval(kb, with_evidence, k=10).as_dict()
     answers = evaluate_answers(assistant, gold)
-    a = answers.as_dict()
     faith = _faithfulness(answers)
     result = {
-        "settings": stamp(settings, kb),
         "retrieval": {k: v for k, v in retrieval.items() if k != "misses"},
-        "answers": a,
+        "answers": answers.as_dict(),
         "faithfulness": {
             "verbatim_quote_rate": faith["verbatim_quote_rate"],
             "supported_statement_rate": faith["supported_statement_rate"],
@@ -133,6 +132,38 @@ def run_suite(
     return result, failures(answers)
 
 
+def run_suite(
+    settings: Settings,
+    parts: dict[str, list[GoldQuestion]],
+    suite: str = "custom",
+    judge: Judge | None = None,
+    judge_limit: int | None = None,
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Each part's metrics side by side: `{"settings", "suite", "dev": {…}, "test": {…}}`
+    (a `--gold` file that belongs to no suite is one part, `all`)."""
+    kb = KnowledgeBase(settings)
+    _check_documents(kb, [q for gold in parts.values() for q in gold], suite)
+    assistant = Assistant(kb)
+    result: dict[str, Any] = {"settings": stamp(settings, kb), "suite": suite}
+    fails: dict[str, list[str]] = {}
+    for name, gold in parts.items():
+        result[name], fails[name] = part_metrics(kb, assistant, gold, judge, judge_limit)
+    return result, fails
+
+
+def _check_documents(kb: KnowledgeBase, gold: list[GoldQuestion], suite: str) -> None:
+    """The store must hold every document the questions cite."""
+    stored = {d.doc_id for d in kb.documents()}
+    missing = sorted({e.document for q in gold for e in q.evidence} - stored)
+    if missing:
+        corpus = SUITES[suite].corpus if suite in SUITES else "the documents of the gold file"
+        raise NaraError(
+            f"Lagret saknar {len(missing)} dokument som frågorna citerar "
+            f"({', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}).",
+            f"Läs in dem först: nara ingest {corpus} (i en egen NARA_DATA_DIR).",
+        )
+
+
 def flat(data: dict[str, Any], prefix: str = "") -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in data.items():
@@ -144,18 +175,40 @@ def flat(data: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
-def markdown(result: dict[str, Any], fails: list[str], previous: dict[str, Any] | None) -> str:
-    lines = ["# Eval report", "", "Settings: " + json.dumps(result["settings"], ensure_ascii=False)]
-    lines += ["", "| metric | value | previous |", "|---|---|---|"]
-    before = flat(previous) if previous else {}
-    for name, value in flat(result).items():
-        if name.startswith("settings."):
-            continue
-        old = before.get(name)
-        lines.append(f"| {name} | {value:.3f} | {'' if old is None else f'{old:.3f}'} |")
-    lines += _judge_lines(result.get("judge"))
-    lines += ["", f"## Failing questions ({len(fails)})", ""] + [f"- {f}" for f in fails]
+def _parts(result: dict[str, Any]) -> list[str]:
+    return [k for k in result if k not in ("settings", "suite")]
+
+
+def markdown(
+    result: dict[str, Any], fails: dict[str, list[str]], previous: dict[str, Any] | None
+) -> str:
+    """Metrics of every part side by side (dev | test), then the failing questions."""
+    parts = _parts(result)
+    lines = [
+        f"# Eval report: suite {result['suite']}",
+        "",
+        "Settings: " + json.dumps(result["settings"], ensure_ascii=False),
+        "",
+        "Tuning uses the dev part only; the CI gate reads the test part.",
+        "",
+        "| metric | " + " | ".join(parts) + " | previous (" + parts[-1] + ") |",
+        "|---|" + "---|" * (len(parts) + 1),
+    ]
+    tables = {p: flat(result[p]) for p in parts}
+    before = flat(previous[parts[-1]]) if previous and parts[-1] in previous else {}
+    for name in tables[parts[-1]]:
+        cells = [_cell(tables[p].get(name)) for p in parts]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {_cell(before.get(name))} |")
+    for p in parts:
+        lines += _judge_lines(result[p].get("judge"))
+    for p in parts:
+        lines += ["", f"## Failing questions, {p} ({len(fails[p])})", ""]
+        lines += [f"- {f}" for f in fails[p]]
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def _judge_lines(judge: dict[str, Any] | None) -> list[str]:
@@ -181,26 +234,36 @@ def chart(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    parts = _parts(result)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     for ax, key, title in (
         (axes[0], "by_kind", "Faktatäckning per frågetyp"),
         (axes[1], "by_document", "Faktatäckning per dokument"),
     ):
-        names = list(result[key])
-        ax.bar(range(len(names)), [result[key][n] for n in names], color="#2a7ab9")
+        names = sorted({n for p in parts for n in result[p][key]})
+        width = 0.8 / len(parts)
+        for i, p in enumerate(parts):
+            values = [result[p][key].get(n, 0.0) for n in names]
+            ax.bar([x + i * width for x in range(len(names))], values, width, label=p)
         ax.set_xticks(range(len(names)), [n[:14] for n in names], rotation=30, ha="right")
         ax.set_ylim(0, 1)
         ax.set_title(title)
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def check_gate(result: dict[str, Any], gate_path: Path) -> list[str]:
+    """Problems with the thresholds of the result's suite (`suites: {name: {metric: rule}}`,
+    metric names are dotted keys of report.json, e.g. `test.answers.fact_recall`)."""
     gate = yaml.safe_load(gate_path.read_text(encoding="utf-8"))
+    thresholds = gate["suites"].get(result["suite"])
+    if thresholds is None:
+        return [f"{gate_path} has no thresholds for suite {result['suite']!r}"]
     values = flat(result)
     problems = []
-    for name, rule in gate["thresholds"].items():
+    for name, rule in thresholds.items():
         value = values.get(name)
         if value is None:
             problems.append(f"{name}: missing from the report")
@@ -220,13 +283,21 @@ def _make_judge(settings: Settings, args: argparse.Namespace) -> Judge | None:
     return Judge(settings)
 
 
+def _questions(args: argparse.Namespace) -> tuple[str, dict[str, list[GoldQuestion]]]:
+    """The suite's parts (`--part dev|test|all`), or one `--gold` file as the part `all`."""
+    if args.gold:
+        return "custom", {"all": load_gold(args.gold)}
+    names: tuple[Part, ...] = PARTS if args.part == "all" else (args.part,)
+    return args.suite, {p: load_suite(args.suite, p) for p in names}
+
+
 def main_eval(args: argparse.Namespace) -> int:
-    gold = load_gold(args.gold)
+    suite, parts = _questions(args)
     if args.kind:
-        gold = [q for q in gold if q.kind in set(args.kind)]
+        parts = {p: [q for q in gold if q.kind in set(args.kind)] for p, gold in parts.items()}
     settings = load_settings()
     judge = _make_judge(settings, args)
-    result, fails = run_suite(settings, gold, judge, getattr(args, "judge_limit", None))
+    result, fails = run_suite(settings, parts, suite, judge, getattr(args, "judge_limit", None))
     previous = json.loads(args.previous.read_text()) if args.previous else None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -243,6 +314,6 @@ def main_eval(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"gate: {p}", file=sys.stderr)
         if not problems:
-            print("gate: all thresholds met", file=sys.stderr)
+            print(f"gate ({suite}): all thresholds met", file=sys.stderr)
         return 1 if problems else 0
     return 0

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from ingest import Document, expand_paths, load_document
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
-from knowledge.embedders import Embedder, make_embedder
+from knowledge.embedders import Embedder, QueryVectors, make_embedder
 from knowledge.keyword import KeywordIndex
 from knowledge.registers import (
     REGISTERS_VERSION,
@@ -21,6 +23,7 @@ from knowledge.registers import (
     extract_registers,
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
+from knowledge.spans import SPANS_VERSION, ChunkRange, StoredSpan, cut_document, embed_text
 from knowledge.store import (
     ChromaStore,
     DocumentRecord,
@@ -41,6 +44,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[IngestError] = field(default_factory=list)
     chunks: int = 0
+    spans: int = 0
 
     @property
     def ok(self) -> bool:
@@ -103,11 +107,15 @@ class KnowledgeBase:
             self.chunking.signature,
             ANALYZER_VERSION,
             REGISTERS_VERSION,
+            SPANS_VERSION,
         )
         self.store = ChromaStore(_client(settings), settings.collection, manifest)
         self.write_lock = _write_lock(settings)
         self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)
-        self.retriever = HybridRetriever(self.store, self.embedder, self.keyword)
+        self.query_vectors = QueryVectors(self.embedder)
+        self.retriever = HybridRetriever(
+            self.store, self.embedder, self.keyword, query_vector=self.query_vectors
+        )
 
     # -- ingest -----------------------------------------------------------------
     def ingest(
@@ -144,7 +152,9 @@ class KnowledgeBase:
         if old and old.version == document.content_hash:
             report.unchanged.append(document.doc_id)
             return
-        report.chunks += self._add_document(document)
+        chunks, spans = self._store_document(document)
+        report.chunks += chunks
+        report.spans += spans
         (report.updated if old else report.added).append(document.doc_id)
         moved = [
             d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
@@ -155,11 +165,14 @@ class KnowledgeBase:
         live[document.doc_id] = record_of(document, 0)  # for the checks of later files
 
     def add_document(self, document: Document) -> int:
-        """Store one parsed document, replacing any earlier version atomically."""
+        """Store one parsed document, replacing any earlier version atomically; returns
+        its number of chunks."""
         with self.write_lock.held():
-            return self._add_document(document)
+            return self._store_document(document)[0]
 
-    def _add_document(self, document: Document) -> int:
+    def _store_document(self, document: Document) -> tuple[int, int]:
+        """Chunks, spans, vectors and registers of one document, stored in one version;
+        returns the numbers of chunks and spans."""
         chunks = chunk_document(document, self.chunking)
         stored = [
             StoredChunk(
@@ -179,11 +192,20 @@ class KnowledgeBase:
             for c in chunks
         ]
         vectors = self.embedder.embed_passages([c.index_text for c in stored])
+        ranges = [ChunkRange(c.chunk_id, c.char_start, c.char_end, c.kind) for c in stored]
+        spans = cut_document(document, ranges)
+        span_vectors = self.embedder.embed_passages([embed_text(s) for s in spans])
         registers = extract_registers(document).to_json()
         self.store.put_document(
-            record_of(document, len(stored)), document.text, stored, vectors, registers
+            record_of(document, len(stored)),
+            document.text,
+            stored,
+            vectors,
+            registers,
+            spans,
+            span_vectors,
         )
-        return len(stored)
+        return len(stored), len(spans)
 
     # -- documents --------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -208,6 +230,27 @@ class KnowledgeBase:
         self, query: str, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         return self.retriever.search(query, k or self.settings.search_k, filters)
+
+    # -- spans ------------------------------------------------------------------
+    def spans_for(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:
+        """The stored spans of those chunks (sentences, items, rows), chunk by chunk in
+        the order given, each chunk's in text order; each with its vector."""
+        return self.store.spans(chunk_ids)
+
+    def span_similarity(self, question: str, spans: Sequence[StoredSpan]) -> list[float]:
+        """Cosine similarity between the question's query vector (the one its search
+        used, from the cache) and each span's passage vector; a span read without a
+        vector is embedded now."""
+        if not spans:
+            return []
+        query = self.query_vectors(question)
+        missing = [i for i, s in enumerate(spans) if s.vector is None or not s.vector.size]
+        vectors = np.zeros((len(spans), len(query)), dtype=np.float32)
+        vectors[missing] = self.embedder.embed_passages([embed_text(spans[i]) for i in missing])
+        for i, span in enumerate(spans):
+            if span.vector is not None and span.vector.size:
+                vectors[i] = span.vector
+        return [float(x) for x in vectors @ query]
 
     # -- registers --------------------------------------------------------------
     def responsibilities(

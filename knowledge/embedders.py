@@ -7,7 +7,9 @@ A name is what the store records: opening a store with another name is refused.
 from __future__ import annotations
 
 import hashlib
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -101,6 +103,37 @@ class SentenceTransformerEmbedder(Embedder):
             texts = [prefix + t for t in texts]
         vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
+
+
+class QueryVectors:
+    """Query vectors of the last few texts, so that one question is embedded once although
+    its search, its per-document searches and its span similarities all need the vector.
+    Thread-safe; the vectors handed out are read-only."""
+
+    SIZE = 32
+    """Texts kept: a few concurrent questions, each with its retrieval variants."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __call__(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = np.asarray(self.embedder.embed_query(text), dtype=np.float32)
+        vector.flags.writeable = False
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self.SIZE:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
 
 
 def resolve_model_path(ref: str) -> str:

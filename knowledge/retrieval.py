@@ -21,7 +21,7 @@ kept as `FusionConfig(method="rrf")` for comparison.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,9 +104,13 @@ class HybridRetriever:
         embedder: Embedder,
         keyword: KeywordIndex,
         fusion: FusionConfig | None = None,
+        query_vector: Callable[[str], np.ndarray] | None = None,
     ) -> None:
+        """`query_vector` embeds a query (default: `embedder.embed_query`); the knowledge
+        base passes its cache so that a question is embedded once."""
         self.store = store
         self.embedder = embedder
+        self.query_vector = query_vector or embedder.embed_query
         self.keyword = keyword
         self.fusion = fusion or FusionConfig()
 
@@ -124,7 +128,7 @@ class HybridRetriever:
             return []
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
-        dense = self.store.query(self.embedder.embed_query(query), n, list(by_key))
+        dense = self.store.query(self.query_vector(query), n, list(by_key))
         lexical = self.keyword.scores(keyword_query(expand_query(query)), set(by_key))
         if self.fusion.method == "rrf":
             return self._fuse_rrf(dense, _top(lexical, n), by_key, k)

@@ -1,12 +1,13 @@
 """The vector store: Chroma, embedded or as a server. Chroma is the source of truth.
 
-Two collections per store: `<prefix>-chunks` (text, vectors, metadata) and
+The collections of a store: `<prefix>-chunks` (text, vectors, metadata),
 `<prefix>-documents` (one record per document: its metadata, its extracted text and the
-version that is live). Replacing a document is made atomic for readers by versioned
-chunks: new chunks are written first, invisible; the document record then switches to
-the new version in one write; the old chunks are deleted last. A crash at any point
-leaves one whole version visible, and leftovers are swept at the next write.
-"""
+version that is live) and `<prefix>-spans` (each chunk's sentences, items and rows with
+their own vectors; see `knowledge.span_store`), besides registers and a generation
+token. Replacing a document is made atomic for readers by versioned chunks: new chunks
+(and spans) are written first, invisible; the document record then switches to the new
+version in one write; the old chunks are deleted last. A crash at any point leaves one
+whole version visible, and leftovers are swept at the next write."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 from knowledge.read_cache import ReadCache
+from knowledge.span_store import SpanCollection
+from knowledge.spans import StoredSpan
 from nara.errors import ConfigError, IndexMismatchError
 
 SCHEMA = "1"
@@ -77,21 +80,24 @@ class Manifest:
     analyzer: str
     registers: str = ""
     """Version of the register extractor (registers are extracted at ingest)."""
+    spans: str = ""
+    """Version of the span cutter (spans are cut and embedded at ingest)."""
 
     def describe(self) -> str:
         return (
             f"embedder={self.embedder} (dim {self.dimension}), chunking={self.chunking}, "
-            f"analyzer={self.analyzer}, registers={self.registers or '-'}"
+            f"analyzer={self.analyzer}, registers={self.registers or '-'}, "
+            f"spans={self.spans or '-'}"
         )
 
 
 class VectorStore(ABC):
     """Contract, for every implementation (embedded and server Chroma share one test suite):
 
-    - `put_document(record, text, chunks, vectors, registers)`: before it returns, readers
-      see the old version of the document (or none); after, exactly the new one. Never
-      both, never neither; a failure part-way leaves the old version visible. `registers`
-      (a JSON string) belongs to that version.
+    - `put_document(record, text, chunks, vectors, registers, spans, span_vectors)`:
+      before it returns, readers see the old version of the document (or none); after,
+      exactly the new one. Never both, never neither; a failure part-way leaves the old
+      version visible. `registers` (a JSON string) and `spans` belong to that version.
     - `remove_document(doc_id)`: True if it existed; its chunks are gone from search.
     - `documents()`: the live records, sorted by doc_id.
     - `document_text(doc_id)`: the extracted text that chunk offsets refer to.
@@ -99,6 +105,8 @@ class VectorStore(ABC):
       (DocumentRecord.key), most similar first, with cosine similarity.
     - `chunks(keys)`: all chunks of those versions, in document order.
     - `get_chunks(ids)`: the chunks with those ids that exist, in any order.
+    - `spans(chunk_ids)`: the spans of those chunks with their vectors, chunk by chunk in
+      the order given, each in text order; a removed or replaced version has none.
     - `registers(key)`: the registers JSON stored with that version, or None.
     - `manifest`: the settings the store was built with.
     """
@@ -113,6 +121,8 @@ class VectorStore(ABC):
         chunks: Sequence[StoredChunk],
         vectors: np.ndarray,
         registers: str = "",
+        spans: Sequence[StoredSpan] = (),
+        span_vectors: np.ndarray | None = None,
     ) -> None: ...
 
     @abstractmethod
@@ -137,6 +147,9 @@ class VectorStore(ABC):
 
     @abstractmethod
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]: ...
+
+    @abstractmethod
+    def spans(self, chunk_ids: Sequence[str]) -> list[StoredSpan]: ...
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
@@ -213,7 +226,7 @@ GENERATION = "generation"
 """Id of the record in `<prefix>-meta` whose text changes with every committed write."""
 
 
-COLLECTIONS = ("chunks", "documents", "registers", "meta")
+COLLECTIONS = ("chunks", "documents", "registers", "meta", "spans")
 
 
 def drop_store(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
@@ -238,6 +251,7 @@ class ChromaStore(VectorStore):
             f"{prefix}-registers", embedding_function=None
         )
         self._meta = client.get_or_create_collection(f"{prefix}-meta", embedding_function=None)
+        self._spans = SpanCollection(client, prefix)
         self._cache = ReadCache()
         self.manifest = self._check_manifest(manifest)
 
@@ -253,6 +267,7 @@ class ChromaStore(VectorStore):
             chunking=str(meta.get("nara_chunking", "")),
             analyzer=str(meta.get("nara_analyzer", "")),
             registers=str(meta.get("nara_registers", "")),
+            spans=str(meta.get("nara_spans", "")),
         )
         if stored != wanted:
             raise IndexMismatchError(
@@ -273,9 +288,13 @@ class ChromaStore(VectorStore):
         chunks: Sequence[StoredChunk],
         vectors: np.ndarray,
         registers: str = "",
+        spans: Sequence[StoredSpan] = (),
+        span_vectors: np.ndarray | None = None,
     ) -> None:
         old = self.get_document(record.doc_id)
-        self._sweep(record.doc_id, keep={record.version, old.version if old else ""})
+        keep = {record.version, old.version if old else ""}
+        self._sweep(record.doc_id, keep)
+        self._spans.sweep(record.doc_id, keep)
         if chunks:
             for i in range(0, len(chunks), 500):
                 part = chunks[i : i + 500]
@@ -285,6 +304,10 @@ class ChromaStore(VectorStore):
                     documents=[c.text for c in part],
                     metadatas=[_chunk_metadata(c) for c in part],  # type: ignore[misc]
                 )
+        if spans:
+            if span_vectors is None or len(span_vectors) != len(spans):
+                raise ValueError("put_document needs one vector per span")
+            self._spans.put(spans, span_vectors)
         self._registers.upsert(
             ids=[record.key],
             embeddings=[[1.0]],
@@ -300,6 +323,7 @@ class ChromaStore(VectorStore):
         self._touch()
         if old and old.version != record.version:
             self._chunks.delete(where={"key": old.key})
+            self._spans.delete_version(old.key)
             self._registers.delete(ids=[old.key])
 
     def _sweep(self, doc_id: str, keep: set[str]) -> None:
@@ -317,6 +341,7 @@ class ChromaStore(VectorStore):
         self._docs.delete(ids=[doc_id])  # the commit point: chunks become invisible
         self._touch()
         self._chunks.delete(where={"doc_id": doc_id})
+        self._spans.delete_document(doc_id)
         self._registers.delete(where={"doc_id": doc_id})
         return existed
 
@@ -404,3 +429,6 @@ class ChromaStore(VectorStore):
                 found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
             )
         ]
+
+    def spans(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:
+        return self._spans.for_chunks(chunk_ids, self._generation()) if chunk_ids else []

@@ -157,3 +157,24 @@ def test_baseline_evaluation_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert result["hit_at_1"] <= result["hit_at_5"]
     assert result["hit_at_5"] > 0  # the quoted facts share words with the questions
     assert result["search_ms_p50"] >= 0 and result["chunks"] > 3
+
+
+# -- ingest throughput with spans ---------------------------------------------------------
+def test_ingest_once_counts_documents_chunks_and_spans(tmp_path: Path) -> None:
+    from evals.bench import ingest_once, searched
+    from knowledge.base import KnowledgeBase
+    from tests.conftest import make_settings
+
+    paths = write_tiny_corpus(tmp_path / "corpus")
+    kb = KnowledgeBase(make_settings(tmp_path / "store", embedder="hash"))
+    run = ingest_once(kb, tmp_path / "corpus")
+    assert run["documents"] == len(paths)
+    assert run["chunks"] == sum(d.n_chunks for d in kb.documents())
+    assert run["spans"] == kb.store._spans.collection.count() > run["chunks"]
+    assert run["spans_per_second"] == pytest.approx(run["spans"] / run["seconds"], rel=0.05)
+    search = searched(kb)
+    search("Vem leder rehabiliteringen?")
+    calls = CountingEmbedder()
+    kb.query_vectors.embedder = calls
+    search("Vem leder rehabiliteringen?")  # the cache is emptied: embedded again
+    assert calls.seen == [("Vem leder rehabiliteringen?", True)]

@@ -268,12 +268,12 @@ def test_eval_judge_adds_a_section_and_changes_no_offline_metric(
 
     plain = json.loads((tmp_path / "plain" / "report.json").read_text())
     judged = json.loads((out / "report.json").read_text())
-    judge = judged.pop("judge")
-    assert "judge" not in plain
+    judge = judged["all"].pop("judge")
+    assert "judge" not in plain["all"]
     for report in (plain, judged):
         report["settings"].pop("at")
     assert judged == plain
-    assert plain["answers"]["false_refusals"] == 1  # q-vm: refused, so never judged
+    assert plain["all"]["answers"]["false_refusals"] == 1  # q-vm: refused, so never judged
 
     assert judge == {
         "model": "judge-model",

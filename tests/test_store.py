@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.spans import StoredSpan
 from knowledge.store import ChromaStore, DocumentRecord, Manifest, StoredChunk, chroma_client
 from nara.errors import IndexMismatchError
 
 DIM = 8
-MANIFEST = Manifest(embedder="test", dimension=DIM, chunking="test-chunks", analyzer="test-an")
+MANIFEST = Manifest(
+    embedder="test", dimension=DIM, chunking="test-chunks", analyzer="test-an", spans="test-sp"
+)
 
 OpenStore = Callable[..., ChromaStore]
 
@@ -53,13 +56,21 @@ class Version:
     text: str
     chunks: list[StoredChunk]
     vectors: np.ndarray
+    spans: list[StoredSpan]
+    span_vectors: np.ndarray
 
     def put(self, store: ChromaStore) -> None:
-        store.put_document(self.record, self.text, self.chunks, self.vectors)
+        store.put_document(
+            self.record, self.text, self.chunks, self.vectors, "", self.spans, self.span_vectors
+        )
 
     @property
     def ids(self) -> list[str]:
         return [c.chunk_id for c in self.chunks]
+
+    @property
+    def span_ids(self) -> list[str]:
+        return [s.span_id for s in self.spans]
 
 
 def version(doc_id: str, ver: str, parts: Sequence[str], first_direction: int = 0) -> Version:
@@ -100,12 +111,42 @@ def version(doc_id: str, ver: str, parts: Sequence[str], first_direction: int = 
         ingested_at="2024-02-05T10:00:00+00:00",
     )
     vectors = np.vstack([direction(first_direction + i) for i in range(len(parts))])
-    return Version(record, text, chunks, vectors)
+    spans = [span for c in chunks for span in spans_of(c, text)]
+    span_vectors = np.vstack([direction(first_direction + 3 + i) for i in range(len(spans))])
+    return Version(record, text, chunks, vectors, spans, span_vectors)
+
+
+def spans_of(chunk: StoredChunk, text: str) -> list[StoredSpan]:
+    """The chunk's words as spans: the first word, then the rest (when there is more)."""
+    first_end = text.find(" ", chunk.char_start, chunk.char_end)
+    cuts = [(chunk.char_start, chunk.char_end)]
+    if first_end > 0:
+        cuts = [(chunk.char_start, first_end), (first_end + 1, chunk.char_end)]
+    return [
+        StoredSpan(
+            span_id=f"{chunk.chunk_id}/{i}",
+            chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id,
+            version=chunk.version,
+            index=i,
+            text=text[a:b],
+            char_start=a,
+            char_end=b,
+            kind="row" if chunk.kind == "table_row" else "sentence",
+            page=chunk.page,
+            opens_line=i == 0,
+        )
+        for i, (a, b) in enumerate(cuts)
+    ]
 
 
 def raw_chunk_ids(store: ChromaStore) -> set[str]:
     """Every chunk in the collection, live or not (the contract hides leftovers)."""
     return set(store._chunks.get(include=[])["ids"])
+
+
+def raw_span_ids(store: ChromaStore) -> set[str]:
+    return set(store._spans.collection.get(include=[])["ids"])
 
 
 A1 = ("Bakgrund och syfte", "Kommunikationsplan\tPlanen ska beskriva kommunikation.", "Slut")
@@ -131,6 +172,22 @@ def test_put_and_read_back(store: ChromaStore) -> None:
     assert sorted(got, key=lambda c: c.chunk_id) == [a.chunks[2], b.chunks[0]]
     assert store.get_chunks([]) == []
     assert store.manifest == MANIFEST
+
+    # spans: chunk by chunk in the order asked, each in text order, every field and vector
+    asked = [b.ids[1], "missing", a.ids[0], a.ids[2], b.ids[1]]
+    got_spans = store.spans(asked)
+    expected = [
+        s for cid in (b.ids[1], a.ids[0], a.ids[2]) for s in a.spans + b.spans if s.chunk_id == cid
+    ]
+    assert got_spans == expected and len(expected) >= 4
+    by_id = dict(zip(a.span_ids + b.span_ids, [*a.span_vectors, *b.span_vectors], strict=True))
+    for span in got_spans:
+        assert span.vector is not None
+        np.testing.assert_allclose(span.vector, by_id[span.span_id], atol=1e-6)
+        doc = a if span.doc_id == "a" else b
+        assert doc.text[span.char_start : span.char_end] == span.text
+    assert store.spans(asked) == got_spans  # read again (from the cache): the same
+    assert store.spans([]) == []
 
 
 def test_query_ranks_by_cosine_and_only_returns_chunks_of_the_keys(store: ChromaStore) -> None:
@@ -168,18 +225,25 @@ def test_replacing_a_document_makes_only_the_new_version_visible(store: ChromaSt
     assert store.query(direction(1), 10, [old.record.key]) == []
     assert store.get_chunks(old.ids) == []
     assert raw_chunk_ids(store) == set(new.ids + b.ids)
+    assert store.spans(old.ids) == []
+    assert store.spans(new.ids) == new.spans
+    assert raw_span_ids(store) == set(new.span_ids + b.span_ids)
 
     new.put(store)  # the same version again changes nothing
     assert store.documents() == [new.record, b.record]
     assert raw_chunk_ids(store) == set(new.ids + b.ids)
+    assert raw_span_ids(store) == set(new.span_ids + b.span_ids)
 
 
 def test_remove_document(store: ChromaStore) -> None:
     a, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
     a.put(store)
     b.put(store)
+    assert store.spans(a.ids) == a.spans  # now in the reader's cache
 
     assert store.remove_document("a") is True
+    assert store.spans(a.ids) == []
+    assert raw_span_ids(store) == set(b.span_ids)
     assert store.documents() == [b.record]
     assert store.document_text("a") is None
     assert store.chunks([a.record.key]) == []
@@ -212,6 +276,7 @@ def test_failure_before_the_commit_leaves_the_old_version_visible(
         with pytest.raises(Crash):
             v2.put(store)
     assert set(v2.ids) <= raw_chunk_ids(store)  # the failure came after the chunks
+    assert set(v2.span_ids) <= raw_span_ids(store)  # and after the spans
 
     for reader in (store, open_store()):  # this process, and one that opens the store anew
         assert reader.documents() == [v1.record]
@@ -220,12 +285,15 @@ def test_failure_before_the_commit_leaves_the_old_version_visible(
         live = [d.key for d in reader.documents()]
         hits = reader.query(direction(4), 10, live)  # aimed exactly at a new chunk
         assert {c.chunk_id for c, _ in hits} == set(v1.ids)
+        assert reader.spans([c.chunk_id for c, _ in hits]) == v1.spans
 
     nxt = v2 if retry == "same version" else version("a", "v3", ("Tredje",), first_direction=2)
     nxt.put(store)
     assert store.documents() == [nxt.record]
     assert store.chunks([nxt.record.key]) == nxt.chunks
     assert raw_chunk_ids(store) == set(nxt.ids)  # leftovers of v1 and v2 are swept
+    assert raw_span_ids(store) == set(nxt.span_ids)
+    assert store.spans(nxt.ids) == nxt.spans
 
 
 def test_failure_after_the_commit_leaves_the_new_version_visible(
@@ -243,9 +311,12 @@ def test_failure_after_the_commit_leaves_the_new_version_visible(
     assert {c.chunk_id for c, _ in hits} == set(v2.ids)
     assert set(v1.ids) <= raw_chunk_ids(store)
 
+    assert store.spans(v2.ids) == v2.spans
+
     v3 = version("a", "v3", ("Tredje",), first_direction=2)
     v3.put(store)
     assert raw_chunk_ids(store) == set(v3.ids)
+    assert raw_span_ids(store) == set(v3.span_ids)
 
 
 @pytest.mark.parametrize(
@@ -255,6 +326,7 @@ def test_failure_after_the_commit_leaves_the_new_version_visible(
         {"dimension": DIM * 2},
         {"chunking": "blocks-v1:max_chars=500"},
         {"analyzer": "other"},
+        {"spans": "spans-v0"},
     ],
 )
 def test_other_manifest_is_refused_with_a_re_index_hint(
@@ -286,9 +358,12 @@ def test_a_cached_reader_sees_every_write_of_another_writer(open_store: OpenStor
     v1.put(writer)
     assert [d.version for d in reader.documents()] == ["v1"]
     assert reader.document_text("plan") == v1.text
+    assert reader.spans(v1.ids) == v1.spans
     v2 = version("plan", "v2", ("Ny text", "Andra stycket"))
     v2.put(writer)
     assert [d.version for d in reader.documents()] == ["v2"]
     assert reader.document_text("plan") == v2.text
+    assert reader.spans(v1.ids) == [] and reader.spans(v2.ids) == v2.spans
     assert writer.remove_document("plan")
     assert reader.documents() == [] and reader.document_text("plan") is None
+    assert reader.spans(v2.ids) == []

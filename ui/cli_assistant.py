@@ -159,7 +159,20 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", type=Path, help="folder for report.md, report.json, scores.png")
     p.add_argument("--kind", action="append", help="only questions of this kind")
-    p.add_argument("--gold", type=Path)
+    p.add_argument("--gold", type=Path, help="one gold file instead of a suite (no split)")
+    p.add_argument(
+        "--suite",
+        choices=["sample", "extra"],
+        default="sample",
+        help="sample: questions.yaml + fresh.yaml on corpus/; extra: extra.yaml on corpus/ "
+        "plus ../shared/corpus-extra (see evals/README.md)",
+    )
+    p.add_argument(
+        "--part",
+        choices=["dev", "test", "all"],
+        default="all",
+        help="dev (tuned on), test (locked; the gate), or both side by side",
+    )
     p.add_argument("--previous", type=Path, help="an earlier report.json to compare with")
     p.add_argument(
         "--gate", action="store_true", help="exit 1 when a metric is under its threshold"

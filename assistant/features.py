@@ -1,0 +1,139 @@
+"""Named features for the two fitted scorers (`assistant.scorers`).
+
+Span features describe one quotable span against the question: how much of the
+question's content (all of it, and its rare terms) the span and its section hold, how
+close it is in meaning (dense similarity of question and span), where its chunk ranked,
+whether it says what the kind of question asks for and holds the type of answer asked
+for (a date for "när", a number for "hur många"). Relative features (gap to the best
+span of the same question) make the scale of one question comparable with another's.
+
+Answer features describe the evidence as a whole: the best span's relevance, coverage
+of the top chunks, question words no stored text contains, names and things the
+documents do not know.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from assistant.evidence import Span, TermWeights, Wanted
+from assistant.model import Kind
+from knowledge.answer_types import chunk_flags
+
+SPAN_FEATURES = (
+    "similarity",
+    "similarity_gap",
+    "own_coverage",
+    "context_coverage",
+    "coverage_gap",
+    "rare_coverage",
+    "heading_coverage",
+    "rank_prior",
+    "kind_cue",
+    "answer_type",
+    "type_missing",
+    "log_length",
+    "is_row",
+    "is_item",
+    "lead_in",
+)
+ANSWER_FEATURES = (
+    "top_relevance",
+    "mean_top3_relevance",
+    "top_similarity",
+    "coverage",
+    "top_rare_coverage",
+    "unknown_share",
+    "foreign_names",
+    "unknown_focus",
+    "answer_type_missing",
+    "log_wanted",
+)
+
+KIND_CUES = {
+    Kind.CLAUSE: re.compile(
+        r"gäller|giltig|återrapport|rapporter|revider|antagen|antogs|förläng|per år|varje", re.I
+    ),
+    Kind.RESPONSIBILITY: re.compile(r"ansvar|leder|ledning|samordnar|utgör|består av", re.I),
+    Kind.PRIORITY: re.compile(r"priorit|målgrupp|fokus", re.I),
+}
+
+
+def rare(wanted: Wanted) -> Wanted:
+    """The question's rarer words: those weighing at least the mean weight."""
+    if not wanted.groups:
+        return wanted
+    mean = wanted.total / len(wanted.weights)
+    keep = [i for i, w in enumerate(wanted.weights) if w >= mean]
+    return Wanted(tuple(wanted.groups[i] for i in keep), tuple(wanted.weights[i] for i in keep), ())
+
+
+def span_features(
+    span: Span, wanted: Wanted, weights: TermWeights, kind: Kind, types: int, body: str
+) -> dict[str, float]:
+    """Features of one span; `body` is the text its own coverage is measured on (a table
+    row's activity cell, else the span). The gap features are filled by `relative`."""
+    chunk = span.result.chunk
+    cue = KIND_CUES.get(kind)
+    typed = bool(types and chunk_flags(span.text) & types)
+    return {
+        "similarity": float(getattr(span, "similarity", 0.0)),
+        "own_coverage": weights.coverage(wanted, body),
+        "context_coverage": weights.coverage(wanted, f"{span.text} {chunk.section}"),
+        "rare_coverage": weights.coverage(rare(wanted), f"{span.text} {chunk.section}"),
+        "heading_coverage": weights.coverage(wanted, chunk.section),
+        "rank_prior": 1.0 / span.result.rank,
+        "kind_cue": float(cue is not None and bool(cue.search(span.text))),
+        "answer_type": float(typed),
+        "type_missing": float(bool(types) and not typed),
+        "log_length": math.log(max(len(span.text), 1)),
+        "is_row": float(span.kind == "row"),
+        "is_item": float(span.kind == "item"),
+        "lead_in": float(span.text.rstrip().endswith(":")),
+    }
+
+
+def relative(rows: Sequence[dict[str, float]]) -> None:
+    """Fill the gap features: each span's distance to the question's best."""
+    if not rows:
+        return
+    best_sim = max(r["similarity"] for r in rows)
+    best_cov = max(r["context_coverage"] for r in rows)
+    for r in rows:
+        r["similarity_gap"] = best_sim - r["similarity"]
+        r["coverage_gap"] = best_cov - r["context_coverage"]
+
+
+def answer_features(
+    spans: Sequence[Span],
+    coverage: float,
+    wanted: Wanted,
+    weights: TermWeights,
+    foreign: bool,
+    unknown_focus: bool,
+    type_missing: bool,
+) -> dict[str, float]:
+    top = sorted((s.relevance for s in spans), reverse=True)[:3]
+    unknown_weight = sum(
+        w
+        for g, w in zip(wanted.groups, wanted.weights, strict=True)
+        if not any(weights.known(t) for t in g)
+    )
+    return {
+        "top_relevance": top[0] if top else 0.0,
+        "mean_top3_relevance": sum(top) / len(top) if top else 0.0,
+        "top_similarity": _best(spans, "similarity"),
+        "coverage": coverage,
+        "top_rare_coverage": _best(spans, "rare_coverage"),
+        "unknown_share": unknown_weight / wanted.total if wanted.total else 0.0,
+        "foreign_names": float(foreign),
+        "unknown_focus": float(unknown_focus),
+        "answer_type_missing": float(type_missing),
+        "log_wanted": math.log1p(len(wanted.groups)),
+    }
+
+
+def _best(spans: Sequence[Span], name: str) -> float:
+    return max((s.features.get(name, 0.0) for s in spans), default=0.0)

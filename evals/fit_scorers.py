@@ -1,0 +1,297 @@
+"""Fit the two scorers (`assistant/scorers.py`) on the DEV part of the gold suites.
+
+    python -m evals.fit_scorers [--store DIR] [--out assistant/scorers.json]
+
+1. A store of the sample corpus plus `../shared/corpus-extra` (built in a temporary
+   folder unless `--store` names one that holds them).
+2. For every dev question of both suites, the evidence as the assistant gathers it: each
+   candidate span's features, labelled useful when it holds an expected fact or overlaps
+   the gold evidence; and the question's answer features, labelled answerable when the
+   question is in scope.
+3. Relevance: a logistic model over the span features. Cross-validated by document
+   (no document's spans are scored by a model that saw them); the out-of-fold
+   probabilities feed the answer features, as they would at run time on unseen text.
+4. Answerability: a logistic model over the answer features; its threshold is the one
+   that maximises (in-scope answered + out-of-scope refused) on the out-of-fold
+   probabilities, so it too is chosen without the document it is scored on.
+5. Final models on all dev data, written with their figures to the versioned file.
+
+The test part is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.features import ANSWER_FEATURES, SPAN_FEATURES
+from assistant.scorers import LinearScorer, Scorers, neutral, write
+from evals.answers import OUT_OF_SCOPE, holds_fact
+from evals.retrieval import GoldQuestion, quote_spans
+from evals.split import load_suite
+
+EXTRA_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus-extra"
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+FOLDS = 5
+C = 1.0
+"""Inverse L2 strength of both logistic models (sklearn's default; not tuned)."""
+
+
+@dataclass
+class Sample:
+    """One gold question's gathered evidence, as rows for the two models."""
+
+    question: GoldQuestion
+    group: str
+    span_rows: list[dict[str, float]] = field(default_factory=list)
+    span_labels: list[int] = field(default_factory=list)
+    answer_row: dict[str, float] = field(default_factory=dict)
+    has_spans: bool = False
+
+    @property
+    def in_scope(self) -> bool:
+        return self.question.kind != OUT_OF_SCOPE
+
+
+def group_of(q: GoldQuestion, folds: int = FOLDS) -> str:
+    """The document a question is about (its first evidence); out-of-scope questions,
+    which have none, are spread over pseudo-groups by a hash of their id."""
+    if q.evidence:
+        return q.evidence[0].document
+    return f"oos-{int(hashlib.sha256(q.id.encode()).hexdigest(), 16) % folds}"
+
+
+def collect(assistant: object, questions: Sequence[GoldQuestion]) -> list[Sample]:
+    from assistant.model import Turn
+    from assistant.service import Assistant
+
+    assert isinstance(assistant, Assistant)
+    samples = []
+    for q in questions:
+        ev = assistant.evidence(q.question, [Turn("user", h) for h in q.history])
+        sample = Sample(q, group_of(q), has_spans=bool(ev.spans))
+        places = [p for spans in quote_spans(assistant.kb, q) for p in spans] if q.evidence else []
+        for span in ev.spans:
+            sample.span_rows.append(dict(span.features))
+            on_evidence = any(
+                d == span.doc_id and a < span.char_end and span.char_start < b for d, a, b in places
+            )
+            useful = q.kind != OUT_OF_SCOPE and (on_evidence or holds_fact(span.text, q.facts))
+            sample.span_labels.append(int(useful))
+        sample.answer_row = dict(ev.answer_features)
+        samples.append(sample)
+    return samples
+
+
+def _fit(x: np.ndarray, y: np.ndarray, name: str, names: Sequence[str]) -> LinearScorer:
+    from sklearn.linear_model import LogisticRegression
+
+    means = x.mean(axis=0)
+    scales = x.std(axis=0)
+    scales[scales == 0] = 1.0
+    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
+    model.fit((x - means) / scales, y)
+    return LinearScorer(
+        name,
+        tuple(names),
+        tuple(float(w) for w in model.coef_[0]),
+        tuple(float(m) for m in means),
+        tuple(float(s) for s in scales),
+        float(model.intercept_[0]),
+        0.5,
+    )
+
+
+def _matrix(rows: Sequence[dict[str, float]], names: Sequence[str]) -> np.ndarray:
+    return np.asarray([[r.get(n, 0.0) for n in names] for r in rows], dtype=np.float64)
+
+
+def _with_relevance(sample: Sample, probs: Sequence[float]) -> dict[str, float]:
+    """The answer features with the span relevances of another model."""
+    row = dict(sample.answer_row)
+    top = sorted(probs, reverse=True)[:3]
+    row["top_relevance"] = top[0] if top else 0.0
+    row["mean_top3_relevance"] = sum(top) / len(top) if top else 0.0
+    return row
+
+
+def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold maximising answered in-scope + refused out-of-scope shares."""
+    best, best_t = -1.0, 0.5
+    for t in np.unique(np.round(probs, 4)):
+        tpr = float(((probs >= t) & (labels == 1)).sum()) / max(int((labels == 1).sum()), 1)
+        tnr = float(((probs < t) & (labels == 0)).sum()) / max(int((labels == 0).sum()), 1)
+        if tpr + tnr > best:
+            best, best_t = tpr + tnr, float(t)
+    return best_t
+
+
+@dataclass
+class Fitted:
+    scorers: Scorers
+    figures: dict[str, float]
+
+
+def fit(samples: Sequence[Sample], folds: int = FOLDS) -> Fitted:
+    """Both models, with out-of-fold figures (folds by document group)."""
+    groups = sorted({s.group for s in samples})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    oof_rel: dict[int, list[float]] = {}
+    for k in range(folds):
+        train = [s for s in samples if fold_of[s.group] != k]
+        model = _relevance_model(train)
+        for i, s in enumerate(samples):
+            if fold_of[s.group] == k:
+                oof_rel[i] = [model.probability(r) for r in s.span_rows]
+    answer_rows = [_with_relevance(s, oof_rel[i]) for i, s in enumerate(samples)]
+    labels = np.asarray([int(s.in_scope) for s in samples])
+    oof_ans = np.zeros(len(samples))
+    for k in range(folds):
+        train_idx = [i for i, s in enumerate(samples) if fold_of[s.group] != k]
+        model = _fit(
+            _matrix([answer_rows[i] for i in train_idx], ANSWER_FEATURES),
+            labels[train_idx],
+            "answerability",
+            ANSWER_FEATURES,
+        )
+        for i, s in enumerate(samples):
+            if fold_of[s.group] == k:
+                oof_ans[i] = model.probability(answer_rows[i])
+    threshold = _best_threshold(oof_ans, labels)
+    quote_threshold = _quote_threshold(samples, oof_rel)
+    relevance = _relevance_model(samples)
+    relevance = LinearScorer(**{**relevance.__dict__, "threshold": quote_threshold})
+    full_rows = [
+        _with_relevance(s, [relevance.probability(r) for r in s.span_rows]) for s in samples
+    ]
+    answerability = _fit(
+        _matrix(full_rows, ANSWER_FEATURES), labels, "answerability", ANSWER_FEATURES
+    )
+    answerability = LinearScorer(**{**answerability.__dict__, "threshold": threshold})
+    figures = _figures(samples, oof_rel, oof_ans, labels, threshold)
+    figures["quote_threshold"] = quote_threshold
+    coefficients = json.dumps([relevance.weights, answerability.weights, threshold])
+    version = "scorers-1:" + hashlib.sha256(coefficients.encode()).hexdigest()[:10]
+    return Fitted(Scorers(relevance, answerability, version), figures)
+
+
+QUOTE_BETA = 0.5
+"""F-beta of further quotes: beta 0.5 weighs precision twice (padding is a defect)."""
+
+
+def _quote_threshold(samples: Sequence[Sample], oof_rel: dict[int, list[float]]) -> float:
+    """The relevance a span beyond the first needs: max F0.5 of useful spans over the
+    out-of-fold probabilities of every in-scope question's spans but its best."""
+    probs: list[float] = []
+    labels: list[int] = []
+    for i, s in enumerate(samples):
+        if not s.in_scope or not s.span_rows:
+            continue
+        order = np.argsort(oof_rel[i])[::-1][1:]
+        probs += [oof_rel[i][j] for j in order]
+        labels += [s.span_labels[j] for j in order]
+    p, y = np.asarray(probs), np.asarray(labels)
+    best, best_t = -1.0, 0.5
+    for t in np.unique(np.round(p, 3)):
+        tp = float(((p >= t) & (y == 1)).sum())
+        precision = tp / max(float((p >= t).sum()), 1.0)
+        recall = tp / max(float((y == 1).sum()), 1.0)
+        b2 = QUOTE_BETA**2
+        f = (1 + b2) * precision * recall / max(b2 * precision + recall, 1e-9)
+        if f > best:
+            best, best_t = f, float(t)
+    return best_t
+
+
+def _relevance_model(samples: Sequence[Sample]) -> LinearScorer:
+    rows = [r for s in samples if s.in_scope for r in s.span_rows]
+    labels = [y for s in samples if s.in_scope for y in s.span_labels]
+    return _fit(_matrix(rows, SPAN_FEATURES), np.asarray(labels), "relevance", SPAN_FEATURES)
+
+
+def _figures(
+    samples: Sequence[Sample],
+    oof_rel: dict[int, list[float]],
+    oof_ans: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+) -> dict[str, float]:
+    """Out-of-fold: top-1 span useful (in-scope questions with a useful span), and the
+    refusal rates at the chosen threshold."""
+    top1 = []
+    for i, s in enumerate(samples):
+        if s.in_scope and any(s.span_labels):
+            best = int(np.argmax(oof_rel[i]))
+            top1.append(s.span_labels[best])
+    answered = oof_ans >= threshold
+    return {
+        "questions": float(len(samples)),
+        "spans": float(sum(len(s.span_rows) for s in samples)),
+        "cv_top1_useful": float(np.mean(top1)) if top1 else 0.0,
+        "cv_out_of_scope_refused": float(
+            (~answered & (labels == 0)).sum() / max((labels == 0).sum(), 1)
+        ),
+        "cv_false_refusal_rate": float(
+            (~answered & (labels == 1)).sum() / max((labels == 1).sum(), 1)
+        ),
+        "threshold": threshold,
+    }
+
+
+def build_store(folder: Path) -> None:
+    from ui.cli import run
+
+    files = [str(SAMPLE_CORPUS), *sorted(str(p) for p in EXTRA_CORPUS.glob("[0-9]*.md"))]
+    if run(["ingest", "--quiet", *files]) != 0:
+        raise SystemExit("ingest failed")
+
+
+def dev_questions() -> list[GoldQuestion]:
+    return load_suite("sample", "dev") + load_suite("extra", "dev")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", type=Path, help="a store holding corpus/ and corpus-extra")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = args.store or Path(tmp)
+        os.environ["NARA_DATA_DIR"] = str(store)
+        if args.store is None:
+            build_store(store)
+        from assistant.service import Assistant
+        from knowledge.base import KnowledgeBase
+        from nara.settings import load_settings
+
+        start = Scorers(
+            neutral(SPAN_FEATURES, "relevance"), neutral(ANSWER_FEATURES, "answerability"), "0"
+        )
+        assistant = Assistant(KnowledgeBase(load_settings()), scorers=start)
+        samples = collect(assistant, dev_questions())
+    fitted = fit(samples)
+    meta = {
+        "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "fitted_on": "dev parts of suites sample and extra (evals/split.py)",
+        "cross_validation": f"{FOLDS} folds by document",
+        "figures": fitted.figures,
+    }
+    write(fitted.scorers, args.out or Path("assistant/scorers.json"), {"meta": meta})
+    json.dump(fitted.figures, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The `<prefix>-spans` collection: every chunk's spans with their own vectors.
+
+Spans follow their chunks through a document's life (see `knowledge.store`): they are
+written before the commit point and invisible until then (readers only ask for the
+chunk ids of live versions), swept with stale chunks, and deleted with the old version
+after the commit. Spans read are kept in a small in-process LRU by chunk id, valid for
+one store generation (like `knowledge.read_cache`): a write by any process empties it,
+so that a removed document's spans are never served.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from knowledge.spans import StoredSpan
+
+BATCH = 500
+"""Records per Chroma write (the chunk collection uses the same)."""
+
+
+def _metadata(span: StoredSpan) -> dict[str, str | int | bool]:
+    meta: dict[str, str | int | bool] = {
+        "chunk_id": span.chunk_id,
+        "doc_id": span.doc_id,
+        "version": span.version,
+        "key": span.key,
+        "index": span.index,
+        "char_start": span.char_start,
+        "char_end": span.char_end,
+        "kind": span.kind,
+        "opens_line": span.opens_line,
+    }
+    if span.page is not None:
+        meta["page"] = span.page
+    return meta
+
+
+def _span_from(span_id: str, text: str, meta: dict, vector: object) -> StoredSpan:  # type: ignore[type-arg]
+    return StoredSpan(
+        span_id=span_id,
+        chunk_id=str(meta["chunk_id"]),
+        doc_id=str(meta["doc_id"]),
+        version=str(meta["version"]),
+        index=int(meta["index"]),
+        text=text,
+        char_start=int(meta["char_start"]),
+        char_end=int(meta["char_end"]),
+        kind=str(meta["kind"]),
+        page=int(meta["page"]) if meta.get("page") is not None else None,
+        opens_line=bool(meta.get("opens_line", False)),
+        vector=np.asarray(vector, dtype=np.float32),
+    )
+
+
+class SpanCollection:
+    """Spans with vectors, stored per chunk; reads by chunk id through an LRU."""
+
+    CACHED_CHUNKS = 512
+    """Chunks whose spans are kept (about 15 kB each with 384-d vectors: ~8 MB)."""
+
+    def __init__(self, client, prefix: str) -> None:  # type: ignore[no-untyped-def]
+        self.collection = client.get_or_create_collection(
+            f"{prefix}-spans",
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._cache: OrderedDict[str, tuple[StoredSpan, ...]] = OrderedDict()
+
+    # -- writes -----------------------------------------------------------------
+    def put(self, spans: Sequence[StoredSpan], vectors: np.ndarray) -> None:
+        for i in range(0, len(spans), BATCH):
+            part = spans[i : i + BATCH]
+            self.collection.upsert(
+                ids=[s.span_id for s in part],
+                embeddings=vectors[i : i + BATCH].tolist(),
+                documents=[s.text for s in part],
+                metadatas=[_metadata(s) for s in part],  # type: ignore[misc]
+            )
+
+    def sweep(self, doc_id: str, keep: set[str]) -> None:
+        """Delete the spans of `doc_id` whose version is not in `keep` (leftovers)."""
+        found = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"])
+        stale = [
+            i
+            for i, m in zip(found["ids"], found["metadatas"] or [], strict=True)
+            if m.get("version") not in keep
+        ]
+        if stale:
+            self.collection.delete(ids=stale)
+
+    def delete_version(self, key: str) -> None:
+        self.collection.delete(where={"key": key})
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    # -- reads ------------------------------------------------------------------
+    def for_chunks(self, chunk_ids: Sequence[str], generation: str) -> list[StoredSpan]:
+        """The spans of those chunks with their vectors, chunk by chunk in the order
+        given, each chunk's in text order. Unknown ids give nothing. `generation` is the
+        store's current token."""
+        wanted = list(dict.fromkeys(chunk_ids))
+        with self._lock:
+            if generation != self._generation:
+                self._generation = generation
+                self._cache.clear()
+            have = {c: self._cache[c] for c in wanted if c in self._cache}
+            for c in have:
+                self._cache.move_to_end(c)
+        missing = [c for c in wanted if c not in have]
+        if missing:
+            fetched = self._fetch(missing)
+            have.update(fetched)
+            self._keep(fetched, generation)
+        return [s for c in wanted for s in have.get(c, ())]
+
+    def _fetch(self, chunk_ids: list[str]) -> dict[str, tuple[StoredSpan, ...]]:
+        where = (
+            {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": chunk_ids}}
+        )
+        found = self.collection.get(where=where, include=["documents", "metadatas", "embeddings"])
+        vectors = found["embeddings"]
+        spans = [
+            _span_from(sid, text, meta, vectors[i] if vectors is not None else ())
+            for i, (sid, text, meta) in enumerate(
+                zip(found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True)
+            )
+        ]
+        by_chunk: dict[str, list[StoredSpan]] = {}
+        for span in sorted(spans, key=lambda s: s.index):
+            by_chunk.setdefault(span.chunk_id, []).append(span)
+        return {c: tuple(s) for c, s in by_chunk.items()}
+
+    def _keep(self, fetched: dict[str, tuple[StoredSpan, ...]], generation: str) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return  # a newer generation was seen meanwhile
+            for chunk_id, spans in fetched.items():
+                self._cache[chunk_id] = spans
+                self._cache.move_to_end(chunk_id)
+            while len(self._cache) > self.CACHED_CHUNKS:
+                self._cache.popitem(last=False)
