@@ -41,6 +41,8 @@ class Evidence:
     """The stored documents by id (for citing register entries)."""
     document_text: Callable[[str], str] | None = None
     """Extracted text of a stored document, by id (for quotes outside the spans)."""
+    filtered_out: bool = False
+    """Documents are stored, but the question's filters admit none of them."""
     quote_threshold: float = 0.5
     """Relevance a span beyond the first needs to be quoted (the relevance scorer's)."""
     answer_features: Mapping[str, float] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
 from assistant.lists import overlaps, with_list_items
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
+from knowledge.columns import row_cell
 from knowledge.registers import PriorityEntry, split_roles
 from knowledge.store import DocumentRecord
 from nara.settings import Settings
@@ -86,20 +87,14 @@ COMPARED = 3
 """Documents one comparison answer quotes at most."""
 
 
-def _cell(span: Span, *names: str) -> str:
-    for column, value in span.result.chunk.cells:
-        if any(n in column.lower() for n in names):
-            return value.strip()
-    return ""
-
-
 def statement(span: Span, marker: str, lang: str) -> str:
     w = WORDS[lang]
-    who = _cell(span, "ansvar", "resurs")
+    cells = span.result.chunk.cells
+    who = row_cell(cells, "who")
     if span.kind == "row" and who:
-        activity = _cell(span, "aktivitet") or span.text.split("\t")[0]
+        activity = row_cell(cells, "what") or span.text.split("\t")[0]
         line = w["responsible"].format(activity=activity, who=", ".join(split_roles(who)))
-        when = _cell(span, "tidsplan", "tid")
+        when = row_cell(cells, "when")
         if when:
             line += f" ({w['timeline'].format(when=when)})"
         return f"{line} {marker}"

@@ -123,7 +123,7 @@ class Gatherer:
         stored = self.kb.documents()  # read once per question: it is every record
         docs = [d for d in stored if filters is None or filters.admits(d)]
         if not docs:
-            return Evidence(q, (), ())
+            return Evidence(q, (), (), filtered_out=bool(stored))
         stats = self._stats(stored)
         weights = stats.weights
         named = named_documents(q, docs)

@@ -39,7 +39,7 @@ def with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
                 itertools.takewhile(lambda s: s.kind == "item", _after_in_chunk(span, evidence))
             )
         else:
-            following = enumeration_after(span, evidence)
+            following = enumeration_after(span, evidence) or captioned_list(span, evidence)
         for item in following[:MAX_LIST_ITEMS]:
             nested = sub_items(item, evidence) if item.kind == "item" else []
             out += [s for s in [item, *nested] if not overlaps(s, out)]
@@ -61,6 +61,45 @@ def enumeration_after(span: Span, evidence: Evidence) -> list[Span]:
         return []
     start, end = trimmed(text, line_end + m.start(1), line_end + m.end(1))
     return [_item(span, evidence, start, end, text, opens_line=span.opens_line)]
+
+
+CAPTION_CHARS = 60
+"""A line this short with no sentence end, right before a list, is its caption."""
+
+
+def captioned_list(span: Span, evidence: Evidence) -> list[Span]:
+    """The list a caption introduces ("*Sex strategier har identifierats*" and its items):
+    when the span is that caption, or the sentence that ends the paragraph before it."""
+    if evidence.document_text is None:
+        return []
+    text = evidence.document_text(span.doc_id)
+    line_end = text.find("\n", span.char_end)
+    if line_end < 0 or text[span.char_end : line_end].strip():
+        return []  # the span does not end its line
+    lines = [
+        m for m in re.finditer(r"[^\n]+", text[line_end : line_end + 1000]) if m.group().strip()
+    ]
+    if not lines:
+        return []
+    if _caption(span.text) and LEADING.match(lines[0].group().strip()):
+        return continuation(span, evidence)
+    if (
+        len(lines) < 2
+        or not _caption(lines[0].group())
+        or not LEADING.match(lines[1].group().strip())
+    ):
+        return []
+    after_caption = replace(span, char_end=line_end + lines[0].end())
+    return continuation(after_caption, evidence)
+
+
+def _caption(line: str) -> bool:
+    clean = line.strip().strip("*_ ")
+    return (
+        0 < len(clean) <= CAPTION_CHARS
+        and not clean.endswith((".", ":", "!", "?"))
+        and (not LEADING.match(clean))
+    )
 
 
 ENUMERATION = re.compile(r"[^.!?:\n]{1,60}(?:\s[-–]\s[^.!?:\n]{1,60}){2,}")

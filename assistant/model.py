@@ -21,7 +21,8 @@ class Status(StrEnum):
 class Reason(StrEnum):
     """Why an answer is refused. `None` on an answered question."""
 
-    NO_DOCUMENTS = "no_documents"  # the store is empty (or the filters admit nothing)
+    NO_DOCUMENTS = "no_documents"  # the store is empty
+    NO_MATCH = "no_match"  # documents are stored, but the filters admit none of them
     NO_EVIDENCE = "no_evidence"  # nothing retrieved supports an answer
     UNSUPPORTED = "unsupported"  # an LLM answered, but no statement survived verification
 

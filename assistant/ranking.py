@@ -10,6 +10,7 @@ from assistant.evidence import Span, TermWeights, Wanted
 from assistant.features import relative, span_features
 from assistant.model import Kind
 from assistant.scorers import Scorer, default_scorers
+from knowledge.columns import row_cell
 from knowledge.registers import PriorityEntry
 
 
@@ -62,7 +63,7 @@ MAX_ITEMS = 12
 def _body(span: Span) -> str:
     """What a span's own coverage is measured on: a table row's activity cell, else the
     span's text."""
-    activity = next((v for k, v in span.result.chunk.cells if "aktivitet" in k.lower()), "")
+    activity = row_cell(span.result.chunk.cells, "what")
     return activity or span.text
 
 

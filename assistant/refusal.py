@@ -18,11 +18,15 @@ from assistant.scorers import Scorer, default_scorers
 TEXT = {
     "sv": {
         "no_documents": "Det finns inga dokument att söka i ännu. Läs in dokument först.",
+        "no_match": "Inget av de inlästa dokumenten matchar filtren. "
+        "Ändra eller ta bort filtren och fråga igen.",
         "no_evidence": "Det framgår inte av dokumenten. Jag hittar inget som besvarar frågan",
         "closest": "De dokument som ligger närmast är: {titles}.",
     },
     "en": {
         "no_documents": "There are no documents to search yet. Ingest documents first.",
+        "no_match": "None of the ingested documents matches the filters. "
+        "Change or remove the filters and ask again.",
         "no_evidence": "The documents do not say. I found nothing that answers the question",
         "closest": "The closest documents are: {titles}.",
     },
@@ -67,11 +71,15 @@ def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:
 
 def refusal(evidence: Evidence, scorer: Scorer | None = None) -> Answer | None:
     """A refusal when the evidence does not answer the question, else None. No admitted
-    documents (an empty store, or filters that admit none) is a refusal too."""
+    documents is a refusal too: `no_match` when documents are stored but the filters
+    admit none, `no_documents` when the store is empty."""
     q = evidence.question
     text = TEXT.get(q.lang, TEXT["sv"])
-    if not evidence.documents or not evidence.results:
-        reason, message, titles = Reason.NO_DOCUMENTS, text["no_documents"], []
+    titles: list[str] = []
+    if evidence.filtered_out:
+        reason, message = Reason.NO_MATCH, text["no_match"]
+    elif not evidence.documents or not evidence.results:
+        reason, message = Reason.NO_DOCUMENTS, text["no_documents"]
     elif sufficient(evidence, scorer):
         return None
     else:

@@ -6,27 +6,17 @@ A sidecar file `<name>.meta.yaml` beside the document overrides what is inferred
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from ingest.dates import cued_dates, dates_in, is_date_line
 from ingest.model import Block, DocumentMetadata, ReadNotes
+from ingest.organisations import infer_organisations
 from nara.errors import IngestError
+from nara.vocabulary import vocabulary, words
 
-# Checked in this order against the title, then against the opening text.
-DOC_TYPES = (
-    ("slutrapport", "slutrapport"),
-    ("förstudie", "förstudie"),
-    ("handlingsplan", "handlingsplan"),
-    ("färdplan", "färdplan"),
-    ("överenskommelse", "överenskommelse"),
-    ("rutin", "rutin"),
-    ("riktlinje", "riktlinje"),
-    ("strategi", "strategi"),
-    ("avsiktsförklaring", "avsiktsförklaring"),
-)
 GENERIC_HEADINGS = {
     "förord",
     "innehåll",
@@ -36,16 +26,16 @@ GENERIC_HEADINGS = {
     "bakgrund",
 }
 JOIN_WORDS = {"med", "för", "och", "i", "över", "om", "av", "till"}
-REGION = re.compile(r"\bRegion ([A-ZÅÄÖ][a-zåäö]+)")
-MUNICIPALITY = re.compile(r"\b([A-ZÅÄÖ][a-zåäö]+(?:-[A-ZÅÄÖ][a-zåäö]+)?) (?:kommun|KOMMUN)\b")
-UPPER_MUNICIPALITY = re.compile(r"\b([A-ZÅÄÖ]{3,}) KOMMUN\b")
-ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-([0-3]\d)\b")
-VALID_UNTIL = re.compile(
-    r"gäller (?:till och med|t\.o\.m\.|till|fram till) (?:\w+ )?(20\d\d(?:-\d\d-\d\d)?)"
-)
-ADOPTED = re.compile(r"(?:antagen|antogs|beslutad|fastställd|godkänd)[^.]{0,60}?(20\d\d-\d\d-\d\d)")
 YEAR_SPAN = re.compile(r"\b(20\d\d)\s*[-–]\s*(20\d\d)\b")
+BREADCRUMB = re.compile(r"\S\s*(?:>|»|›|/|\\)\s*\S.*\s(?:>|»|›|/|\\)\s*\S")
+""""Startsida > Vård > Nära vård": two or more path separators on one line."""
 SIDECAR_KEYS = set(DocumentMetadata.__dataclass_fields__)
+MAX_TITLE = 120
+"""Longer lines are prose, not titles (the longest sample title is 118 characters)."""
+PROSE_MIN = 60
+"""A paragraph this long that ends a sentence is body text: the opening ends with it."""
+OPENING_MAX = 2500
+"""The opening never reaches further (a table of contents, a long byline)."""
 
 
 def _sentence_case(text: str, body: str) -> str:
@@ -64,11 +54,34 @@ def _sentence_case(text: str, body: str) -> str:
 
 
 def _doc_type_of(text: str) -> str | None:
+    """The form the text names first ("Faktablad: Kommittédirektiv …" → faktablad)."""
     low = text.lower()
-    for word, doc_type in DOC_TYPES:
-        if word in low:
-            return doc_type
-    return None
+    best: tuple[int, int, str] | None = None
+    for word, doc_type in vocabulary()["document_forms"].items():
+        at = low.find(word)
+        if at >= 0 and (best is None or (at, -len(word)) < best[:2]):
+            best = (at, -len(word), doc_type)
+    return best[2] if best else None
+
+
+def _names_form_first(line: str) -> bool:
+    """A subtitle that says the form: "Förstudie med handlingsplan"."""
+    first = line.split()[0].lower() if line.split() else ""
+    return any(first.startswith(word) for word in vocabulary()["document_forms"])
+
+
+def _not_a_title(line: str) -> bool:
+    """Dates, date lines, breadcrumbs and page furniture ("Läs", "Dela") are no titles."""
+    clean = line.strip(" .:*_#").lower()
+    return (
+        not clean
+        or clean in words("page_furniture")
+        or clean in GENERIC_HEADINGS
+        or is_date_line(line)
+        or bool(BREADCRUMB.search(line))
+        or len(line) > MAX_TITLE
+        or not re.search(r"[a-zåäö]{3}", line, re.I)
+    )
 
 
 def _opening_lines(text: str, limit: int = 30) -> list[str]:
@@ -82,9 +95,21 @@ def _opening_lines(text: str, limit: int = 30) -> list[str]:
     return lines
 
 
+def _is_h1(text: str, blocks: Sequence[Block], line: str, top: Block | None) -> bool:
+    """The line is a top heading: a Markdown `# `, or (styled headings) the first one."""
+    return any(
+        b.kind == "heading"
+        and b.level == 1
+        and text[b.start : b.end] == line
+        and (b is top or text[max(0, b.start - 2) : b.start] == "# ")
+        for b in blocks
+    )
+
+
 def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = False) -> str:
-    """The title from the opening lines, else the first heading that names a document type.
-    A top heading (`# ` in text, or level 1 when headings are styled) may be the title."""
+    """The title: the first top-level heading (a Markdown `#`, a DOCX Title or styled
+    level 1, an HTML h1, a PDF's largest text), else an opening line that names a document
+    form; never a date line, a breadcrumb or a page label such as "Läs"."""
     lines = _opening_lines(text)
     top = next(  # with styled headings, the first top heading stands for `# `
         (
@@ -98,70 +123,64 @@ def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = Fals
         None,
     )
     for i, line in enumerate(lines):
-        if len(line) > 120 or line.endswith(".") or line.lower() in GENERIC_HEADINGS:
+        if line.endswith(".") or _not_a_title(line):
             continue
-        is_h1 = any(
-            b.kind == "heading"
-            and b.level == 1
-            and text[b.start : b.end] == line
-            and (b is top or text[max(0, b.start - 2) : b.start] == "# ")
-            for b in blocks
-        )
-        if not (_doc_type_of(line) or is_h1):
+        h1 = _is_h1(text, blocks, line, top)
+        if not (h1 or _doc_type_of(line)):
             continue
         title = _sentence_case(line, text)
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         last_word = line.split()[-1].lower()
-        if nxt and len(nxt) <= 120 and not nxt.endswith("."):
-            if last_word in JOIN_WORDS or len(line.split()) == 1:
+        if nxt and not nxt.endswith(".") and not _not_a_title(nxt):
+            if not h1 and (last_word in JOIN_WORDS or len(line.split()) == 1):
                 title = f"{title} {nxt}"
-            elif _doc_type_of(nxt):
+            elif _names_form_first(nxt):
                 title = f"{title} – {nxt}"
         return title
     for block in blocks:
         heading = text[block.start : block.end]
-        if block.kind == "heading" and _doc_type_of(heading):
+        if block.kind == "heading" and _doc_type_of(heading) and not _not_a_title(heading):
             return heading
-    # A document that opens with a top-level, unnumbered heading (a DOCX Title, an HTML h1)
-    # is titled by it, even without a document-type word.
-    first = next((b for b in blocks if b.kind == "heading"), None)
+    first = next(
+        (b for b in blocks if b.kind == "heading" and not _not_a_title(text[b.start : b.end])),
+        None,
+    )
     if first is not None and first.level == 1:
         heading = text[first.start : first.end]
-        generic = heading.lower() in GENERIC_HEADINGS
-        if not generic and len(heading) <= 120 and not heading[:1].isdigit():
+        if not heading[:1].isdigit():
             return _sentence_case(heading, text)
     return ""
 
 
-def infer_organisations(text: str) -> tuple[list[str], str]:
-    """Organisations named in the document, and the region it belongs to."""
-    found = REGION.findall(text)
-    regions = Counter(n[:-1] if n.endswith("s") and n[:-1] in found else n for n in found)
-    region = regions.most_common(1)[0][0] if regions else ""
-    orgs = [f"Region {name}" for name, _ in regions.most_common()]
-    opening = text[:2500]
-    municipalities = [m.capitalize() for m in UPPER_MUNICIPALITY.findall(opening)]
-    municipalities += MUNICIPALITY.findall(opening)
-    enumeration = re.search(r"mellan ((?:[A-ZÅÄÖ][a-zåäö]+, )+[A-ZÅÄÖ][a-zåäö]+) kommun", opening)
-    if enumeration:
-        orgs += [n.strip() for n in enumeration.group(1).split(",")[:-1]]
-    for name in municipalities:
-        org = f"{name} kommun"
-        if org not in orgs:
-            orgs.append(org)
-    if not region:
-        county = re.search(r"\b([A-ZÅÄÖ][a-zåäö]+?)s? län\b", text)
-        region = county.group(1) if county else ""
-    return orgs, region
+def opening_of(text: str, blocks: Sequence[Block]) -> tuple[str, str]:
+    """(byline, opening): the text before the first paragraph of body text (title,
+    byline, date lines), and that text with the paragraph, where a document says who it
+    is by, between whom and when."""
+    for block in blocks:
+        if block.start >= OPENING_MAX:
+            break
+        body = text[block.start : block.end].strip()
+        if block.kind == "paragraph" and len(body) >= PROSE_MIN and body[-1] in ".!?:":
+            return text[: block.start], text[: block.end]
+    return text[:OPENING_MAX], text[:OPENING_MAX]
 
 
-def infer_dates(text: str, title: str) -> tuple[str | None, str | None, tuple[int, int] | None]:
-    """(date or adoption date, valid until, first and last year concerned)."""
-    adopted = ADOPTED.search(text)
-    first = ISO_DATE.search(text[:3000])
-    date = adopted.group(1) if adopted else (first.group(0) if first else None)
-    until = VALID_UNTIL.search(text)
-    valid_until = until.group(1) if until else None
+def infer_dates(
+    text: str, title: str, byline: str, opening: str
+) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """(the document's date, valid until, first and last year concerned). The date is
+    the first date announced as an issue date ("Publicerad", "Beslutad", "Antagen") in
+    the opening, else a date standing in the byline, else an issue date anywhere, else
+    the date it takes effect ("Gäller från")."""
+    candidates = (
+        cued_dates(opening, "issued"),
+        dates_in(byline),
+        cued_dates(text, "issued"),
+        cued_dates(text, "valid_from"),
+    )
+    date = next((found[0].iso for found in candidates if found), None)
+    until = cued_dates(text, "valid_until", year_only=True)
+    valid_until = until[0].iso if until else None
     years = [int(v[:4]) for v in (date, valid_until) if v]
     if span := YEAR_SPAN.search(title):
         years += [int(span.group(1)), int(span.group(2))]
@@ -175,10 +194,14 @@ def infer_metadata(
     opened the text, as they do in a text extracted page by page; the title is the body's."""
     notes = notes or ReadNotes()
     title = infer_title(text, blocks, notes.styled_headings)
+    byline, opening = opening_of(text, blocks)
+    if notes.furniture:
+        head = "\n".join(notes.furniture) + "\n\n"
+        byline, opening = head + byline, head + opening
     context = "\n\n".join([*notes.furniture, text]) if notes.furniture else text
-    orgs, region = infer_organisations(context)
-    date, valid_until, years = infer_dates(context, title)
-    doc_type = _doc_type_of(title) or _doc_type_of(text[:3000]) or "dokument"
+    orgs, region = infer_organisations(context, opening)
+    date, valid_until, years = infer_dates(context, title, byline, opening)
+    doc_type = _doc_type_of(title) or _doc_type_of(opening) or "dokument"
     return DocumentMetadata(title, orgs, region, doc_type, date, valid_until, years)
 
 

@@ -22,6 +22,10 @@ TOC_LINE = re.compile(r"(?:\.{3,}|…)\s*(?:</?b>)?\s*\d{1,3}\s*(?:</b>)?\s*$|\t
 TERMINAL = (".", "!", "?", ":", ";", ",")
 CONTINUATION_END = re.compile(r"[^.!?:;]$")
 HEADER_WORD_LIMIT = 30
+PIPE_ROW = re.compile(r"^\|.*\|$")
+"""A Markdown table row: "| Aktivitet | Ansvar |"."""
+PIPE_RULE = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+$")
+"""The rule under a Markdown table's header row: "|---|:---:|"."""
 PAGE_NUMBER = re.compile(r"(?:sida|s\.|page)?\s*\d{1,3}(?:\s*(?:av|/|of)\s*\d{1,3})?", re.I)
 
 
@@ -155,6 +159,10 @@ class LineParser:
         if text in self.skip or TOC_LINE.search(text):
             return
         continued = self.open_paragraph is not None
+        if PIPE_ROW.match(text):
+            self.open_paragraph = None
+            self._pipe_row(i, line)
+            return
         if "\t" in text:
             self.open_paragraph = None
             self._table_row(i, line)
@@ -246,6 +254,25 @@ class LineParser:
         names = self.header or []
         pairs = tuple(
             (names[k] if k < len(names) else f"Kolumn {k + 1}", cell)
+            for k, cell in enumerate(cells)
+            if cell
+        )
+        self._emit("table_row", line.start, line.end, cells=pairs)
+
+    def _pipe_row(self, i: int, line: _Line) -> None:
+        """A Markdown table row. The row above a rule is the header (not a block); the
+        others are table rows whose cells are named by it, column by column."""
+        if PIPE_RULE.match(line.text.replace(" ", "")):
+            return
+        cells = [c.strip() for c in line.text.strip()[1:-1].split("|")]
+        following = self.lines[i + 1].text if i + 1 < len(self.lines) else ""
+        if PIPE_RULE.match(following.replace(" ", "")):
+            self.header = cells
+            self.last_table = (i, cells)
+            return
+        names = self.header or []
+        pairs = tuple(
+            (names[k] if k < len(names) and names[k] else f"Kolumn {k + 1}", cell)
             for k, cell in enumerate(cells)
             if cell
         )

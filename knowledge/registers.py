@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ingest import Block, Document
+from knowledge.columns import row_cell
 
 
 @dataclass(frozen=True)
@@ -74,40 +75,41 @@ class Registers:
 
 
 # -- extraction ------------------------------------------------------------------------
-REGISTERS_VERSION = "2"
-PRIORITY_HEADING = re.compile(
-    r"priorit|målgrupp|fokusområd|utvecklingsområd|insatsområd|delmål", re.I
-)
+REGISTERS_VERSION = "3"
+"""3: table columns from the declared list (Markdown tables too), priority lists only
+under a priority cue, duplicates merged, items split over two lines joined."""
 PERIOD = re.compile(r"\b(20\d\d)(?:\s*[-–]\s*(20\d\d))?\b")
+_HAS = (
+    r"(?:har|hade)\s+(?:haft\s+)?(?:också\s+|även\s+)?"
+    r"(?:det\s+\w+\s+|ett\s+(?:\w+\s+)?)?ansvar(?:et)?"
+)
+""""har ansvaret", "har det gemensamma ansvaret", "har också det yttersta ansvaret",
+"har haft ett gemensamt ansvar", "har ett ansvar"."""
 RESPONSIBLE_VERB = re.compile(
     r"^(?P<who>.{3,120}?)\s+(?:är\s+(?:ytterst\s+)?ansvarig(?:a)?(?:\s+utförare)?|"
-    r"ansvarar(?:\s+löpande)?|har\s+(?:det\s+\w+\s+)?ansvar(?:et)?)\s+(?P<what>.+)$",
+    rf"ansvarar(?:\s+löpande)?|{_HAS})\s+(?P<what>.+)$",
     re.S,
+)
+OTHER_FORMS = (
+    # "… är det kommunens biståndshandläggare som ansvarar för att …" (a cleft sentence)
+    re.compile(r"\bär det (?P<who>.{3,80}?) som (?:är ansvarig|ansvarar)\s+(?P<what>.+)$", re.S),
+    # "I processen har förskrivaren ansvaret för …" (the subject after the verb)
+    re.compile(
+        r"^[A-ZÅÄÖ][^,]{2,60}?\s+har\s+(?P<who>[^,]{3,60}?)\s+(?:också\s+|även\s+)?"
+        r"(?:det\s+\w+\s+|ett\s+)?ansvar(?:et)?\s+(?P<what>.+)$",
+        re.S,
+    ),
+    # "Det övergripande ansvaret för vården ligger hos regionerna."
+    re.compile(r"ansvaret\s+(?P<what>för\s.+?)\s+ligger\s+hos\s+(?P<who>.+?)\.?$", re.S),
 )
 LEAD_IN = re.compile(r"^(?P<who>.{3,80}?)\s+har\s+det\s+\w+\s+ansvaret\s+att\s*:\s*$", re.S)
 ROLE_BREAK = re.compile(r"(?<=[a-zåäö.])\s+(?=[A-ZÅÄÖ])")
-TARGET_GROUPS = (
-    "barn och unga",
-    "barn",
-    "unga",
-    "äldre",
-    "vuxna",
-    "multisjuka",
-    "invånare",
-    "personer med psykisk ohälsa",
-    "psykisk ohälsa",
-    "beroende",
-    "demens",
-    "brukare",
-)
 SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
-
-
-def _cell(cells: tuple[tuple[str, str], ...], *names: str) -> str:
-    for column, value in cells:
-        if any(n in column.lower() for n in names):
-            return value.strip()
-    return ""
+LIST_JOIN = re.compile(r"\n[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+")
+"""The line break and marker between the two halves of a list item split over lines."""
+SAME_ITEM = 0.9
+"""Two items of one document whose normalised texts are this similar (difflib ratio)
+are one item written twice ("hälsofrämjande"/"hälofrämjande", "samordna (våra) resurser")."""
 
 
 def split_roles(cell: str) -> tuple[str, ...]:
@@ -117,14 +119,14 @@ def split_roles(cell: str) -> tuple[str, ...]:
 
 
 def _row_entry(doc: Document, block: Block) -> ResponsibilityEntry | None:
-    who = _cell(block.cells, "ansvar", "resurs")
+    who = row_cell(block.cells, "who")
     if not who:
         return None
     return ResponsibilityEntry(
-        activity=_cell(block.cells, "aktivitet") or block.cells[0][1].strip(),
+        activity=row_cell(block.cells, "what") or block.cells[0][1].strip(),
         responsible=split_roles(who),
-        timeline=_cell(block.cells, "tidsplan", "tid"),
-        description=_cell(block.cells, "beskrivning"),
+        timeline=row_cell(block.cells, "when"),
+        description=row_cell(block.cells, "description"),
         document_id=doc.doc_id,
         section=" > ".join(block.section),
         page=block.page,
@@ -134,20 +136,28 @@ def _row_entry(doc: Document, block: Block) -> ResponsibilityEntry | None:
     )
 
 
+def _who_what(sentence: str) -> tuple[str, str] | None:
+    for form in (RESPONSIBLE_VERB, *OTHER_FORMS):
+        found = form.search(sentence)
+        if found and _plausible_actor(found.group("who")):
+            return found.group("who"), found.group("what")
+    return None
+
+
 def _sentence_entries(doc: Document, block: Block, lead: str) -> list[ResponsibilityEntry]:
     entries: list[ResponsibilityEntry] = []
     text = doc.block_text(block)
     for m in SENTENCE.finditer(text):
         sentence = m.group().strip()
         start = block.start + m.start() + (len(m.group()) - len(m.group().lstrip()))
-        found = RESPONSIBLE_VERB.match(sentence)
-        who, what = (found.group("who"), found.group("what")) if found else (lead, sentence)
+        found = _who_what(sentence)
+        who, what = found if found else (lead, sentence)
         if not who or not _plausible_actor(who) or len(what.strip(" :.")) < 4:
             continue
         entries.append(
             ResponsibilityEntry(
                 activity=what.strip().rstrip("."),
-                responsible=(who.strip(" -•"),),
+                responsible=(who.strip(" -•*"),),
                 timeline="",
                 description="",
                 document_id=doc.doc_id,
@@ -166,7 +176,7 @@ def _sentence_entries(doc: Document, block: Block, lead: str) -> list[Responsibi
 def _plausible_actor(who: str) -> bool:
     """A named party ("Länsledning HälSam"), not a clause ("Det är oklart vem som")."""
     words = who.split()
-    return len(words) <= 6 and not re.search(r"\b(vem|som|det|den|vi|man)\b", who, re.I)
+    return len(words) <= 6 and not re.search(r"\b(vem|som|det|den|vi|man|att)\b", who, re.I)
 
 
 def responsibilities_of(doc: Document) -> list[ResponsibilityEntry]:
@@ -187,81 +197,7 @@ def responsibilities_of(doc: Document) -> list[ResponsibilityEntry]:
     return entries
 
 
-def _period(texts: list[str]) -> tuple[str, int | None, int | None]:
-    for text in reversed(texts):  # the nearest heading or lead-in first
-        m = PERIOD.search(text)
-        if m:
-            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-            return m.group(0), first, last
-    return "", None, None
-
-
-def _target_group(text: str) -> str:
-    low = text.lower()
-    for group in TARGET_GROUPS:
-        if re.search(rf"\b{re.escape(group)}\b", low):
-            return group
-    return ""
-
-
-def _priority_name(text: str) -> str:
-    clean = re.sub(r"[*_]+", "", text).strip()
-    head = re.split(r"\s[–-]\s|(?<=[a-zåäö)])\.\s", clean, maxsplit=1)[0]
-    return head.strip().rstrip(".:")[:160]
-
-
-def priorities_of(doc: Document) -> list[PriorityEntry]:
-    """List items under a priority heading or lead-in. An item nested under another
-    ("1. Area" with its bullets) is filed under a section named after its parent."""
-    entries: list[PriorityEntry] = []
-    lead = parent = ""
-    for block in doc.blocks:
-        text = doc.block_text(block)
-        if block.kind != "list_item":
-            lead = text if block.kind == "paragraph" and _is_lead_in(text) else ""
-            parent = ""
-            continue
-        if block.level <= 1:
-            parent = _priority_name(text)
-        section = (*block.section, parent) if block.level > 1 and parent else block.section
-        context = [*section, lead]
-        if any(PRIORITY_HEADING.search(c) for c in context) or PRIORITY_LEAD.search(lead):
-            entries.append(_priority_entry(doc, block, text, section, _period(context)))
-    return entries
-
-
-def _is_lead_in(text: str) -> bool:
-    """A paragraph that introduces the list after it: "… ska prioriteras:", or a short
-    line such as "*Sex strategier har identifierats*"."""
-    return text.rstrip().endswith(":") or len(text.strip()) <= SHORT_LEAD
-
-
-SHORT_LEAD = 60
-PRIORITY_LEAD = re.compile(r"strategier|satsningar|åtgärder", re.I)
-"""Words that make a list a priority list when its lead-in (not a heading) says them."""
-
-
-def _priority_entry(
-    doc: Document,
-    block: Block,
-    text: str,
-    section: tuple[str, ...],
-    period: tuple[str, int | None, int | None],
-) -> PriorityEntry:
-    return PriorityEntry(
-        period=period[0],
-        year_from=period[1],
-        year_to=period[2],
-        target_group=_target_group(text),
-        priority=_priority_name(text),
-        document_id=doc.doc_id,
-        section=" > ".join(section),
-        page=block.page,
-        quote=text,
-        char_start=block.start,
-        char_end=block.end,
-    )
-
-
 def extract_registers(doc: Document) -> Registers:
+    from knowledge.priorities import priorities_of  # it builds this module's entries
+
     return Registers(tuple(responsibilities_of(doc)), tuple(priorities_of(doc)))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.organisations import canonical
 from knowledge.embedders import Embedder
 from knowledge.keyword import KeywordIndex, KeywordScores
 from knowledge.query import Query, as_query, named_documents
@@ -48,7 +49,11 @@ class SearchFilters:
             return False
         if self.organisations:
             names = [o.lower() for o in (*doc.organisations, doc.region)]
-            if not any(f.lower() in n for f in self.organisations for n in names):
+            asked = {f.lower() for f in self.organisations}
+            asked |= {
+                canonical(f).lower() for f in self.organisations
+            }  # "Sveriges Kommuner …" → skr
+            if not any(f in n for f in asked for n in names):
                 return False
         if self.year is not None:
             if doc.year_from is None or doc.year_to is None:

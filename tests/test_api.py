@@ -261,6 +261,19 @@ def test_ask_with_filters_that_admit_nothing_is_a_refusal(client: httpx.Client) 
     payload = {"question": "Vem ansvarar för planen?", "filters": {"documents": ["x"]}}
     body = client.post("/v1/ask", json=payload, headers=USER).json()
     assert body["refused"] is True and body["status"] == "refused" and body["citations"] == []
+    assert body["reason"] == "no_match" and "matchar filtren" in body["answer"]
+
+
+def test_ask_with_an_organisation_no_document_names_says_no_document_matches(
+    client: httpx.Client,
+) -> None:
+    payload = {
+        "question": "Vem ansvarar för planen?",
+        "filters": {"organisations": ["Nonexistent"]},
+    }
+    body = client.post("/v1/ask", json=payload, headers=USER).json()
+    assert body["reason"] == "no_match", body
+    assert "Läs in dokument" not in body["answer"] and "filtren" in body["answer"]
 
 
 def test_search_has_the_cli_json_shape(client: httpx.Client, services: Services) -> None:

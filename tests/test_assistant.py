@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from assistant.conversation import resolve
-from assistant.model import Answer, Delta, Status, Turn
+from assistant.model import Answer, Delta, Reason, Status, Turn
 from assistant.service import Assistant, QuestionError
 from evals.answers import evaluate_answers
 from ingest import load_document
 from knowledge.base import KnowledgeBase
 from knowledge.registers import extract_registers
+from knowledge.retrieval import SearchFilters
 from tests.conftest import CORPUS, make_settings
 
 DOROTEA = "000_05b96b91b6c43ee6"
@@ -187,13 +188,11 @@ def test_a_sentence_that_names_the_priorities_beats_an_unrelated_list(
     assert "mest sjuka äldre" in answer.answer and "barn och unga" in answer.answer
 
 
-def test_a_short_lead_in_makes_a_list_of_strategies_a_priority_list(
-    assistant: Assistant,
-) -> None:
-    strategies = [e.priority for e in assistant.priorities(document=DOROTEA)]
-    assert strategies[:2] == ["Genomförande", "Kommunikation"] and len(strategies) == 6
-    answer = assistant.ask("Vilka strategier innehåller handlingsplanen i Dorotea?")
-    assert all(s in answer.answer for s in strategies)
+def test_an_action_plans_strategies_are_no_priorities(assistant: Assistant) -> None:
+    """Issue #11: the plan's six strategies are headings with no priority cue and no
+    period; the priority register does not claim them."""
+    assert assistant.priorities(document=DOROTEA) == []
+    assert assistant.priorities(document=VNO, year=2025)
 
 
 def test_a_sentence_announcing_an_enumeration_brings_it(
@@ -255,6 +254,24 @@ def test_empty_store_refuses_with_a_hint(tmp_path: Path) -> None:
     kb = KnowledgeBase(make_settings(tmp_path / "empty", embedder="hash"))
     answer = Assistant(kb).ask("Vem ansvarar för planen?")
     assert answer.refused and "Läs in dokument" in answer.answer
+    assert answer.reason is Reason.NO_DOCUMENTS
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("Vem ansvarar för planen?", "matchar filtren"),
+        ("Who is responsible?", "matches the filters"),
+    ],
+)
+def test_a_filter_that_admits_no_stored_document_says_so(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    filters = SearchFilters(organisations=("Nonexistent",))
+    answer = assistant.ask(question, filters=filters)
+    assert answer.refused and answer.reason is Reason.NO_MATCH
+    assert said in answer.answer and "Läs in" not in answer.answer
+    assert assistant.ask(question).reason is not Reason.NO_MATCH  # unfiltered: searched
 
 
 # -- conversation -----------------------------------------------------------------------

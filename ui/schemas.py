@@ -97,7 +97,7 @@ class AskResponse(BaseModel):
     refused: bool
     kind: str
     status: Literal["answered", "refused"]
-    reason: Literal["no_documents", "no_evidence", "unsupported"] | None
+    reason: Literal["no_documents", "no_match", "no_evidence", "unsupported"] | None
     lang: str
     resolved_question: str
     citations: list[CitationOut]
