@@ -42,7 +42,7 @@ class _Cache:
 class Gatherer:
     def __init__(self, kb: KnowledgeBase, scorers: Scorers | None = None) -> None:
         self.kb = kb
-        self.scorers = scorers or default_scorers()
+        self.scorers = scorers or default_scorers(kb.settings.embedder)
         self._cache: _Cache | None = None
 
     def _stats(self, docs: list[DocumentRecord]) -> _Cache:

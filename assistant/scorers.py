@@ -110,10 +110,15 @@ def parse(data: Mapping[str, Any]) -> Scorers:
     )
 
 
-@lru_cache(maxsize=1)
-def default_scorers() -> Scorers:
-    """The shipped coefficients (`assistant/scorers.json`)."""
-    return parse(json.loads(PATH.read_text(encoding="utf-8")))
+@lru_cache(maxsize=4)
+def default_scorers(embedder: str | None = None) -> Scorers:
+    """The shipped coefficients (`assistant/scorers.json`). For a store built with another
+    embedder than the one they were fitted with, the lexical variant, fitted without the
+    embedder's features (its similarities have another scale)."""
+    data = json.loads(PATH.read_text(encoding="utf-8"))
+    if embedder is not None and "lexical" in data and embedder != data.get("embedder"):
+        return parse({"version": data["version"] + "-lexical", **data["lexical"]})
+    return parse(data)
 
 
 def write(scorers: Scorers, path: Path = PATH, extra: Mapping[str, Any] | None = None) -> None:

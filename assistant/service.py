@@ -27,7 +27,7 @@ class Assistant:
     ) -> None:
         self.kb = kb
         self.answerer = answerer or make_answerer(kb.settings)
-        self.scorers = scorers or default_scorers()
+        self.scorers = scorers or default_scorers(kb.settings.embedder)
         self.gatherer = Gatherer(kb, self.scorers)
 
     def _check(self, question: str) -> str:

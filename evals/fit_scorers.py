@@ -151,14 +151,22 @@ class Fitted:
     figures: dict[str, float]
 
 
-def fit(samples: Sequence[Sample], folds: int = FOLDS) -> Fitted:
-    """Both models, with out-of-fold figures (folds by document group)."""
+DENSE = frozenset({"similarity", "similarity_gap", "top_similarity"})
+"""Features that come from the embedder: left out of the lexical variant, which serves a
+store built with another embedder than the one the scorers were fitted with."""
+
+
+def fit(samples: Sequence[Sample], folds: int = FOLDS, dense: bool = True) -> Fitted:
+    """Both models, with out-of-fold figures (folds by document group); without the
+    embedder's features when `dense` is False."""
+    span_names = tuple(n for n in SPAN_FEATURES if dense or n not in DENSE)
+    answer_names = tuple(n for n in ANSWER_FEATURES if dense or n not in DENSE)
     groups = sorted({s.group for s in samples})
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     oof_rel: dict[int, list[float]] = {}
     for k in range(folds):
         train = [s for s in samples if fold_of[s.group] != k]
-        model = _relevance_model(train)
+        model = _relevance_model(train, span_names)
         for i, s in enumerate(samples):
             if fold_of[s.group] == k:
                 oof_rel[i] = [model.probability(r) for r in s.span_rows]
@@ -168,24 +176,22 @@ def fit(samples: Sequence[Sample], folds: int = FOLDS) -> Fitted:
     for k in range(folds):
         train_idx = [i for i, s in enumerate(samples) if fold_of[s.group] != k]
         model = _fit(
-            _matrix([answer_rows[i] for i in train_idx], ANSWER_FEATURES),
+            _matrix([answer_rows[i] for i in train_idx], answer_names),
             labels[train_idx],
             "answerability",
-            ANSWER_FEATURES,
+            answer_names,
         )
         for i, s in enumerate(samples):
             if fold_of[s.group] == k:
                 oof_ans[i] = model.probability(answer_rows[i])
     threshold = _best_threshold(oof_ans, labels)
     quote_threshold = _quote_threshold(samples, oof_rel)
-    relevance = _relevance_model(samples)
+    relevance = _relevance_model(samples, span_names)
     relevance = LinearScorer(**{**relevance.__dict__, "threshold": quote_threshold})
     full_rows = [
         _with_relevance(s, [relevance.probability(r) for r in s.span_rows]) for s in samples
     ]
-    answerability = _fit(
-        _matrix(full_rows, ANSWER_FEATURES), labels, "answerability", ANSWER_FEATURES
-    )
+    answerability = _fit(_matrix(full_rows, answer_names), labels, "answerability", answer_names)
     answerability = LinearScorer(**{**answerability.__dict__, "threshold": threshold})
     figures = _figures(samples, oof_rel, oof_ans, labels, threshold)
     figures["quote_threshold"] = quote_threshold
@@ -224,10 +230,12 @@ def _quote_threshold(samples: Sequence[Sample], oof_rel: dict[int, list[float]])
     return best_t
 
 
-def _relevance_model(samples: Sequence[Sample]) -> LinearScorer:
+def _relevance_model(
+    samples: Sequence[Sample], names: Sequence[str] = SPAN_FEATURES
+) -> LinearScorer:
     rows = [r for s in samples if s.in_scope for r in s.span_rows]
     labels = [y for s in samples if s.in_scope for y in s.span_labels]
-    return _fit(_matrix(rows, SPAN_FEATURES), np.asarray(labels), "relevance", SPAN_FEATURES)
+    return _fit(_matrix(rows, names), np.asarray(labels), "relevance", names)
 
 
 def _figures(
@@ -316,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.samples and args.samples.exists():
         samples = load_samples(args.samples)
-        return _write(fit(samples), args.out)
+        return _write(fit(samples), fit(samples, dense=False), args.out)
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or Path(tmp)
         os.environ["NARA_DATA_DIR"] = str(store)
@@ -333,17 +341,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples = collect(assistant, dev_questions())
     if args.samples:
         save_samples(samples, args.samples)
-    return _write(fit(samples), args.out)
+    return _write(fit(samples), fit(samples, dense=False), args.out)
 
 
-def _write(fitted: Fitted, out: Path | None) -> int:
+def _write(fitted: Fitted, lexical: Fitted, out: Path | None) -> int:
     meta = {
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fitted_on": "dev parts of suites sample and extra (evals/split.py)",
         "cross_validation": f"{FOLDS} folds by document",
         "figures": fitted.figures,
     }
-    write(fitted.scorers, out or Path("assistant/scorers.json"), {"meta": meta})
+    from nara.settings import load_settings
+
+    lexical_data = {
+        "relevance": lexical.scorers.relevance.as_dict(),
+        "answerability": lexical.scorers.answerability.as_dict(),
+        "figures": lexical.figures,
+    }
+    extra = {"meta": meta, "embedder": load_settings().embedder, "lexical": lexical_data}
+    write(fitted.scorers, out or Path("assistant/scorers.json"), extra)
     json.dump(fitted.figures, sys.stdout, indent=2)
     print()
     return 0

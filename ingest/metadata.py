@@ -132,7 +132,7 @@ def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = Fals
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         last_word = line.split()[-1].lower()
         if nxt and not nxt.endswith(".") and not _not_a_title(nxt):
-            if not h1 and (last_word in JOIN_WORDS or len(line.split()) == 1):
+            if last_word in JOIN_WORDS or (len(line.split()) == 1 and (not h1 or top)):
                 title = f"{title} {nxt}"
             elif _names_form_first(nxt):
                 title = f"{title} – {nxt}"

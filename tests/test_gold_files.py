@@ -118,7 +118,13 @@ def documents() -> dict[str, str]:
 
 
 def test_every_gold_file_stands_on_its_documents(documents: dict[str, str]) -> None:
-    paths = sorted(GOLD_DIR.glob("*.yaml"))
+    # Question files hold a `questions` list; metadata.yaml and registers.yaml are other
+    # hand-checked lists, checked by their own tests.
+    paths = [
+        p
+        for p in sorted(GOLD_DIR.glob("*.yaml"))
+        if "questions" in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+    ]
     assert {p.name for p in paths} >= {"questions.yaml", EXTRA_FILE}
     assert file_problems(paths, documents) == []
 

@@ -214,7 +214,7 @@ GOLD = [
         "evidence": [{"document": VARMLAND, "quote": "Fallolyckor bland äldre kostade 11,3"}],
         "facts": [["11,3 miljarder"]],
     },
-    {"id": "q-vm", "kind": "fact", "question": "Vem vann fotbolls-VM 1958?"},  # refused
+    {"id": "q-vm", "kind": "fact", "question": "Vem är statsminister?"},  # refused
     {"id": "q-mars", "kind": "out_of_scope", "question": "Vad kostar en biljett till Mars?"},
 ]
 
@@ -289,7 +289,7 @@ def test_eval_judge_adds_a_section_and_changes_no_offline_metric(
     assert len(asked) == 2 and len(server.requests) == 4
     assert "Bergvattengården i Dorotea" in asked[0] and "kommunikationsplanen" in asked[1]
     assert "50 platser" in asked[0] and '<passage id="1"' in asked[0]
-    assert not any("till Mars" in r.user or "fotbolls-VM" in r.user for r in server.requests)
+    assert not any("till Mars" in r.user or "statsminister" in r.user for r in server.requests)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## LLM judge (judge-model)" in report
     assert "faithfulness 0.750, answer_relevance 0.800. Judged 2 of 3" in report
