@@ -14,7 +14,7 @@ from nara.vocabulary import vocabulary, words
 
 CUE_REACH = 60
 """Most characters between a cue and its date, within one sentence and line: room for
-"antagen av länsledningen HälSam den" but not for the next sentence's date."""
+"antagen av <ett namngivet organ> den" but not for the next sentence's date."""
 
 
 @dataclass(frozen=True)

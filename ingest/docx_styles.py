@@ -160,7 +160,7 @@ class Formatting:
         if num_id in (None, "0") or not levels:
             return Paragraph(heading=heading)
         marker = self._marker(num_id or "", ilvl, levels)
-        if heading:  # Word's automatic heading numbers: "6.2 Prioriterade områden"
+        if heading:  # Word's automatic heading numbers: "6.2 <rubrik>"
             return Paragraph(heading=heading, marker=marker)
         return Paragraph(list_level=ilvl + 1, marker=marker)
 

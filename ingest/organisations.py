@@ -70,7 +70,7 @@ def _generic() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 
 ENUMERATION = re.compile(rf"mellan ((?:{NAME}, )+)(?:och )?({NAME}) kommun")
-""""mellan Härnösand, Kramfors, … och Örnsköldsviks kommun": one "kommun" for all."""
+""""mellan A, B, … och C kommun": one "kommun" for all the names listed."""
 GENERIC_REGION = re.compile(rf"\bRegion ({NAME})")
 
 
@@ -127,7 +127,7 @@ def region_of(name: str) -> str:
 def infer_organisations(text: str, opening: str) -> tuple[list[str], str]:
     """(organisations, region): the bodies named in `opening` in order of appearance,
     then the regions named in the rest of `text`, most named first. The region is the
-    most named region, else the county ("… i Jämtlands län")."""
+    most named region, else the county ("… i X län")."""
     found = _local(opening)
     for known in known_organisations():
         found += [(m.start(), known.name) for m in known.pattern.finditer(opening)]

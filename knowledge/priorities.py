@@ -1,5 +1,5 @@
 """The priority register: list items under a heading or lead-in that says they are
-priorities ("Prioriterade områden 2025", "lagens fem fokusområden", "målgrupper …:").
+priorities ("Prioriterade områden <år>", "… fokusområden", "målgrupper …:").
 
 - The cue words are declared in `nara/vocabulary.yaml` (`priority_cues`); a list under
   a heading without one (an action plan's strategies) is no priority list.

@@ -83,8 +83,8 @@ _HAS = (
     r"(?:har|hade)\s+(?:haft\s+)?(?:också\s+|även\s+)?"
     r"(?:det\s+\w+\s+|ett\s+(?:\w+\s+)?)?ansvar(?:et)?"
 )
-""""har ansvaret", "har det gemensamma ansvaret", "har också det yttersta ansvaret",
-"har haft ett gemensamt ansvar", "har ett ansvar"."""
+"""The forms of "has responsibility" (har/hade, haft, också/även, a determiner and an
+adjective before "ansvar(et)"), by Swedish grammar, not by one document's wording."""
 RESPONSIBLE_VERB = re.compile(
     r"^(?P<who>.{3,120}?)\s+(?:är\s+(?:ytterst\s+)?ansvarig(?:a)?(?:\s+utförare)?|"
     rf"ansvarar(?:\s+löpande)?|{_HAS})\s+(?P<what>.+)$",
