@@ -113,16 +113,24 @@ def priorities_of(doc: Document) -> list[PriorityEntry]:
 
 
 def _unique(found: list[tuple[PriorityEntry, bool]]) -> list[PriorityEntry]:
-    """Each item once: of an item written twice (a summary's list and its chapter), the
-    one under a heading that names the priorities is kept, else the first."""
-    kept: list[tuple[PriorityEntry, bool]] = []
-    for entry, headed in found:
-        twin = next((i for i, (e, _) in enumerate(kept) if _same(entry, e)), None)
+    """Each item once. Of an item written twice (a summary's list and its chapter), the
+    one with items nested under it is kept (it carries the examples), else the one under
+    a heading that names the priorities, else the first."""
+    entries = [e for e, _ in found]
+
+    def rank(i: int) -> tuple[bool, bool]:
+        entry, headed = found[i]
+        nested = f"{entry.section} > {entry.priority}"
+        return any(e.section == nested for e in entries), headed
+
+    kept: list[int] = []
+    for i, (entry, _) in enumerate(found):
+        twin = next((k for k, j in enumerate(kept) if _same(entry, found[j][0])), None)
         if twin is None:
-            kept.append((entry, headed))
-        elif headed and not kept[twin][1]:
-            kept[twin] = (entry, headed)
-    return sorted((e for e, _ in kept), key=lambda e: e.char_start)
+            kept.append(i)
+        elif rank(i) > rank(kept[twin]):
+            kept[twin] = i
+    return sorted((found[i][0] for i in kept), key=lambda e: e.char_start)
 
 
 def _normal(text: str) -> str:
