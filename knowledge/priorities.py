@@ -139,8 +139,9 @@ def _normal(text: str) -> str:
 
 
 def _same(a: PriorityEntry, b: PriorityEntry) -> bool:
-    """One item written twice: the same document and name, under the same parent if nested."""
-    if a.document_id != b.document_id:
+    """One item written twice: the same document, period and name, under the same parent
+    if nested."""
+    if a.document_id != b.document_id or a.period != b.period:
         return False
     if _normal(a.section.split(" > ")[-1]) != _normal(b.section.split(" > ")[-1]):
         nested = " > " in a.section and a.section != b.section
