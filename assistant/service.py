@@ -11,6 +11,7 @@ from assistant.model import Answer, Delta, Turn
 from assistant.refusal import refusal
 from assistant.scorers import Scorers, default_scorers
 from knowledge.base import KnowledgeBase
+from knowledge.priorities import unique
 from knowledge.query import analyse
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
@@ -83,4 +84,4 @@ class Assistant:
     def priorities(
         self, document: str | None = None, year: int | None = None
     ) -> list[PriorityEntry]:
-        return self.kb.priorities(document=document, year=year)
+        return unique(self.kb.priorities(document=document, year=year))

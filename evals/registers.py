@@ -5,7 +5,8 @@
 
 Every document of the samples (`corpus/`) and of the development corpus
 (`../shared/corpus-extra/`) is loaded with the real loader and its registers extracted;
-a document the gold list does not name should give no entries. Entries are matched one
+a document the gold list does not name should give no entries. Priorities are scored as
+the register lists them (`knowledge.priorities.unique`: each item once). Entries are matched one
 to one, so an entry extracted twice counts once as right and once as wrong.
 - A responsibility matches when its activity starts with the expected one and it names
   every expected party (case and punctuation aside).
@@ -26,6 +27,7 @@ import yaml
 
 from evals.metadata import ROOT, extra_corpus, resolve
 from ingest import load_document
+from knowledge.priorities import unique
 from knowledge.registers import PriorityEntry, ResponsibilityEntry, extract_registers
 
 GOLD = ROOT / "evals" / "gold" / "registers.yaml"
@@ -106,7 +108,7 @@ def score(gold_path: Path = GOLD) -> dict[str, RegisterScore]:
         )
         _match(
             path.name,
-            registers.priorities,
+            unique(list(registers.priorities)),
             expected.get("priorities") or [],
             priority_matches,
             scores["priorities"],

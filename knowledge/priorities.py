@@ -4,7 +4,8 @@ priorities ("Prioriterade områden <år>", "… fokusområden", "målgrupper …
 - The cue words are declared in `nara/vocabulary.yaml` (`priority_cues`); a list under
   a heading without one (an action plan's strategies) is no priority list.
 - An entry carries the period its heading or lead-in states ("2025 - 2026"), if any.
-- An item written twice in a document (a summary and its chapter) is one entry.
+- An item written twice in a document (a summary and its chapter) is listed once
+  (`unique`, the register as shown); answers read every occurrence.
 - An item split over two lines ("… stöd, vård och" / "omsorg.") is one entry.
 """
 
@@ -94,7 +95,7 @@ def _items(doc: Document) -> Iterator[tuple[Block, int, int, str | None]]:
 def priorities_of(doc: Document) -> list[PriorityEntry]:
     """List items under a priority heading or lead-in, each once. An item nested under
     another ("1. Area" with its bullets) is filed under a section named after its parent."""
-    found: list[tuple[PriorityEntry, bool]] = []
+    found: list[PriorityEntry] = []
     lead = parent = ""
     for block, start, end, is_item in _items(doc):
         text = doc.text[start:end]
@@ -106,23 +107,31 @@ def priorities_of(doc: Document) -> list[PriorityEntry]:
             parent = priority_name(text)
         section = (*block.section, parent) if block.level > 1 and parent else block.section
         context = [*section, lead]
-        headed = any(_cue().search(c) for c in section)
-        if headed or _cue().search(lead):
-            found.append((_entry(doc, block, start, end, section, _period(context)), headed))
-    return _unique(found)
+        if any(_cue().search(c) for c in context):
+            found.append(_entry(doc, block, start, end, section, _period(context)))
+    return found
 
 
-def _unique(found: list[tuple[PriorityEntry, bool]]) -> list[PriorityEntry]:
-    """Each item once: of an item written twice (a summary's list and its chapter), the
-    one under a heading that names the priorities is kept, else the first."""
-    kept: list[tuple[PriorityEntry, bool]] = []
-    for entry, headed in found:
-        twin = next((i for i, (e, _) in enumerate(kept) if _same(entry, e)), None)
+def unique(entries: list[PriorityEntry]) -> list[PriorityEntry]:
+    """The register as listed: each item of a document once. Of an item written twice (a
+    summary's list and its chapter), the one with items nested under it is kept (it
+    carries the examples), else the one under a heading that names the priorities, else
+    the first. (Answers read every occurrence: a question may name either section.)"""
+
+    def rank(entry: PriorityEntry) -> tuple[bool, bool]:
+        nested = f"{entry.section} > {entry.priority}"
+        has_items = any(e.section == nested for e in entries)
+        return has_items, any(_cue().search(part) for part in entry.section.split(" > "))
+
+    kept: list[PriorityEntry] = []
+    for entry in entries:
+        twin = next((k for k, e in enumerate(kept) if _same(entry, e)), None)
         if twin is None:
-            kept.append((entry, headed))
-        elif headed and not kept[twin][1]:
-            kept[twin] = (entry, headed)
-    return sorted((e for e, _ in kept), key=lambda e: e.char_start)
+            kept.append(entry)
+        elif rank(entry) > rank(kept[twin]):
+            kept[twin] = entry
+    order = {id(e): i for i, e in enumerate(entries)}
+    return sorted(kept, key=lambda e: order[id(e)])
 
 
 def _normal(text: str) -> str:
@@ -130,7 +139,10 @@ def _normal(text: str) -> str:
 
 
 def _same(a: PriorityEntry, b: PriorityEntry) -> bool:
-    """One item written twice: the same name, and under the same parent if nested."""
+    """One item written twice: the same document, period and name, under the same parent
+    if nested."""
+    if a.document_id != b.document_id or a.period != b.period:
+        return False
     if _normal(a.section.split(" > ")[-1]) != _normal(b.section.split(" > ")[-1]):
         nested = " > " in a.section and a.section != b.section
         if nested and a.section.count(" > ") == b.section.count(" > "):
