@@ -96,8 +96,7 @@ def rank_spans(
     relative(rows)
     model = scorer or default_scorers().relevance
     ranked = []
-    for span, row in zip(kept, rows, strict=True):
-        p = model.probability(row)
+    for span, row, p in zip(kept, rows, model.probabilities(rows), strict=True):
         ranked.append(
             replace(span, coverage=row["context_coverage"], score=p, features=row, relevance=p)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,6 +230,12 @@ class KnowledgeBase:
         if text is None:
             raise _not_found(doc_id)
         return text
+
+    def reading(self) -> AbstractContextManager[object]:
+        """A block of reads (one question's) sharing one check of the store's generation
+        on this thread: records, texts and spans cached for it are read once, not once
+        per read. Only for blocks that run to their end on one thread."""
+        return self.store.pinned()
 
     # -- search -----------------------------------------------------------------
     def search(

@@ -1,9 +1,12 @@
 """What a store reader may keep between calls: document records and texts, valid for
-one store generation (a token every committed write changes)."""
+one store generation (a token every committed write changes), and that token itself,
+pinned for the reads of one question."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,3 +52,40 @@ class ReadCache:
             if len(self._texts) >= self.MAX_TEXTS:
                 self._texts.pop(next(iter(self._texts)))
             self._texts[doc_id] = text
+
+
+class Generation:
+    """The store's generation token, read by `read` (one Chroma read) at every call of
+    `current`, except inside `pinned()`: there every read of the block, on this thread,
+    shares the token read once at its start. A question's many reads (records, texts,
+    spans) then cost one generation read and see one generation's cached data; a write
+    committed meanwhile by another process is seen by the next block. A write by this
+    store inside the block moves the pin to its new token (`wrote`).
+
+    Pin only blocks that run to their end on one thread (a function call, not a
+    generator's suspended body): the pin is thread-local."""
+
+    def __init__(self, read: Callable[[], str]) -> None:
+        self._read = read
+        self._local = threading.local()
+
+    def current(self) -> str:
+        token: str | None = getattr(self._local, "token", None)
+        return token if token is not None else self._read()
+
+    @contextmanager
+    def pinned(self) -> Iterator[str]:
+        outer: str | None = getattr(self._local, "token", None)
+        if outer is not None:  # nested: the outer block's token
+            yield outer
+            return
+        self._local.token = self._read()
+        try:
+            yield self._local.token
+        finally:
+            self._local.token = None
+
+    def wrote(self, token: str) -> None:
+        """This store committed a write whose new token is `token`."""
+        if getattr(self._local, "token", None) is not None:
+            self._local.token = token

@@ -25,6 +25,20 @@ def test_linear_scorer_is_a_standardised_logistic_model() -> None:
     assert neutral(("a",), "n").probability({"a": 99.0}) == 0.5
 
 
+def test_probabilities_of_many_rows_are_each_rows_probability_bit_for_bit() -> None:
+    """The vectorised path must not move a span across the quote threshold or reorder
+    ties: the very same floats as `probability`, missing features read as 0."""
+    scorer = default_scorers().relevance
+    rng = random.Random(7)
+    rows = [
+        {n: rng.uniform(-3.0, 3.0) * 10 ** rng.randint(-3, 2) for n in scorer.features}
+        for _ in range(200)
+    ]
+    rows += [{}, {scorer.features[0]: -1e6}]  # all zero; a logit far below -60
+    assert scorer.probabilities(rows) == [scorer.probability(r) for r in rows]
+    assert scorer.probabilities([]) == []
+
+
 def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
     shipped = default_scorers()
     assert shipped.relevance.features == SPAN_FEATURES

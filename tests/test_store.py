@@ -367,3 +367,32 @@ def test_a_cached_reader_sees_every_write_of_another_writer(open_store: OpenStor
     assert writer.remove_document("plan")
     assert reader.documents() == [] and reader.document_text("plan") is None
     assert reader.spans(v2.ids) == []
+
+
+def test_a_pinned_block_reads_the_generation_once_and_sees_the_next_write_after_it(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One question's reads share one generation read; another writer's commit is seen
+    by the next block, a write by the same store at once (even inside the block)."""
+    reader, writer = open_store(), open_store()
+    v1 = version("plan", "v1", A1)
+    v1.put(writer)
+    reads: list[str] = []
+    real = reader._read_generation
+    monkeypatch.setattr(reader._token, "_read", lambda: reads.append("read") or real())
+
+    with reader.pinned():
+        assert [d.version for d in reader.documents()] == ["v1"]
+        assert reader.document_text("plan") == v1.text
+        assert reader.spans(v1.ids) == v1.spans
+        v2 = version("plan", "v2", ("Ny text", "Andra stycket"))
+        v2.put(writer)  # another process commits meanwhile
+        assert [d.version for d in reader.documents()] == ["v1"]  # the block's snapshot
+    assert reads == ["read"]
+
+    assert [d.version for d in reader.documents()] == ["v2"]  # the next read sees it
+    assert reader.spans(v1.ids) == [] and reader.spans(v2.ids) == v2.spans
+    with reader.pinned():
+        assert reader.remove_document("plan")  # this store's own write, inside the block
+        assert reader.documents() == [] and reader.document_text("plan") is None
+        assert reader.spans(v2.ids) == []
