@@ -242,7 +242,8 @@ class KnowledgeBase:
         self, query: str | Query, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         """Hybrid search for a question text, or a `Query` analysed once by the caller."""
-        return self.retriever.search(query, k or self.settings.search_k, filters)
+        with self.reading():
+            return self.retriever.search(query, k or self.settings.search_k, filters)
 
     # -- spans ------------------------------------------------------------------
     def spans_for(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:

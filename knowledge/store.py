@@ -405,17 +405,23 @@ class ChromaStore(VectorStore):
             return []
         where = {"key": keys[0]} if len(keys) == 1 else {"key": {"$in": list(keys)}}
         found = self._chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]
         )
-        ids, texts = found["ids"][0], (found["documents"] or [[]])[0]
-        metas, dists = (found["metadatas"] or [[]])[0], (found["distances"] or [[]])[0]
-        return [
-            (_chunk_from(i, t, m), 1.0 - float(d))
-            for i, t, m, d in zip(ids, texts, metas, dists, strict=True)
-        ]
+        ids, dists = found["ids"][0], (found["distances"] or [[]])[0]
+        chunks = self._cached_chunks(ids)
+        return [(chunks[i], 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in chunks]
+
+    def _cached_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Those chunks by id, from the read cache, the others read and kept (a chunk
+        deleted meanwhile is left out, as a search a moment later would)."""
+        generation = self._generation()
+        have = self._cache.chunks(generation, chunk_ids)
+        missing = [c for c in chunk_ids if c not in have]
+        if missing:
+            fetched = self.get_chunks(missing)
+            self._cache.keep_chunks(generation, fetched)
+            have.update((c.chunk_id, c) for c in fetched)
+        return have
 
     def chunks(self, keys: Sequence[str]) -> list[StoredChunk]:
         if not keys:

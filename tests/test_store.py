@@ -369,6 +369,28 @@ def test_a_cached_reader_sees_every_write_of_another_writer(open_store: OpenStor
     assert reader.spans(v2.ids) == []
 
 
+def test_searched_chunks_come_from_the_read_cache_and_follow_another_writer(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search asks Chroma for ids and distances; the chunks are read once, then kept
+    for the generation. Another writer's new version is what the next search returns."""
+    reader, writer = open_store(), open_store()
+    v1 = version("plan", "v1", A1)
+    v1.put(writer)
+    first = reader.query(direction(1), 10, [v1.record.key])
+    assert first[0][0] == v1.chunks[1] and len(first) == len(v1.chunks)
+    monkeypatch.setattr(reader, "get_chunks", lambda ids: pytest.fail("read again"))
+    assert reader.query(direction(1), 10, [v1.record.key]) == first  # from the cache
+    monkeypatch.undo()
+
+    v2 = version("plan", "v2", ("Ny text", "Andra stycket"), first_direction=1)
+    v2.put(writer)
+    [key] = [d.key for d in reader.documents()]
+    hits = reader.query(direction(1), 10, [key])
+    assert hits[0][0] == v2.chunks[0] and len(hits) == len(v2.chunks)
+    assert reader.query(direction(1), 10, [v1.record.key]) == []
+
+
 def test_a_pinned_block_reads_the_generation_once_and_sees_the_next_write_after_it(
     open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
