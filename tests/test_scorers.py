@@ -10,7 +10,7 @@ import pytest
 
 from assistant.features import ANSWER_FEATURES, SPAN_FEATURES
 from assistant.scorers import LinearScorer, default_scorers, neutral, parse
-from evals.fit_scorers import Sample, dev_questions, fit
+from evals.fit_scorers import ANSWERABILITY_FEATURES, Sample, dev_questions, fit
 from evals.retrieval import GoldQuestion
 from evals.split import part_of
 
@@ -28,7 +28,8 @@ def test_linear_scorer_is_a_standardised_logistic_model() -> None:
 def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
     shipped = default_scorers()
     assert shipped.relevance.features == SPAN_FEATURES
-    assert shipped.answerability.features == ANSWER_FEATURES
+    assert shipped.answerability.features == ANSWERABILITY_FEATURES
+    assert set(ANSWERABILITY_FEATURES) <= set(ANSWER_FEATURES)
     assert 0.0 < shipped.answerability.threshold < 1.0
     assert 0.0 < shipped.relevance.threshold < 1.0
     assert shipped.version.startswith("scorers-")
@@ -79,7 +80,7 @@ def test_fit_recovers_the_informative_feature_and_a_sensible_threshold() -> None
     rel, ans = fitted.scorers.relevance, fitted.scorers.answerability
     top_rel = max(SPAN_FEATURES, key=lambda n: abs(rel.weights[SPAN_FEATURES.index(n)]))
     assert top_rel == "similarity" and rel.weights[SPAN_FEATURES.index("similarity")] > 0
-    assert ans.weights[ANSWER_FEATURES.index("coverage")] > 0
+    assert ans.weights[ans.features.index("coverage")] > 0
     assert fitted.figures["cv_top1_useful"] > 0.9
     assert fitted.figures["cv_out_of_scope_refused"] > 0.9
     assert fitted.figures["cv_false_refusal_rate"] < 0.1
