@@ -10,7 +10,7 @@ import pytest
 
 from assistant.features import ANSWER_FEATURES, SPAN_FEATURES
 from assistant.scorers import LinearScorer, default_scorers, neutral, parse
-from evals.fit_scorers import Sample, dev_questions, fit
+from evals.fit_scorers import ANSWERABILITY_FEATURES, Sample, dev_questions, fit
 from evals.retrieval import GoldQuestion
 from evals.split import part_of
 
@@ -42,7 +42,8 @@ def test_probabilities_of_many_rows_are_each_rows_probability_bit_for_bit() -> N
 def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
     shipped = default_scorers()
     assert shipped.relevance.features == SPAN_FEATURES
-    assert shipped.answerability.features == ANSWER_FEATURES
+    assert shipped.answerability.features == ANSWERABILITY_FEATURES
+    assert set(ANSWERABILITY_FEATURES) <= set(ANSWER_FEATURES)
     assert 0.0 < shipped.answerability.threshold < 1.0
     assert 0.0 < shipped.relevance.threshold < 1.0
     assert shipped.version.startswith("scorers-")
@@ -93,7 +94,7 @@ def test_fit_recovers_the_informative_feature_and_a_sensible_threshold() -> None
     rel, ans = fitted.scorers.relevance, fitted.scorers.answerability
     top_rel = max(SPAN_FEATURES, key=lambda n: abs(rel.weights[SPAN_FEATURES.index(n)]))
     assert top_rel == "similarity" and rel.weights[SPAN_FEATURES.index("similarity")] > 0
-    assert ans.weights[ANSWER_FEATURES.index("coverage")] > 0
+    assert ans.weights[ans.features.index("coverage")] > 0
     assert fitted.figures["cv_top1_useful"] > 0.9
     assert fitted.figures["cv_out_of_scope_refused"] > 0.9
     assert fitted.figures["cv_false_refusal_rate"] < 0.1
