@@ -25,6 +25,8 @@ print) has headings only 1 pt larger (8.4 pt)."""
 def heading_step(body: float) -> float:
     """How much larger than the body text a heading's size is at least."""
     return min(HEADING_DELTA, HEADING_SHARE * body)
+
+
 OCR_HEADING_RATIO = 1.25
 """An OCR'd line is a heading only if its height is this many times the body's."""
 PARAGRAPH_BREAK = 1.45
@@ -142,13 +144,20 @@ class PageReader:
     @staticmethod
     def _inline_marker(lines: Sequence[Line], i: int) -> bool:
         """A marker followed by a word space starts a list item if the next line hangs
-        under the item's text, or a neighbour line starts with a marker at the same place."""
+        under the item's text or a list nested under it starts, or a neighbour line starts
+        with a marker at the same place."""
         line = lines[i]
         if line.body_x is None:
             return False
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if nxt is not None and abs(nxt.x0 - line.body_x) <= INDENT_TOLERANCE:
             return True
+        if (
+            nxt is not None
+            and nxt.x0 > line.x0 + INDENT_TOLERANCE
+            and is_marker(nxt.segments[0].text)
+        ):
+            return True  # a list nested under it
         return any(
             0 <= k < len(lines)
             and (lines[k].body_x is not None or is_marker(lines[k].segments[0].text))
