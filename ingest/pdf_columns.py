@@ -4,14 +4,16 @@ A page has two columns when a vertical strip near its middle (the gutter) is cro
 almost none of its body words and both sides hold a good share of them. Words crossing
 the gutter (a title set over both columns) start a band of their own; the page is read
 band by band, top to bottom, and within a band the left column before the right. The
-layout is a document's: pages are split only when at least half the pages with enough
-text have a gutter, and a page's own gutter must overlap the document's (the
-median gutter edges) (a single-column page with a table whose column
-boundary happens to be empty down the page is no two-column page).
+layout is a document's: pages are split only when more than half the pages with enough
+text have a gutter (a page with a table beside the strip abstains: the strip may be a
+table's column boundary), and a page's own gutter must overlap the document's (the
+median gutter edges).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,7 +51,11 @@ def find_gutter(words: Sequence[Word], width: float, height: float) -> Gutter | 
     if len(body) < MIN_WORDS:
         return None
     lo, hi = int(MIDDLE[0] * width), int(MIDDLE[1] * width)
-    cover = _coverage(body, lo, hi)
+    # Only text of the body size counts as crossing: over two columns stand headings
+    # and titles, larger; a body-size line across the middle is single-column text.
+    sizes = Counter(round(float(w.get("size") or 0)) for w in body)
+    common = sizes.most_common(1)[0][0]
+    cover = _coverage([w for w in body if round(float(w.get("size") or 0)) <= common], lo, hi)
     allowed = max(1, int(CROSSING_SHARE * len(body)))
     best: Gutter | None = None
     start = None
@@ -62,11 +68,42 @@ def find_gutter(words: Sequence[Word], width: float, height: float) -> Gutter | 
             start = None
     if best is None or best[1] - best[0] < MIN_GUTTER:
         return None
-    left = sum(w["x1"] <= best[0] + 1 for w in body)
-    right = sum(w["x0"] >= best[1] - 1 for w in body)
-    if min(left, right) < SIDE_SHARE * len(body):
+    left = [w for w in body if w["x1"] <= best[0] + 1]
+    right = [w for w in body if w["x0"] >= best[1] - 1]
+    if min(len(left), len(right)) < SIDE_SHARE * len(body):
         return None
     return best
+
+
+MIN_PAGES = 2
+"""Pages with a gutter a two-column layout needs: one page of a table set two spaces
+apart looks like two columns (a one-page two-column document is read across)."""
+CELL_GAP = 0.8
+"""Font sizes: a wider gap inside a line separates table cells (a word space is 0.3
+sizes, a justified line's widest about 0.6)."""
+TABLE_ROWS_SHARE = 0.3
+"""A page side with more of its lines split by cell gaps holds a table."""
+
+
+def _tabular(words: Sequence[Word], height: float, gutter: Gutter) -> bool:
+    """A side of the gutter holds a table (its lines split by cell gaps): the strip may
+    be a table's column boundary, so the page casts no vote on the layout."""
+    body = _body(words, height)
+    for side in (
+        [w for w in body if w["x1"] <= gutter[0] + 1],
+        [w for w in body if w["x0"] >= gutter[1] - 1],
+    ):
+        rows: dict[int, list[Word]] = {}
+        for w in side:
+            rows.setdefault(round(w["top"]), []).append(w)
+        gapped = 0
+        for row in rows.values():
+            row.sort(key=lambda w: w["x0"])
+            size = float(row[0].get("size") or 10)
+            gapped += any(b["x0"] - a["x1"] > CELL_GAP * size for a, b in itertools.pairwise(row))
+        if gapped > TABLE_ROWS_SHARE * len(rows):
+            return True
+    return False
 
 
 def _coverage(words: Sequence[Word], lo: int, hi: int) -> list[int]:
@@ -105,10 +142,10 @@ def document_splits(pages: Sequence[tuple[Sequence[Word], float, float]]) -> lis
     voters = [
         g
         for (words, _, h), g in zip(pages, found, strict=True)
-        if len(_body(words, h)) >= MIN_WORDS
+        if len(_body(words, h)) >= MIN_WORDS and not (g is not None and _tabular(words, h, g))
     ]
     with_gutter = [g for g in voters if g is not None]
-    if not with_gutter or 2 * len(with_gutter) < len(voters):
+    if len(with_gutter) < MIN_PAGES or 2 * len(with_gutter) <= len(voters):
         return [None] * len(pages)
     lo = sorted(g[0] for g in with_gutter)[len(with_gutter) // 2]
     hi = sorted(g[1] for g in with_gutter)[len(with_gutter) // 2]
