@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant.model import Citation, Source
 from knowledge.analysis import STOPWORDS, TOKEN, Analyzer
+from knowledge.memo import Memo
 from knowledge.retrieval import SearchResult
 from knowledge.sentences import sentences
 from knowledge.spans import StoredSpan, cut_text
@@ -137,7 +138,7 @@ class Wanted:
         return sum(self.weights)
 
 
-def _matches(group: tuple[str, ...], have: set[str]) -> bool:
+def _matches(group: tuple[str, ...], have: set[str] | frozenset[str]) -> bool:
     """A word is found when one of its terms is, when a compound of the text ends in it
     ("dokumentation" in "omsorgsdokumentation"), or when only an inflection differs
     ("återrapporter" ~ "återrapport")."""
@@ -185,6 +186,8 @@ class TermWeights:
                 df[term] = df.get(term, 0) + 1
         self.n = max(n, 1)
         self._df = df
+        self._known = frozenset(df)
+        self._found: Memo[tuple[tuple[str, ...], frozenset[str]], bool] = Memo(MATCHES)
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n + 1) / (self._df.get(term, 0) + 0.5))
@@ -195,10 +198,10 @@ class TermWeights:
     def knows_word(self, word: str) -> bool:
         """Whether any stored text holds the word, an inflection or a compound ending in it."""
         group = self.analyzer.terms_of_word(word.lower())
-        return any(self.known(t) for t in group) or _matches(group, set(self._df))
+        return any(self.known(t) for t in group) or _matches(group, self._known)
 
     def terms(self, text: str) -> set[str]:
-        return set(self.analyzer.terms(text))
+        return set(self.analyzer.term_set(text))
 
     def wanted(self, text: str, drop: set[str], keep_unknown: bool = True) -> Wanted:
         """Groups for the content words of `text`; words whose stem is in `drop` are left
@@ -226,11 +229,21 @@ class TermWeights:
         """Weighted share of the wanted words that `text` contains."""
         if not wanted.groups:
             return 0.0
-        have = self.terms(text)
+        have = self.analyzer.term_set(text)
         found = sum(
-            w for g, w in zip(wanted.groups, wanted.weights, strict=True) if _matches(g, have)
+            w for g, w in zip(wanted.groups, wanted.weights, strict=True) if self._matches(g, have)
         )
         return found / wanted.total
+
+    def _matches(self, group: tuple[str, ...], have: frozenset[str]) -> bool:
+        """`_matches`, memoised: a question's words meet the same span, section and
+        joined texts in several features."""
+        return self._found.get((group, have), lambda: _matches(group, have))
+
+
+MATCHES = 65536
+"""(word, text) match results a `TermWeights` keeps (a few questions' words against the
+texts of their retrieved chunks)."""
 
 
 def _words_with_case(text: str) -> list[tuple[str, str]]:

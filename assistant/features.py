@@ -9,7 +9,10 @@ span of the same question) make the scale of one question comparable with anothe
 
 Answer features describe the evidence as a whole: the best span's relevance, coverage
 of the top chunks, question words no stored text contains, names and things the
-documents do not know.
+documents do not know, whether any retrieved span holds the type of answer the question
+expects (a person's name, an amount, a phone number: `knowledge.expected`) and a count
+next to what a "hur många" question counts, and the question's language (an English
+question's words cover a Swedish text less).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Sequence
 from assistant.evidence import Span, TermWeights, Wanted
 from assistant.model import Kind
 from knowledge.answer_types import chunk_flags
+from knowledge.expected import holds
+from knowledge.query import Query
 
 SPAN_FEATURES = (
     "similarity",
@@ -34,6 +39,7 @@ SPAN_FEATURES = (
     "kind_cue",
     "answer_type",
     "type_missing",
+    "expected_type",
     "log_length",
     "is_row",
     "is_item",
@@ -49,6 +55,8 @@ ANSWER_FEATURES = (
     "foreign_names",
     "unknown_focus",
     "answer_type_missing",
+    "count_unrelated",
+    "english",
     "log_wanted",
     "focus_missing",
     "missing_weight",
@@ -74,12 +82,13 @@ def rare(wanted: Wanted) -> Wanted:
 
 
 def span_features(
-    span: Span, wanted: Wanted, weights: TermWeights, kind: Kind, types: int, body: str
+    span: Span, wanted: Wanted, weights: TermWeights, q: Query, body: str
 ) -> dict[str, float]:
     """Features of one span; `body` is the text its own coverage is measured on (a table
     row's activity cell, else the span). The gap features are filled by `relative`."""
     chunk = span.result.chunk
-    cue = KIND_CUES.get(kind)
+    cue = KIND_CUES.get(q.kind)
+    types = q.answer_types
     typed = bool(types and chunk_flags(span.text) & types)
     return {
         "similarity": float(getattr(span, "similarity", 0.0)),
@@ -91,6 +100,7 @@ def span_features(
         "kind_cue": float(cue is not None and bool(cue.search(span.text))),
         "answer_type": float(typed),
         "type_missing": float(bool(types) and not typed),
+        "expected_type": float(any(holds(t, span.text, q.text) for t in q.expects)),
         "log_length": math.log(max(len(span.text), 1)),
         "is_row": float(span.kind == "row"),
         "is_item": float(span.kind == "item"),
@@ -117,7 +127,9 @@ def answer_features(
     foreign: bool,
     unknown_focus: bool,
     type_missing: bool,
+    count_unrelated: bool = False,
     top_text: str = "",
+    english: bool = False,
 ) -> dict[str, float]:
     """Question-level features; `top_text` is the text of the top chunks, in which the
     question's first content word (what it asks about: "budgeten", "ordförande") and
@@ -138,6 +150,8 @@ def answer_features(
         "foreign_names": float(foreign),
         "unknown_focus": float(unknown_focus),
         "answer_type_missing": float(type_missing),
+        "count_unrelated": float(count_unrelated),
+        "english": float(english),
         "log_wanted": math.log1p(len(wanted.groups)),
         "best_own_coverage": _best(spans, "own_coverage"),
     } | _missing(wanted, weights, top_text)

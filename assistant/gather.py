@@ -10,10 +10,10 @@ from assistant.evidence import Span, TermWeights, Wanted, spans_of
 from assistant.features import answer_features
 from assistant.model import Kind
 from assistant.ranking import priority_section, rank_spans
-from assistant.refusal import ANSWER_TYPES as TYPED_QUESTIONS
 from assistant.scorers import Scorers, default_scorers
 from knowledge.analysis import STOPWORDS, Analyzer, stem
 from knowledge.base import KnowledgeBase
+from knowledge.expected import count_unrelated, missing
 from knowledge.query import Query, name_stems, named_documents
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
@@ -137,8 +137,7 @@ class Gatherer:
             self._spans(q, results),
             wanted,
             weights,
-            q.kind,
-            q.answer_types,
+            q,
             self.scorers.relevance,
         )
         priorities = self._priorities(q, results, named, wanted, weights, spans)
@@ -146,7 +145,7 @@ class Gatherer:
         foreign = foreign_names(q.text, wanted, weights) + tuple(
             d.region or d.title for d in outside
         )
-        focus = unknown_focus(q.text, weights)
+        focus = unknown_focus(q.text, weights) if q.lang != "en" else ""
         features = answer_features(
             spans,
             coverage,
@@ -155,7 +154,9 @@ class Gatherer:
             bool(foreign),
             bool(focus),
             type_missing(q, spans),
+            count_unrelated([s.text for s in spans], q.text),
             top,
+            english=q.lang == "en",
         )
         return Evidence(
             q,
@@ -173,16 +174,12 @@ class Gatherer:
 
 
 def type_missing(q: Query, spans: list[Span]) -> bool:
-    """A question for a date or a quantity whose top chunks' spans hold none (the top
-    chunks, not the top spans, so that the feature does not depend on span ranking)."""
-    return not all(
-        any(found.search(s.text) for s in spans if s.result.rank <= TYPE_CHUNKS)
-        for asked, found in TYPED_QUESTIONS
-        if asked.search(q.text)
-    )
+    """The question expects a type of answer (a person, an amount, a date …) that no
+    retrieved span holds (all of them, so that the feature does not depend on span
+    ranking)."""
+    return missing(q.expects, [s.text for s in spans], q.text)
 
 
-TYPE_CHUNKS = 3
 SENTENCE_BETTER_BY = 0.15
 LEAD_CHARS = 200
 """How much text before a list counts as its lead-in."""
@@ -217,7 +214,8 @@ FOCUS = re.compile(
 
 def unknown_focus(question: str, weights: TermWeights) -> str:
     """The thing a question asks for ("Vilka öppettider …", "Finns det parkering …")
-    when no document mentions it; empty when known or not found."""
+    when no document mentions it; empty when known or not found. Swedish questions
+    only: an English word is not expected in a Swedish text."""
     m = FOCUS.search(question)
     if not m:
         return ""

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from assistant.evidence import Span, TermWeights, Wanted
 from assistant.features import relative, span_features
-from assistant.model import Kind
 from assistant.scorers import Scorer, default_scorers
 from knowledge.columns import row_cell
+from knowledge.query import Query
 from knowledge.registers import PriorityEntry
 
 
@@ -84,20 +84,18 @@ def rank_spans(
     spans: Sequence[Span],
     wanted: Wanted,
     weights: TermWeights,
-    kind: Kind,
-    types: int = 0,
+    q: Query,
     scorer: Scorer | None = None,
 ) -> list[Span]:
     """The spans of the retrieved chunks (`spans_of`), headings and one-word pieces left
     out, most relevant first: each gets its named features and the fitted relevance
     scorer's probability (`score` and `relevance`)."""
     kept = [s for s in spans if not is_heading(s) and len(s.text.split()) >= MIN_WORDS]
-    rows = [span_features(s, wanted, weights, kind, types, _body(s)) for s in kept]
+    rows = [span_features(s, wanted, weights, q, _body(s)) for s in kept]
     relative(rows)
     model = scorer or default_scorers().relevance
     ranked = []
-    for span, row in zip(kept, rows, strict=True):
-        p = model.probability(row)
+    for span, row, p in zip(kept, rows, model.probabilities(rows), strict=True):
         ranked.append(
             replace(span, coverage=row["context_coverage"], score=p, features=row, relevance=p)
         )

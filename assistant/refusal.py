@@ -8,7 +8,6 @@ suites with `python -m evals.fit_scorers`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from assistant.answerers import Evidence
@@ -31,27 +30,6 @@ TEXT = {
         "closest": "The closest documents are: {titles}.",
     },
 }
-
-
-DATE_QUESTION = re.compile(r"\b(?:vilket datum|what date|which date|on what day)\b", re.I)
-DATE = re.compile(
-    r"\b(?:\d{4}-\d{2}-\d{2}|\d{6}|\d{1,2}\s+(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)"
-    r"\w*\s+\d{4})\b",
-    re.I,
-)
-
-
-QUANTITY_QUESTION = re.compile(r"\b(?:hur många|hur mycket|how many|how much)\b", re.I)
-NUMBER = re.compile(
-    r"\b(?!(?:19|20)\d\d\b)\d+\b|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|"
-    r"tjugo|trettio|hundra|tusen|miljoner|varannan|varje|dubbelt|hälften)\b",
-    re.I,
-)
-
-
-ANSWER_TYPES = ((DATE_QUESTION, DATE), (QUANTITY_QUESTION, NUMBER))
-"""A question for a date needs a date among the best spans; one for a quantity, a number
-that is not a year."""
 
 
 def sufficient(evidence: Evidence, scorer: Scorer | None = None) -> bool:

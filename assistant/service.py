@@ -50,7 +50,8 @@ class Assistant:
         self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
     ) -> Evidence:
         text = self._check(question)
-        return self.gatherer.gather(analyse(resolve(text, history), asked=text), filters)
+        with self.kb.reading():
+            return self.gatherer.gather(analyse(resolve(text, history), asked=text), filters)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
@@ -69,9 +70,10 @@ class Assistant:
         self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
     ) -> Answer:
         final: Answer | None = None
-        for event in self.stream(question, history, filters):
-            if isinstance(event, Answer):
-                final = event
+        with self.kb.reading():  # the stream runs to its end here, on this thread
+            for event in self.stream(question, history, filters):
+                if isinstance(event, Answer):
+                    final = event
         assert final is not None
         return final
 

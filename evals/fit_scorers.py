@@ -128,9 +128,25 @@ def _with_relevance(sample: Sample, probs: Sequence[float]) -> dict[str, float]:
     return row
 
 
-MAX_FALSE_REFUSALS = 0.05
-"""Issue #11's bar for answerable questions refused; the threshold may not exceed it on
-the out-of-fold probabilities."""
+MAX_FALSE_REFUSALS = 0.03
+"""Answerable questions the threshold may refuse, on the out-of-fold probabilities.
+Issue #11's bar is 0.05; the dev part holds few questions in users' own words, which
+are refused more often than the dev questions (their words match the text less), so
+the threshold keeps two points of margin under the bar."""
+
+ANSWERABILITY_FEATURES = (
+    "top_similarity",
+    "coverage",
+    "missing_weight",
+    "foreign_names",
+    "unknown_focus",
+    "answer_type_missing",
+    "count_unrelated",
+    "english",
+)
+"""The answer features the answerability model reads: of `ANSWER_FEATURES`, the set with
+the best out-of-fold ROC AUC on the dev part (0.928, against 0.893 with all thirteen;
+the span-relevance summaries and the collinear coverage variants added noise)."""
 
 
 def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -160,7 +176,7 @@ def fit(samples: Sequence[Sample], folds: int = FOLDS, dense: bool = True) -> Fi
     """Both models, with out-of-fold figures (folds by document group); without the
     embedder's features when `dense` is False."""
     span_names = tuple(n for n in SPAN_FEATURES if dense or n not in DENSE)
-    answer_names = tuple(n for n in ANSWER_FEATURES if dense or n not in DENSE)
+    answer_names = tuple(n for n in ANSWERABILITY_FEATURES if dense or n not in DENSE)
     groups = sorted({s.group for s in samples})
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     oof_rel: dict[int, list[float]] = {}

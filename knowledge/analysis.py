@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from knowledge.memo import Memo
+
 TOKEN = re.compile(r"[0-9a-zåäöéüæø]+", re.IGNORECASE)
 MIN_PART = 4
 MIN_COMPOUND = 2 * MIN_PART + 1
@@ -51,6 +53,7 @@ class Analyzer:
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= MIN_PART)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._term_sets: Memo[str, frozenset[str]] = Memo(TERM_SETS)
 
     @staticmethod
     def vocabulary_of(texts: Iterable[str]) -> set[str]:
@@ -101,3 +104,13 @@ class Analyzer:
         for word in words(text):
             out.extend(self.terms_of_word(word))
         return out
+
+    def term_set(self, text: str) -> frozenset[str]:
+        """The distinct `terms` of `text`, memoised per text: the spans and sections of
+        retrieved chunks are analysed again for every feature and every question."""
+        return self._term_sets.get(text, lambda: frozenset(self.terms(text)))
+
+
+TERM_SETS = 8192
+"""Texts whose term sets an analyzer keeps (the spans and sections of a few hundred
+chunks, with the joins of span and section the features measure; a few MB at most)."""

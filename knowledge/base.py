@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,12 +231,19 @@ class KnowledgeBase:
             raise _not_found(doc_id)
         return text
 
+    def reading(self) -> AbstractContextManager[object]:
+        """A block of reads (one question's) sharing one check of the store's generation
+        on this thread: records, texts and spans cached for it are read once, not once
+        per read. Only for blocks that run to their end on one thread."""
+        return self.store.pinned()
+
     # -- search -----------------------------------------------------------------
     def search(
         self, query: str | Query, k: int | None = None, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         """Hybrid search for a question text, or a `Query` analysed once by the caller."""
-        return self.retriever.search(query, k or self.settings.search_k, filters)
+        with self.reading():
+            return self.retriever.search(query, k or self.settings.search_k, filters)
 
     # -- spans ------------------------------------------------------------------
     def spans_for(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:

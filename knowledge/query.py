@@ -4,7 +4,8 @@ gate all read.
 - **lang**: Swedish or English, from its function words;
 - **kind**: responsibility, priority, clause (validity, reporting), comparison or fact;
 - **years** it names; **answer_types** it asks for (a date for "när", a frequency for
-  "hur ofta", a count for "hur många": `knowledge.answer_types`);
+  "hur ofta", a count for "hur många": `knowledge.answer_types`), and the type of
+  answer it **expects** (a person's name, an amount, a phone number: `knowledge.expected`);
 - **keyword_text**: what keyword search reads: English domain terms glossed in Swedish
   (`knowledge.glossary`), the adverb of its question phrase left out ("hur ofta" asks
   for a frequency; "ofta" would match any passage that says "ofta");
@@ -22,6 +23,7 @@ from enum import StrEnum
 
 from knowledge.analysis import stem, words
 from knowledge.answer_types import wanted
+from knowledge.expected import expects
 from knowledge.glossary import expand_query
 from knowledge.store import DocumentRecord
 from nara.vocabulary import words as vocab
@@ -83,6 +85,8 @@ class Query:
     kind: Kind
     years: tuple[int, ...] = ()
     answer_types: int = 0
+    expects: tuple[str, ...] = ()
+    """The types of answer it asks for (`knowledge.expected`): a person, an amount …"""
     keyword_text: str = ""
     name_stems: frozenset[str] = field(default_factory=frozenset)
 
@@ -120,6 +124,7 @@ def analyse(text: str, asked: str | None = None) -> Query:
         kind=classify(text),
         years=tuple(int(y) for y in YEAR.findall(text)),
         answer_types=wanted(text),
+        expects=expects(text),
         keyword_text=_QUESTION_PHRASE.sub(" ", expand_query(text)),
         name_stems=frozenset(stems),
     )

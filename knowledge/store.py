@@ -15,12 +15,13 @@ import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlparse
 
 import numpy as np
 
-from knowledge.read_cache import ReadCache
+from knowledge.read_cache import Generation, ReadCache
 from knowledge.span_store import SpanCollection
 from knowledge.spans import StoredSpan
 from nara.errors import ConfigError, IndexMismatchError
@@ -154,6 +155,12 @@ class VectorStore(ABC):
     def get_document(self, doc_id: str) -> DocumentRecord | None:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
 
+    def pinned(self) -> AbstractContextManager[object]:
+        """A block of reads on this thread that may share one snapshot of the store's
+        cached state (see `knowledge.read_cache.Generation`); by default nothing is
+        shared."""
+        return nullcontext()
+
 
 def _chunk_metadata(chunk: StoredChunk) -> dict[str, object]:
     meta: dict[str, object] = {
@@ -253,6 +260,7 @@ class ChromaStore(VectorStore):
         self._meta = client.get_or_create_collection(f"{prefix}-meta", embedding_function=None)
         self._spans = SpanCollection(client, prefix)
         self._cache = ReadCache()
+        self._token = Generation(self._read_generation)
         self.manifest = self._check_manifest(manifest)
 
     @staticmethod
@@ -349,13 +357,19 @@ class ChromaStore(VectorStore):
     def _touch(self) -> None:
         """A new generation token, right after a commit (before old chunks are deleted),
         so that every reader's cache, in this process or another, is invalidated."""
-        self._meta.upsert(
-            ids=[GENERATION], embeddings=[[1.0]], documents=[uuid.uuid4().hex], metadatas=None
-        )
+        token = uuid.uuid4().hex
+        self._meta.upsert(ids=[GENERATION], embeddings=[[1.0]], documents=[token], metadatas=None)
+        self._token.wrote(token)
 
-    def _generation(self) -> str:
+    def _read_generation(self) -> str:
         found = self._meta.get(ids=[GENERATION], include=["documents"])
         return (found["documents"] or [""])[0]
+
+    def _generation(self) -> str:
+        return self._token.current()
+
+    def pinned(self) -> AbstractContextManager[object]:
+        return self._token.pinned()
 
     def documents(self) -> list[DocumentRecord]:
         generation = self._generation()
@@ -391,17 +405,23 @@ class ChromaStore(VectorStore):
             return []
         where = {"key": keys[0]} if len(keys) == 1 else {"key": {"$in": list(keys)}}
         found = self._chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]
         )
-        ids, texts = found["ids"][0], (found["documents"] or [[]])[0]
-        metas, dists = (found["metadatas"] or [[]])[0], (found["distances"] or [[]])[0]
-        return [
-            (_chunk_from(i, t, m), 1.0 - float(d))
-            for i, t, m, d in zip(ids, texts, metas, dists, strict=True)
-        ]
+        ids, dists = found["ids"][0], (found["distances"] or [[]])[0]
+        chunks = self._cached_chunks(ids)
+        return [(chunks[i], 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in chunks]
+
+    def _cached_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Those chunks by id, from the read cache, the others read and kept (a chunk
+        deleted meanwhile is left out, as a search a moment later would)."""
+        generation = self._generation()
+        have = self._cache.chunks(generation, chunk_ids)
+        missing = [c for c in chunk_ids if c not in have]
+        if missing:
+            fetched = self.get_chunks(missing)
+            self._cache.keep_chunks(generation, fetched)
+            have.update((c.chunk_id, c) for c in fetched)
+        return have
 
     def chunks(self, keys: Sequence[str]) -> list[StoredChunk]:
         if not keys:

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.features import ANSWER_FEATURES, SPAN_FEATURES
 from assistant.scorers import LinearScorer, default_scorers, neutral, parse
-from evals.fit_scorers import Sample, dev_questions, fit
+from evals.fit_scorers import ANSWERABILITY_FEATURES, Sample, dev_questions, fit
 from evals.retrieval import GoldQuestion
 from evals.split import part_of
 
@@ -25,10 +25,25 @@ def test_linear_scorer_is_a_standardised_logistic_model() -> None:
     assert neutral(("a",), "n").probability({"a": 99.0}) == 0.5
 
 
+def test_probabilities_of_many_rows_are_each_rows_probability_bit_for_bit() -> None:
+    """The vectorised path must not move a span across the quote threshold or reorder
+    ties: the very same floats as `probability`, missing features read as 0."""
+    scorer = default_scorers().relevance
+    rng = random.Random(7)
+    rows = [
+        {n: rng.uniform(-3.0, 3.0) * 10 ** rng.randint(-3, 2) for n in scorer.features}
+        for _ in range(200)
+    ]
+    rows += [{}, {scorer.features[0]: -1e6}]  # all zero; a logit far below -60
+    assert scorer.probabilities(rows) == [scorer.probability(r) for r in rows]
+    assert scorer.probabilities([]) == []
+
+
 def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
     shipped = default_scorers()
     assert shipped.relevance.features == SPAN_FEATURES
-    assert shipped.answerability.features == ANSWER_FEATURES
+    assert shipped.answerability.features == ANSWERABILITY_FEATURES
+    assert set(ANSWERABILITY_FEATURES) <= set(ANSWER_FEATURES)
     assert 0.0 < shipped.answerability.threshold < 1.0
     assert 0.0 < shipped.relevance.threshold < 1.0
     assert shipped.version.startswith("scorers-")
@@ -79,7 +94,7 @@ def test_fit_recovers_the_informative_feature_and_a_sensible_threshold() -> None
     rel, ans = fitted.scorers.relevance, fitted.scorers.answerability
     top_rel = max(SPAN_FEATURES, key=lambda n: abs(rel.weights[SPAN_FEATURES.index(n)]))
     assert top_rel == "similarity" and rel.weights[SPAN_FEATURES.index("similarity")] > 0
-    assert ans.weights[ANSWER_FEATURES.index("coverage")] > 0
+    assert ans.weights[ans.features.index("coverage")] > 0
     assert fitted.figures["cv_top1_useful"] > 0.9
     assert fitted.figures["cv_out_of_scope_refused"] > 0.9
     assert fitted.figures["cv_false_refusal_rate"] < 0.1

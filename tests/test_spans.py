@@ -195,3 +195,35 @@ def test_a_store_cut_by_another_span_cutter_asks_for_a_re_index(
     with pytest.raises(IndexMismatchError) as info:
         KnowledgeBase(hash_settings)
     assert "spans=spans-v0" in info.value.message and "--rebuild" in info.value.hint
+
+
+def test_a_warm_assistant_finds_the_spans_of_a_document_ingested_after_its_questions(
+    hash_settings: Settings, tmp_path: Path
+) -> None:
+    """Records, texts, spans and term statistics are cached between questions; a new
+    ingest (a new document, then a new version of it) must reach the next question."""
+    from assistant.service import Assistant
+
+    kb = KnowledgeBase(hash_settings)
+    assistant = Assistant(kb)
+    kb.ingest([write(tmp_path / "docs", "rutin.md", ROUTINE)])
+    question = "Var erbjuds fotvården varannan tisdag?"
+    before = assistant.evidence(question)
+    assert before.spans and not any("Fotvården" in s.text for s in before.spans)
+    assistant.ask(question)  # warm every cache on the old state
+
+    care = write(
+        tmp_path / "docs",
+        "fotvard.md",
+        "# Fotvård\n\nFotvården erbjuds varannan tisdag på hälsocentralen.\n",
+    )
+    kb.ingest([care])
+    after = assistant.evidence(question)
+    assert after.spans[0].text == "Fotvården erbjuds varannan tisdag på hälsocentralen."
+    assert any("hälsocentralen" in c.quote for c in assistant.ask(question).citations)
+
+    care.write_text("# Fotvård\n\nFotvården erbjuds varannan tisdag på vårdcentralen.\n")
+    kb.ingest([care])
+    texts = {s.text for s in assistant.evidence(question).spans}
+    assert "Fotvården erbjuds varannan tisdag på vårdcentralen." in texts
+    assert not any("hälsocentralen" in t for t in texts)

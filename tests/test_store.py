@@ -367,3 +367,54 @@ def test_a_cached_reader_sees_every_write_of_another_writer(open_store: OpenStor
     assert writer.remove_document("plan")
     assert reader.documents() == [] and reader.document_text("plan") is None
     assert reader.spans(v2.ids) == []
+
+
+def test_searched_chunks_come_from_the_read_cache_and_follow_another_writer(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search asks Chroma for ids and distances; the chunks are read once, then kept
+    for the generation. Another writer's new version is what the next search returns."""
+    reader, writer = open_store(), open_store()
+    v1 = version("plan", "v1", A1)
+    v1.put(writer)
+    first = reader.query(direction(1), 10, [v1.record.key])
+    assert first[0][0] == v1.chunks[1] and len(first) == len(v1.chunks)
+    monkeypatch.setattr(reader, "get_chunks", lambda ids: pytest.fail("read again"))
+    assert reader.query(direction(1), 10, [v1.record.key]) == first  # from the cache
+    monkeypatch.undo()
+
+    v2 = version("plan", "v2", ("Ny text", "Andra stycket"), first_direction=1)
+    v2.put(writer)
+    [key] = [d.key for d in reader.documents()]
+    hits = reader.query(direction(1), 10, [key])
+    assert hits[0][0] == v2.chunks[0] and len(hits) == len(v2.chunks)
+    assert reader.query(direction(1), 10, [v1.record.key]) == []
+
+
+def test_a_pinned_block_reads_the_generation_once_and_sees_the_next_write_after_it(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One question's reads share one generation read; another writer's commit is seen
+    by the next block, a write by the same store at once (even inside the block)."""
+    reader, writer = open_store(), open_store()
+    v1 = version("plan", "v1", A1)
+    v1.put(writer)
+    reads: list[str] = []
+    real = reader._read_generation
+    monkeypatch.setattr(reader._token, "_read", lambda: reads.append("read") or real())
+
+    with reader.pinned():
+        assert [d.version for d in reader.documents()] == ["v1"]
+        assert reader.document_text("plan") == v1.text
+        assert reader.spans(v1.ids) == v1.spans
+        v2 = version("plan", "v2", ("Ny text", "Andra stycket"))
+        v2.put(writer)  # another process commits meanwhile
+        assert [d.version for d in reader.documents()] == ["v1"]  # the block's snapshot
+    assert reads == ["read"]
+
+    assert [d.version for d in reader.documents()] == ["v2"]  # the next read sees it
+    assert reader.spans(v1.ids) == [] and reader.spans(v2.ids) == v2.spans
+    with reader.pinned():
+        assert reader.remove_document("plan")  # this store's own write, inside the block
+        assert reader.documents() == [] and reader.document_text("plan") is None
+        assert reader.spans(v2.ids) == []
