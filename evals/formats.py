@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.answers import OUT_OF_SCOPE
-from evals.retrieval import GoldQuestion, load_gold
+from evals.retrieval import GoldQuestion, load_gold, lost_quotes_counted
 from evals.split import load_suite
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError
@@ -37,6 +37,7 @@ ROWS = (
     ("priority register", lambda r: str(r["priorities"])),
     ("chunks", lambda r: str(r["chunks"])),
     ("documents (failed)", lambda r: f"{r['documents']} ({r['failed']})"),
+    ("gold quotes not in the text", lambda r: str(len(r.get("lost_quotes", [])))),
 )
 
 
@@ -74,7 +75,8 @@ def format_row(settings: Settings, gold: list[GoldQuestion], suite: str) -> dict
     """The figures of one store: retrieval, answers, registers, chunks."""
     from evals.suite import run_suite
 
-    result, _ = run_suite(settings, {"part": gold}, suite)
+    with lost_quotes_counted() as lost:
+        result, _ = run_suite(settings, {"part": gold}, suite)
     kb = KnowledgeBase(settings)
     answers = result["part"]["answers"]
     retrieval = result["part"]["retrieval"]
@@ -91,6 +93,7 @@ def format_row(settings: Settings, gold: list[GoldQuestion], suite: str) -> dict
         "chunks": sum(d.n_chunks for d in docs),
         "documents": len(docs),
         "verbatim_quote_rate": result["part"]["faithfulness"]["verbatim_quote_rate"],
+        "lost_quotes": sorted(lost),
     }
 
 

@@ -106,6 +106,19 @@ def _is_h1(text: str, blocks: Sequence[Block], line: str, top: Block | None) -> 
     )
 
 
+def _level_of(text: str, blocks: Sequence[Block], line: str) -> int | None:
+    return next(
+        (b.level for b in blocks if b.kind == "heading" and text[b.start : b.end] == line), None
+    )
+
+
+def _outranks(text: str, blocks: Sequence[Block], above: str, line: str) -> bool:
+    """`above` is a heading of a higher rank than the heading `line` right under it: the
+    title over a subtitle that names the form, where no `#` marks the title (a PDF)."""
+    upper, lower = _level_of(text, blocks, above), _level_of(text, blocks, line)
+    return upper is not None and lower is not None and upper < lower and not _not_a_title(above)
+
+
 def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = False) -> str:
     """The title: the first top-level heading (a Markdown `#`, a DOCX Title or styled
     level 1, an HTML h1, a PDF's largest text), else an opening line that names a document
@@ -129,6 +142,13 @@ def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = Fals
         if not (h1 or _doc_type_of(line)):
             continue
         title = _sentence_case(line, text)
+        if (
+            not h1
+            and i > 0
+            and _names_form_first(line)
+            and _outranks(text, blocks, lines[i - 1], line)
+        ):
+            title = f"{_sentence_case(lines[i - 1], text)} – {title}"
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         last_word = line.split()[-1].lower()
         if nxt and not nxt.endswith(".") and not _not_a_title(nxt):

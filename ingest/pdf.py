@@ -23,8 +23,10 @@ from typing import Any
 from ingest.builder import TextBuilder
 from ingest.model import Block
 from ingest.ocr import ocr_words
-from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style
+from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style, heading_step
+from ingest.pdf_columns import document_splits, reading_flows
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
+from ingest.pdf_markers import drawn_markers
 from nara.errors import IngestError
 
 Parsed = tuple[str, list[Block]]
@@ -65,17 +67,30 @@ def _page_words(path: Path, page: Any) -> tuple[list[dict[str, Any]], bool]:
     )
     words = [w for w in words if w["text"].strip()]
     if words or not page.images:
-        return words, False
+        return words + drawn_markers(page, words), False
     return ocr_words(str(path), page), True
 
 
+RULE_JOIN = 2.0
+"""Points: horizontal edges at one height this close are one rule. Chromium draws each
+cell's border on its own, so a row's rule arrives in pieces one per cell."""
+
+
 def _rules(page: Any) -> list[tuple[float, float, float]]:
-    """Horizontal ruling lines (table borders) of a page: (y, x0, x1)."""
-    return [
+    """Horizontal ruling lines (table borders) of a page: (y, x0, x1), the pieces of
+    one rule joined."""
+    edges = sorted(
         (float(e["top"]), float(e["x0"]), float(e["x1"]))
         for e in page.edges
         if e.get("orientation") == "h"
-    ]
+    )
+    rules: list[tuple[float, float, float]] = []
+    for y, x0, x1 in sorted(edges, key=lambda e: (round(e[0]), e[1])):
+        if rules and abs(rules[-1][0] - y) <= RULE_JOIN / 2 and x0 <= rules[-1][2] + RULE_JOIN:
+            rules[-1] = (rules[-1][0], rules[-1][1], max(rules[-1][2], x1))
+        else:
+            rules.append((y, x0, x1))
+    return rules
 
 
 def _style(pages: Sequence[Sequence[Line]]) -> Style:
@@ -86,7 +101,7 @@ def _style(pages: Sequence[Sequence[Line]]) -> Style:
             if not line.ocr and len(line.segments) == 1:
                 sizes[round(line.size * 2) / 2] += len(line.text)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
-    larger = sorted((s for s in sizes if s >= body + 1.0), reverse=True)
+    larger = sorted((s for s in sizes if s >= body + heading_step(body)), reverse=True)
     return Style(body, larger)
 
 
@@ -104,18 +119,37 @@ def _scale_ocr(lines: list[Line], body: float) -> None:
 
 
 def _open_pages(path: Path, data: bytes) -> tuple[list[list[Line]], list[Any], list[float]]:
+    """Per page: its lines in reading order (a two-column page column by column, each
+    column a flow of its own, `Line.flow`), its ruling lines and its height."""
     import pdfplumber
 
-    pages: list[list[Line]] = []
+    read: list[tuple[list[dict[str, Any]], bool, float, float]] = []
     rules: list[Any] = []
-    heights: list[float] = []
     with _reading(path), pdfplumber.open(io.BytesIO(data)) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
+        for page in pdf.pages:
             words, ocr = _page_words(path, page)
-            pages.append(build_lines(words, number, ocr))
+            read.append((words, ocr, float(page.width), float(page.height)))
             rules.append(_rules(page) if not ocr else [])
-            heights.append(float(page.height))
-    return pages, rules, heights
+    splits = document_splits([(w, width, height) for w, _, width, height in read])
+    pages: list[list[Line]] = []
+    for number, ((words, ocr, _, _), split) in enumerate(zip(read, splits, strict=True), 1):
+        lines: list[Line] = []
+        for flow, flow_words in enumerate(reading_flows(words, split)):
+            for line in build_lines(flow_words, number, ocr):
+                line.flow = flow
+                lines.append(line)
+        pages.append(lines)
+    return pages, rules, [height for *_, height in read]
+
+
+def _flows(lines: Sequence[Line]) -> list[list[Line]]:
+    """A page's kept lines split where the flow (column) changes."""
+    out: list[list[Line]] = []
+    for line in lines:
+        if not out or out[-1][-1].flow != line.flow:
+            out.append([])
+        out[-1].append(line)
+    return out or [[]]
 
 
 def read_pdf(path: Path, data: bytes) -> Parsed:
@@ -126,7 +160,9 @@ def read_pdf(path: Path, data: bytes) -> Parsed:
     for p, lines in enumerate(pages):
         if lines and lines[0].ocr:
             _scale_ocr(lines, style.body)
-        reader.page([ln for i, ln in enumerate(lines) if (p, i) not in dropped], rules[p])
+        kept = [ln for i, ln in enumerate(lines) if (p, i) not in dropped]
+        for flow in _flows(kept):
+            reader.page(flow, rules[p])
     items = reader.finish()
     if not items:
         raise IngestError(

@@ -11,12 +11,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.pdf_layout import Line, is_marker, join_wrapped
-from ingest.pdf_tables import Table, continue_table, find_tables
+from ingest.pdf_layout import Line, is_marker, join_wrapped, split_marker
+from ingest.pdf_tables import MIN_CONTENTS_ROWS, Table, continue_table, find_tables, is_contents
 from nara.vocabulary import words as vocabulary_words
 
 HEADING_DELTA = 1.0
-"""Points above the body size from which a line's size makes it a heading."""
+"""Points above the body size from which a line's size makes it a heading..."""
+HEADING_SHARE = 0.1
+"""...or this share of the body size, if less: a small body (7.4 pt in a two-column
+print) has headings only 1 pt larger (8.4 pt)."""
+
+
+def heading_step(body: float) -> float:
+    """How much larger than the body text a heading's size is at least."""
+    return min(HEADING_DELTA, HEADING_SHARE * body)
+
+
 OCR_HEADING_RATIO = 1.25
 """An OCR'd line is a heading only if its height is this many times the body's."""
 PARAGRAPH_BREAK = 1.45
@@ -62,7 +72,7 @@ class Style:
         if line.ocr:  # a line of several segments there is a table row
             tall = line.size >= OCR_HEADING_RATIO * self.body
             return 1 if tall and len(line.segments) == 1 else None
-        if line.size >= self.body + HEADING_DELTA:
+        if line.size >= self.body + heading_step(self.body):
             near = [abs(s - line.size) for s in self.heading_sizes]
             return near.index(min(near)) + 1 if near else 1
         if line.bold and line.size >= self.body - HEADING_DELTA:
@@ -95,6 +105,9 @@ class PageReader:
         page_items: list[Item] = []
         i = 0
         while i < len(lines):
+            if i in tables and is_contents(tables[i], 1 if self.in_toc else MIN_CONTENTS_ROWS):
+                i, self.in_toc = tables[i].last + 1, True
+                continue
             if i in tables:
                 table = tables[i]
                 page_items.append(Item("table", "", lines[i].page, table=table, ocr=lines[i].ocr))
@@ -118,6 +131,8 @@ class PageReader:
         numbered = NUMBERING.match(text)
         if (level is not None and len(text) <= MAX_HEADING_CHARS) or _numbered_heading(line):
             return self._heading(lines, i, level, numbered, out)
+        if self._inline_marker(lines, i):
+            split_marker(line)
         if len(line.segments) >= 2 and is_marker(line.segments[0].text):
             return self._list_item(lines, i, out)
         if is_marker(text) and i + 1 < len(lines) and lines[i + 1].x0 > line.x1:
@@ -125,6 +140,30 @@ class PageReader:
         if self._emphasised_heading(lines, i):
             return self._heading(lines, i, len(self.style.heading_sizes) + 1, numbered, out)
         return self._paragraph(lines, i, out)
+
+    @staticmethod
+    def _inline_marker(lines: Sequence[Line], i: int) -> bool:
+        """A marker followed by a word space starts a list item if the next line hangs
+        under the item's text or a list nested under it starts, or a neighbour line starts
+        with a marker at the same place."""
+        line = lines[i]
+        if line.body_x is None:
+            return False
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is not None and abs(nxt.x0 - line.body_x) <= INDENT_TOLERANCE:
+            return True
+        if (
+            nxt is not None
+            and nxt.x0 > line.x0 + INDENT_TOLERANCE
+            and is_marker(nxt.segments[0].text)
+        ):
+            return True  # a list nested under it
+        return any(
+            0 <= k < len(lines)
+            and (lines[k].body_x is not None or is_marker(lines[k].segments[0].text))
+            and abs(lines[k].x0 - line.x0) <= INDENT_TOLERANCE
+            for k in (i - 1, i + 1)
+        )
 
     def _emphasised_heading(self, lines: Sequence[Line], i: int) -> bool:
         """A short line all in italics or bold, standing alone, not ending a sentence."""

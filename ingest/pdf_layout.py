@@ -58,6 +58,11 @@ class Line:
     segments: list[Segment] = field(default_factory=list)
     page: int = 0
     ocr: bool = False
+    flow: int = 0
+    body_x: float | None = None
+    """Where the text after a leading marker starts when only a word space follows the
+    marker ("1. Behov…" as Chromium sets a numbered list): see `split_marker`."""
+    """The column (reading flow) of its page the line belongs to; see `pdf_columns`."""
 
     @property
     def x0(self) -> float:
@@ -116,6 +121,8 @@ def build_lines(words: Sequence[dict[str, Any]], page: int, ocr: bool = False) -
             last = line.segments[-1] if line.segments else None
             gap = w["x0"] - last.x1 if last is not None else 0.0
             after_marker = len(line.segments) == 1 and is_marker(line.segments[0].text)
+            if last is not None and after_marker and gap <= MARKER_GAP * size:
+                line.body_x = w["x0"]
             if last is not None and gap <= (MARKER_GAP if after_marker else COLUMN_GAP) * size:
                 last.text += " " + w["text"]
                 last.x1 = w["x1"]
@@ -124,6 +131,19 @@ def build_lines(words: Sequence[dict[str, Any]], page: int, ocr: bool = False) -
         out.append(line)
     out.sort(key=lambda ln: ln.top)
     return out
+
+
+def split_marker(line: Line) -> None:
+    """Make a leading marker followed by only a word space a segment of its own."""
+    if line.body_x is None or len(line.segments[0].text.split(" ", 1)) < 2:
+        return
+    first = line.segments[0]
+    marker, rest = first.text.split(" ", 1)
+    line.segments[0:1] = [
+        Segment(first.x0, line.body_x, marker),
+        Segment(line.body_x, first.x1, rest),
+    ]
+    line.body_x = None
 
 
 def _key(line: Line) -> str:

@@ -26,6 +26,9 @@ TABLE_BREAK = 1.75
 MAX_ROW_GAP = 4.0
 """Even a line that fits the columns ends the table if it is this many sizes further down."""
 HEADER_CELL_CHARS = 40
+MIN_ROW_RULES = 2
+"""Rules between this many rows (a border above the table counts) make a table ruled
+between its rows (see `_table`); one rule alone is a header's underline."""
 RULE_SHARE = 0.5
 """A horizontal rule separates rows if it spans at least half the table's width."""
 
@@ -144,6 +147,13 @@ def _rule_between(
     ]
 
 
+def _top_border(members: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> bool:
+    """A rule just above the table's first line, as wide as the table: a border box."""
+    first = members[0]
+    above = Line(first.top - first.size, first.top - first.size, first.size, False)
+    return bool(_rule_between(above, first, rules, members))
+
+
 def _table(
     members: Sequence[Line],
     first: int,
@@ -153,10 +163,15 @@ def _table(
 ) -> Table:
     groups: list[list[Line]] = [[members[0]]]
     header_rule = False
-    for prev, line in itertools.pairwise(members):
-        ruled = bool(_rule_between(prev, line, rules, members))
-        if ruled or line.top - prev.top > ROW_BREAK * line.size:
-            header_rule = header_rule or (ruled and len(groups) == 1)
+    ruled_rows = [bool(_rule_between(a, b, rules, members)) for a, b in itertools.pairwise(members)]
+    boxed = sum(ruled_rows) + _top_border(members, rules) >= MIN_ROW_RULES
+    for (prev, line), ruled in zip(itertools.pairwise(members), ruled_rows, strict=True):
+        # A table ruled between its rows is split at its rules only: a cell's wrapped
+        # lines have none between them, however wide the writer's line spacing. (One
+        # rule is a header's underline, not row borders.)
+        spaced = not boxed and line.top - prev.top > ROW_BREAK * line.size
+        if ruled or spaced:
+            header_rule = header_rule or (ruled and not boxed and len(groups) == 1)
             groups.append([line])
         else:
             groups[-1].append(line)
@@ -206,6 +221,25 @@ def looks_like_header(cells: Sequence[str], bold: bool = False) -> bool:
         and not re.fullmatch(r"[\d\s\-–.,/]+", c)
         for c in filled
     )
+
+
+MIN_CONTENTS_ROWS = 3
+PAGE_NUMBERS = re.compile(r"\d{1,3}(?:\s+\d{1,3})*")
+
+
+def is_contents(table: Table, min_rows: int = MIN_CONTENTS_ROWS) -> bool:
+    """A table of contents set without dot leaders (titles, then their page numbers at
+    the right margin) reads as a two-column table: every row's last cell is page
+    numbers, never decreasing. Under a contents title one row is enough (a contents list
+    indented by level falls into several such tables)."""
+    rows = [*([table.header] if table.header else []), *table.rows]
+    numbers: list[int] = []
+    for row in rows:
+        cells = [c for c in row if c]
+        if len(cells) < 2 or not PAGE_NUMBERS.fullmatch(cells[-1]):
+            return False
+        numbers.extend(int(n) for n in cells[-1].split())
+    return len(rows) >= min_rows and numbers == sorted(numbers)
 
 
 def same_columns(a: Table, b: Table) -> bool:

@@ -79,3 +79,28 @@ def test_gold_quotes_are_found_without_their_markdown_emphasis() -> None:
     assert text[start:end] == "skapas tillsammans, ge trygghet\noch tillit"
     assert _places("a **b** c **b**", "**b**") == [(2, 7), (10, 15)]
     assert _places(text, "otrygghet") == []
+
+
+def test_a_quote_lost_by_a_reader_is_a_miss_in_a_format_store(hash_settings: Settings) -> None:
+    """A gold quote a reader lost (here: one the PDF never held) makes the question a
+    retrieval miss, listed, inside `lost_quotes_counted`; outside it is an error, as a
+    quote missing from the txt is a mistake in the gold file."""
+    import dataclasses
+
+    from evals.retrieval import Evidence, evaluate_retrieval, lost_quotes_counted
+
+    real = next(q for q in load_suite("sample", "test") if q.evidence)
+    doc = real.evidence[0].document
+    lost = dataclasses.replace(
+        real, id="lost-1", evidence=(Evidence(doc, "Denna mening står inte i dokumentet."),)
+    )
+    with corpus_store(hash_settings, FORMATS_DIR / "chromium") as (fresh, _):
+        kb = KnowledgeBase(fresh)
+        with pytest.raises(ValueError, match="lost-1"):
+            evaluate_retrieval(kb, [lost])
+        with lost_quotes_counted() as missing:
+            report = evaluate_retrieval(kb, [real, lost])
+    assert missing == {"lost-1: Denna mening står inte i dokumentet."}
+    by_id = {r.id: r for r in report.results}
+    assert by_id["lost-1"].first_hit is None
+    assert set(by_id) == {real.id, "lost-1"}

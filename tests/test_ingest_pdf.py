@@ -26,6 +26,10 @@ from tests.conftest import CORPUS, ROOT
 
 FORMATS = Path(__file__).parent / "formats"
 LIBREOFFICE = FORMATS / "libreoffice"
+PDF_WRITERS = ("libreoffice", "chromium", "two-column")
+"""Born-digital PDFs of the format corpus: LibreOffice from DOCX, Chromium from HTML with
+CSS page headers, bullets drawn as shapes and cell borders in pieces, and Chromium in
+two CSS columns."""
 SCANNED = FORMATS / "scanned"
 SENTENCE = re.compile(r"[^.!?]+[.!?]")
 MIN_SENTENCE = 40  # characters; shorter "sentences" are headings or fragments
@@ -41,12 +45,35 @@ def row_key(cells: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     return tuple((squash(name), squash(value)) for name, value in cells)
 
 
+CLIPPED = pytest.mark.xfail(
+    reason="two-column/: the action-plan tables are wider than a CSS column, so Chromium "
+    "clips their last column at the page edge and sets cells in the gutter; the cells "
+    "are not in the PDF's text at all",
+    strict=True,
+)
+FLOATED = pytest.mark.xfail(
+    reason="two-column/: a figure title floats into the other column, so the text "
+    "continues in an order no column reading restores",
+    strict=True,
+)
+
+
+def with_marks(*marks: pytest.MarkDecorator) -> list[object]:
+    """The writers, the two-column one with `marks` (what its fixture cannot give)."""
+    return [pytest.param(w, marks=list(marks)) if w == "two-column" else w for w in PDF_WRITERS]
+
+
+@pytest.fixture(scope="module", params=PDF_WRITERS)
+def writer(request: pytest.FixtureRequest) -> Path:
+    return FORMATS / str(request.param)
+
+
 @pytest.fixture(scope="module")
-def pairs() -> dict[str, tuple[Document, Document]]:
+def pairs(writer: Path) -> dict[str, tuple[Document, Document]]:
     """stem → (txt document, PDF document) for every sample."""
     out = {}
     for txt in sorted(CORPUS.glob("*.txt")):
-        out[txt.stem] = (load_document(txt), load_document(LIBREOFFICE / f"{txt.stem}.pdf"))
+        out[txt.stem] = (load_document(txt), load_document(writer / f"{txt.stem}.pdf"))
     assert len(out) == 4
     return out
 
@@ -54,6 +81,21 @@ def pairs() -> dict[str, tuple[Document, Document]]:
 def page_texts(pdf: Path) -> list[str]:
     with pdfplumber.open(pdf) as doc:
         return [page.extract_text() or "" for page in doc.pages]
+
+
+def page_halves(pdf: Path) -> list[str]:
+    """Each page's text, then its left and its right half's (so a page set in two
+    columns holds each column's text in order), read by pdfplumber's own text reader."""
+    with pdfplumber.open(pdf) as doc:
+        out = []
+        for page in doc.pages:
+            middle = float(page.width) / 2
+            halves = [
+                page.crop((0, 0, middle, page.height)),
+                page.crop((middle, 0, page.width, page.height)),
+            ]
+            out.append(" ".join((p.extract_text() or "") for p in (page, *halves)))
+        return out
 
 
 def running_lines(pages: list[str]) -> set[str]:
@@ -74,9 +116,11 @@ def test_same_document_ids_as_the_samples(pairs: dict[str, tuple[Document, Docum
         assert pdf.doc_id == txt.doc_id
 
 
-def test_no_block_holds_page_furniture(pairs: dict[str, tuple[Document, Document]]) -> None:
+def test_no_block_holds_page_furniture(
+    pairs: dict[str, tuple[Document, Document]], writer: Path
+) -> None:
     for stem, (_, pdf) in pairs.items():
-        furniture = running_lines(page_texts(LIBREOFFICE / f"{stem}.pdf"))
+        furniture = running_lines(page_texts(writer / f"{stem}.pdf"))
         assert furniture, f"{stem}: the fixture has headers or footers"
         for block in pdf.blocks:
             text = re.sub(r"\d+", "#", pdf.block_text(block))
@@ -86,6 +130,7 @@ def test_no_block_holds_page_furniture(pairs: dict[str, tuple[Document, Document
                 assert line not in text, (stem, line, text[:80])
 
 
+@pytest.mark.parametrize("writer", with_marks(FLOATED), indirect=True)
 def test_sentences_of_the_txt_stand_whole_in_the_pdf(
     pairs: dict[str, tuple[Document, Document]],
 ) -> None:
@@ -111,6 +156,7 @@ def test_sentences_of_the_txt_stand_whole_in_the_pdf(
                 assert len(text) < MIN_SENTENCE or squash(text)[-MIN_SENTENCE:] in ends, text
 
 
+@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
     pairs: dict[str, tuple[Document, Document]],
 ) -> None:
@@ -124,9 +170,10 @@ def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
     plan = [dict(b.cells) for b in dorotea.blocks if b.cells]
     row = next(r for r in plan if r.get("Aktivitet") == "Kommunikationsplan")
     assert row["Ansvar/Resurser"].endswith("Kommunikatör")
-    assert {b.page for b in dorotea.blocks if b.cells} >= {10, 11, 12}
+    assert len({b.page for b in dorotea.blocks if b.cells}) >= 3, "the plan crosses pages"
 
 
+@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_registers_match_the_txt(pairs: dict[str, tuple[Document, Document]]) -> None:
     """Bullets are list items, not table rows: the priority register holds what it holds
     from the txt (every 2025 and 2026 priority of Västernorrland), and every action-plan
@@ -152,15 +199,19 @@ def test_headings_have_the_levels_of_the_txt(pairs: dict[str, tuple[Document, Do
         found = {squash(pdf.block_text(b)): b.level for b in pdf.blocks if b.kind == "heading"}
         common = set(levels) & set(found)
         assert len(common) >= 0.9 * (len(levels) - 1), (stem, set(levels) - set(found))
-        assert all(levels[h] == found[h] for h in common), stem
+        # Chromium sets the lowest heading levels alike (bold body text), so a few
+        # levels cannot be told apart; LibreOffice's are all told.
+        same = sum(levels[h] == found[h] for h in common)
+        assert same >= 0.8 * len(common), (stem, {h for h in common if levels[h] != found[h]})
         assert not any("...." in h for h in found), "the table of contents is left out"
 
 
+@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_every_block_stands_on_the_page_it_names(
-    pairs: dict[str, tuple[Document, Document]],
+    pairs: dict[str, tuple[Document, Document]], writer: Path
 ) -> None:
     for stem, (_, pdf) in pairs.items():
-        pages = [squash(t) for t in page_texts(LIBREOFFICE / f"{stem}.pdf")]
+        pages = [squash(t) for t in page_halves(writer / f"{stem}.pdf")]
         for block in pdf.blocks:
             assert block.page is not None
             text = pdf.block_text(block)
@@ -169,10 +220,13 @@ def test_every_block_stands_on_the_page_it_names(
 
 
 def test_metadata_matches_the_txt(pairs: dict[str, tuple[Document, Document]]) -> None:
-    """Dates and regions as from the txt, though the date of some stands only in the
-    running header. (Titles and organisations: see the README, PDF and DOCX.)"""
+    """Titles, organisations, dates and regions as from the txt, though the date of some
+    stands only in the running header, and a title over a subtitle naming the form is
+    marked only by its font size."""
     for stem, (txt, pdf) in pairs.items():
         assert (pdf.metadata.date, pdf.metadata.region) == (txt.metadata.date, txt.metadata.region)
+        assert pdf.metadata.title == txt.metadata.title, stem
+        assert set(pdf.metadata.organisations) == set(txt.metadata.organisations), stem
         assert pdf.metadata.doc_type == txt.metadata.doc_type, stem
 
 
