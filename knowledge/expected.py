@@ -179,7 +179,7 @@ def people(text: str) -> list[str]:
     """Capitalised pairs that read as a person's name: not an organisation or place word
     ("Region Uppsala"), and not a capitalised first word of a sentence followed by a
     name ("Enligt Socialstyrelsen ska …") unless the pair stands alone before a comma,
-    a bracket or the line's end, as names do in lists ("Ewa Welén, processledare")."""
+    a bracket or the line's end, as names do in lists ("Anna Andersson, samordnare")."""
     not_names = {w.lower() for w in _section()[PERSON]["not_names"]}
     out = []
     for m in _text_patterns()[PERSON].finditer(text):
