@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
-from source import Item, Source, inline_html
+from source import Item, Source, blocks, inline_html
 
 TOC_PLACEHOLDER = "[[TOC]]"
 """A paragraph the DOCX post-processing replaces by a Word table-of-contents field."""
@@ -67,18 +67,11 @@ def _toc_html(source: Source, title: str, printed: bool) -> Iterator[str]:
 def body_html(source: Source, printed: bool) -> str:
     """The document's body; `printed` renders the TOC as text (a PDF has no TOC field)."""
     out: list[str] = []
-    items = source.items
-    i = 0
-    while i < len(items):
-        item = items[i]
+    for block in blocks(source.items):
+        item = block[0]
         if item.kind == "list":
-            j = i
-            while j < len(items) and items[j].kind == "list":
-                j += 1
-            out.extend(_list_html(items[i:j]))
-            i = j
-            continue
-        if item.kind == "heading":
+            out.extend(_list_html(block))
+        elif item.kind == "heading":
             level = min(item.level, 6)
             out.append(f"<h{level}>{html.escape(item.text)}</h{level}>")
         elif item.kind == "paragraph":
@@ -87,7 +80,6 @@ def body_html(source: Source, printed: bool) -> str:
             out.extend(_table_html(item))
         elif item.kind == "toc":
             out.extend(_toc_html(source, item.text, printed))
-        i += 1
     return "\n".join(out)
 
 

@@ -28,7 +28,7 @@ from docx.enum.style import WD_STYLE_TYPE  # noqa: E402
 from docx.oxml import parse_xml  # noqa: E402
 from docx.oxml.ns import nsdecls  # noqa: E402
 from html_render import TOC_PLACEHOLDER, page_html  # noqa: E402
-from source import Item, Source, runs, sources  # noqa: E402
+from source import Item, Source, blocks, runs, sources  # noqa: E402
 
 LABEL = re.compile(r"^([A-ZÅÄÖ][\wåäö /-]{1,30}:)\s")
 OUTLINE_STYLE = "Avsnittsrubrik"  # a custom heading style recognised by outline level only
@@ -121,18 +121,11 @@ def python_docx_docx(source: Source, out: Path) -> None:
     document = docx.Document()
     ids = parts.add_numbering(document)
     parts.add_header_footer(document, source)
-    items = source.items
-    i = 0
-    while i < len(items):
-        item = items[i]
+    for block in blocks(source.items):
+        item = block[0]
         if item.kind == "list":
-            j = i
-            while j < len(items) and items[j].kind == "list":
-                j += 1
-            _list(document, items[i:j], ids)
-            i = j
-            continue
-        if item.kind == "heading":
+            _list(document, block, ids)
+        elif item.kind == "heading":
             _heading(document, item)
         elif item.kind == "paragraph":
             _add_runs(document.add_paragraph(), item.text)
@@ -143,7 +136,6 @@ def python_docx_docx(source: Source, out: Path) -> None:
             for el in parts.toc_elements(document, source, item.text, "Innehll"):
                 anchor.addprevious(el)
             anchor.getparent().remove(anchor)
-        i += 1
     document.save(str(out))
 
 

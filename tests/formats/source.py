@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 from ingest.readers import read_text
@@ -51,6 +53,16 @@ class Source:
         after = kinds.index("toc") + 1 if "toc" in kinds else 0
         shown = [i for i in self.items[after:] if i.kind == "heading" and i.level <= 3]
         return [(i.level, i.text) for i in shown]
+
+
+def blocks(items: list[Item]) -> Iterator[list[Item]]:
+    """The items in order, consecutive list items together (one list), every other item
+    alone: what each writer renders as one block."""
+    for is_list, group in groupby(items, key=lambda item: item.kind == "list"):
+        if is_list:
+            yield list(group)
+        else:
+            yield from ([item] for item in group)
 
 
 def runs(text: str) -> list[tuple[str, bool, bool]]:
