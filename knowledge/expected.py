@@ -175,12 +175,17 @@ def _same(token: str, thing: str) -> bool:
 _SECOND = re.compile(rf"({_NAME})(?P<after>\s*[,(;]|\s*$)?", re.M)
 
 
+@cache
+def _not_names() -> frozenset[str]:
+    return frozenset(w.lower() for w in _section()[PERSON]["not_names"])
+
+
 def people(text: str) -> list[str]:
     """Capitalised pairs that read as a person's name: not an organisation or place word
     ("Region Uppsala"), and not a capitalised first word of a sentence followed by a
     name ("Enligt Socialstyrelsen ska …") unless the pair stands alone before a comma,
     a bracket or the line's end, as names do in lists ("Anna Andersson, samordnare")."""
-    not_names = {w.lower() for w in _section()[PERSON]["not_names"]}
+    not_names = _not_names()
     out = []
     for m in _text_patterns()[PERSON].finditer(text):
         second = _SECOND.match(text, m.end())
