@@ -109,7 +109,8 @@ LIST_JOIN = re.compile(r"\n[ \t]*(?:[-•*–▪◦●]|\d{1,2}[.)])[ \t]+")
 """The line break and marker between the two halves of a list item split over lines."""
 SAME_ITEM = 0.9
 """Two items of one document whose normalised texts are this similar (difflib ratio)
-are one item written twice ("hälsofrämjande"/"hälofrämjande", "samordna (våra) resurser")."""
+are one item written twice (a typo, "förebyggande"/"förebygande"; a dropped word,
+"stärka (vår) samverkan")."""
 
 
 def split_roles(cell: str) -> tuple[str, ...]:
