@@ -70,7 +70,7 @@ def _cue_pattern(kind: str) -> re.Pattern[str]:
 def cued_dates(text: str, kind: str, year_only: bool = False) -> list[FoundDate]:
     """Dates announced by a cue of `kind` ("issued", "valid_from", "valid_until"), in
     order: "Publicerad 15 mars 2024" → 2024-03-15. With `year_only`, a bare year after
-    the cue counts too ("gäller till och med 2027")."""
+    the cue counts too ("gäller t.o.m. ett angivet år")."""
     out: list[FoundDate] = []
     for cue in _cue_pattern(kind).finditer(text):
         reach = cue.group()

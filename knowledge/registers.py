@@ -91,7 +91,7 @@ RESPONSIBLE_VERB = re.compile(
     re.S,
 )
 OTHER_FORMS = (
-    # "… är det kommunens biståndshandläggare som ansvarar för att …" (a cleft sentence)
+    # a cleft sentence: "… är det X som ansvarar för …"
     re.compile(r"\bär det (?P<who>.{3,80}?) som (?:är ansvarig|ansvarar)\s+(?P<what>.+)$", re.S),
     # "I processen har förskrivaren ansvaret för …" (the subject after the verb)
     re.compile(
