@@ -108,6 +108,39 @@ class Settings(BaseSettings):
         default=None, description="JSONL file for thumbs up/down. Unset: data_dir/feedback.jsonl."
     )
 
+    # -- serving limits (chat queue and uploads, Teams key fetching); see README, Settings
+    chat_queue_size: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Most chat events waiting at once; more are refused with 'queue full'. "
+        "32 jobs of about 0.2 s each keep the last one waiting a few seconds.",
+    )
+    chat_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Chat events run at the same time (Gradio's default_concurrency_limit).",
+    )
+    chat_upload_max_age_s: int = Field(
+        default=3600,
+        ge=60,
+        description="Files uploaded to the chat and not read in are deleted after this many "
+        "seconds (checked as often); read-in files are deleted at once.",
+    )
+    serve_jwks_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=30,
+        description="Timeout of one fetch of the Teams token signing keys (JWKS), seconds.",
+    )
+    serve_jwks_refetch_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Least time between two fetches of one issuer's signing keys, seconds: a "
+        "token with an unknown key id in between is refused without a fetch.",
+    )
+
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -161,7 +161,8 @@ def test_v1_needs_a_key(client: httpx.Client, method: str, path: str) -> None:
     basic = client.request(method, path, headers={"Authorization": "Basic dXNlcjpwdw=="})
     assert "Malformed" in error_of(basic, 401)["error"]
     wrong = client.request(method, path, headers={"Authorization": "Bearer " + "x" * 25})
-    assert "not valid" in error_of(wrong, 403)["error"]
+    assert "not valid" in error_of(wrong, 401)["error"]  # RFC 6750: invalid token
+    assert 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
 
 
 def test_user_key_cannot_upload_or_delete(client: httpx.Client) -> None:

@@ -11,6 +11,7 @@ from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError
 from ui import chat_render as r
+from ui.api import key_matches
 
 TEXT = (
     "1 Inledning\n"
@@ -320,12 +321,13 @@ def test_document_rows_and_filter_choices() -> None:
 
 # -- admin -----------------------------------------------------------------------------
 def test_admin_key_check() -> None:
+    """The chat checks admin keys with the API's one constant-time comparison."""
     keys = ["first-admin-key-0123456789", "second-admin-key-0123456789"]
-    assert r.admin_key_ok("second-admin-key-0123456789", keys)
-    assert not r.admin_key_ok("second-admin-key-012345678", keys)
-    assert not r.admin_key_ok("", keys)
-    assert not r.admin_key_ok("anything", [])
-    assert r.admin_key_ok("nyckel-med-åäö-0123456789", ["nyckel-med-åäö-0123456789"])
+    assert key_matches("second-admin-key-0123456789", keys)
+    assert not key_matches("second-admin-key-012345678", keys)
+    assert not key_matches("", keys)
+    assert not key_matches("anything", [])
+    assert key_matches("nyckel-med-åäö-0123456789", ["nyckel-med-åäö-0123456789"])
 
 
 def test_ingest_errors_in_swedish() -> None:

@@ -72,10 +72,14 @@ JSON_BODY_LIMIT = 2_000_000
 """Largest JSON request body (bytes) on `/v1`; uploads have their own limit."""
 MAX_UPLOAD_FILES = 20
 MULTIPART_OVERHEAD = 1_000_000
+CHAT_UPLOAD_PATH = "/gradio_api/upload"
+"""The chat's (Gradio's) upload route; each file there is also bounded by max_file_mb."""
 SIDECAR_SUFFIX = ".meta.yaml"
 INTERNAL_ERROR = "Internt fel: begäran kunde inte slutföras."
 INTERNAL_HINT = "Försök igen. Kvarstår felet, ange request_id till den som driver tjänsten."
 
+PATH_SHOWN = 200  # characters of an unknown path repeated in the 404 message
+_LIMIT_KEY = "nara.body_limit"  # the BodyLimit limit of the request, in its scope
 _SERVICES = "nara_services"
 _WRITE_LOCK = "nara_write_lock"
 
@@ -161,16 +165,26 @@ def install_error_handling(app: FastAPI) -> None:
             errors=errors,
         )
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        message, hint = str(exc.detail), getattr(exc, "hint", "")
-        if exc.status_code == 413 and not isinstance(exc, ApiError):
-            # Starlette's limit on a body sent without Content-Length (see BodyLimit)
-            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-            message, hint = too_large(limit, request.url.path)
-        return problem(exc.status_code, message, hint, request_id_of(request), exc.headers)
-
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     app.add_middleware(RequestContext)
+
+
+async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """An `HTTPException` as the documented `{"error", "hint", "request_id"}` body; the
+    router's own 404 and 405 get a message naming the path and method."""
+    message, hint = str(exc.detail), getattr(exc, "hint", "")
+    if not isinstance(exc, ApiError):
+        if exc.status_code == 413:
+            # Starlette's limit on a body sent without Content-Length (see BodyLimit)
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY) or request.scope.get(_LIMIT_KEY)
+            message, hint = too_large(limit, request.url.path)
+        elif exc.status_code == 404:
+            message = f"Sökvägen finns inte: {request.url.path[:PATH_SHOWN]}."
+            hint = "API:ets sökvägar står på /docs; chatten finns på /."
+        elif exc.status_code == 405:
+            message = f"Metoden {request.method} stöds inte för {request.url.path[:PATH_SHOWN]}."
+            hint = "Se /docs för vilka metoder varje sökväg tar emot."
+    return problem(exc.status_code, message, hint, request_id_of(request), exc.headers)
 
 
 def too_large(limit: int | None, path: str) -> tuple[str, str]:
@@ -188,22 +202,37 @@ def too_large(limit: int | None, path: str) -> tuple[str, str]:
 class BodyLimit:
     """Refuses, with a JSON 413 and before reading it, a body whose Content-Length is over
     the limit of its route (`limit_for(method, path)`; None: no limit here). A body sent
-    without Content-Length is cut off by the routes' own `max_body_size` instead."""
+    without Content-Length is counted as it is read, and reading past the limit raises a
+    413 `HTTPException` in the app that reads it (the mounted chat's routes too)."""
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], int | None]) -> None:
         self.app = app
         self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            limit = self.limit_for(scope["method"], scope["path"])
-            length = dict(scope.get("headers") or []).get(b"content-length", b"")
-            if limit is not None and length.isdigit() and int(length) > limit:
-                message, hint = too_large(limit, scope["path"])
-                request_id = str(scope.get("state", {}).get("request_id", ""))
-                await problem(413, message, hint, request_id)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        limit = self.limit_for(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            message, hint = too_large(limit, scope["path"])
+            request_id = str(scope.get("state", {}).get("request_id", ""))
+            await problem(413, message, hint, request_id)(scope, receive, send)
+            return
+        scope[_LIMIT_KEY] = limit
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
 
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -297,10 +326,13 @@ async def api_key(
         )
     token = credentials.credentials.strip()
     if not key_matches(token, keys):
+        # RFC 6750, 3.1: a token that is not valid is a 401 with error="invalid_token";
+        # 403 stays for a valid key without the right (admin_key).
         raise ApiError(
-            403,
+            401,
             "The API key is not valid.",
             "Use a key from NARA_API_KEYS; ask whoever runs the service for one.",
+            {"WWW-Authenticate": 'Bearer realm="nara", error="invalid_token"'},
         )
     return token
 
@@ -568,8 +600,8 @@ def _write_lock(request: Request) -> threading.Lock:
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in (
-        (401, "Missing or malformed API key"),
-        (403, "Wrong API key (or not an admin key)"),
+        (401, "Missing, malformed or wrong API key (with WWW-Authenticate: Bearer)"),
+        (403, "A valid key without the right (not an admin key)"),
         (422, "Invalid request"),
         (500, "Internal error (with the request id)"),
         (503, "No API keys configured, or the server is misconfigured"),
@@ -615,9 +647,9 @@ def add_api(app: FastAPI, services: Services) -> None:
     upload_limit = max_bytes * MAX_UPLOAD_FILES + MULTIPART_OVERHEAD
 
     def limit_for(method: str, path: str) -> int | None:
-        if not path.startswith("/v1/"):
-            return None
-        return upload_limit if (method, path) == ("POST", "/v1/documents") else JSON_BODY_LIMIT
+        if (method, path) in (("POST", "/v1/documents"), ("POST", CHAT_UPLOAD_PATH)):
+            return upload_limit
+        return JSON_BODY_LIMIT  # every other route, the chat's included, takes small JSON
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     install_error_handling(app)  # after BodyLimit: its request-id middleware is outside

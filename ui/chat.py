@@ -26,13 +26,23 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.model import Answer, Delta
-from assistant.service import QuestionError
+from assistant.service import QuestionError, check_question, is_text
 from knowledge.base import KnowledgeBase
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
+from ui.api import key_matches
+from ui.chat_guard import (
+    install_not_found,
+    mounted_app,
+    remove_uploads,
+    shown_text,
+    upload_folder,
+    use_upload_folder,
+)
 from ui.chat_render import Exchange
+from ui.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
 from ui.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,6 +57,9 @@ EXAMPLES = (
 UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".yaml"]
 ALL = ""  # the value of "Alla …" in the register filters
 UPLOAD_PROGRESS = gr.Progress()  # Gradio gives each call its own tracker
+MAX_EXCHANGES = MAX_HISTORY_TURNS // 2
+"""Exchanges a chat session keeps (the oldest dropped first): as many turns as the API's
+history takes."""
 
 CSS = """
 .nara-sources { margin-top: .6em; padding-top: .4em;
@@ -60,9 +73,18 @@ CSS = """
 
 
 def add_chat(app: FastAPI, services: Services) -> FastAPI:
-    """Mount the chat at "/" of `app`. Call it after every other route is added."""
+    """Mount the chat at "/" of `app`. Call it after every other route is added.
+
+    Uploads go to `data_dir/chat-uploads` (this sets GRADIO_TEMP_DIR for the process) and
+    each is at most NARA_MAX_FILE_MB; the queue holds at most NARA_CHAT_QUEUE_SIZE events,
+    NARA_CHAT_CONCURRENCY of them running at once."""
+    settings = services.settings
+    use_upload_folder(settings)  # before any component is built: each reads the folder
     blocks = build_blocks(services)
-    return gr.mount_gradio_app(
+    blocks.queue(
+        max_size=settings.chat_queue_size, default_concurrency_limit=settings.chat_concurrency
+    )
+    mounted = gr.mount_gradio_app(
         app,
         blocks,
         path="/",
@@ -70,7 +92,12 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         run_history=False,  # questions may be sensitive: nothing kept in the browser
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
+        max_file_size=int(settings.max_file_mb * 1e6),
     )
+    chat_app = mounted_app(mounted)
+    if chat_app is not None:
+        install_not_found(chat_app)
+    return mounted
 
 
 # -- components ------------------------------------------------------------------------
@@ -119,14 +146,15 @@ class DocumentsTab:
 
 def build_blocks(services: Services) -> gr.Blocks:
     handlers = Handlers(services)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+    max_age = services.settings.chat_upload_max_age_s
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(max_age, max_age)) as blocks:
         gr.Markdown(
             f"# {TITLE}\nSvar på frågor om de inlästa Nära vård-dokumenten. Varje svar visar "
             "sina källor; finns inget stöd i dokumenten säger assistenten det."
         )
         with gr.Tabs():
             with gr.Tab("Fråga", id="chat"):
-                chat = _chat_tab()
+                chat = _chat_tab(services.settings.max_question_chars)
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
@@ -139,7 +167,7 @@ def build_blocks(services: Services) -> gr.Blocks:
     return blocks
 
 
-def _chat_tab() -> ChatTab:
+def _chat_tab(max_question_chars: int) -> ChatTab:
     with gr.Row():
         organisations = gr.Dropdown(
             [],
@@ -177,6 +205,7 @@ def _chat_tab() -> ChatTab:
             placeholder="Skriv en fråga, t.ex. Vem ansvarar för kommunikationsplanen i Dorotea?",
             lines=1,
             max_lines=6,
+            max_length=max_question_chars,  # in the browser; respond() checks it again
             scale=5,
             elem_id="nara-question",
         )
@@ -187,6 +216,7 @@ def _chat_tab() -> ChatTab:
             placeholder="Skriv gärna en kommentar och klicka sedan på tummen upp eller ner "
             "vid svaret.",
             lines=1,
+            max_length=MAX_COMMENT_CHARS,  # in the browser; feedback() checks it again
             scale=5,
             elem_id="nara-comment",
         )
@@ -366,9 +396,20 @@ class Handlers:
         doc_types: list[str] | None,
     ) -> Iterator[tuple[list[dict[str, str]], list[Exchange], str, Any]]:
         """Stream the answer to `question`: the chat grows as the text arrives; the sources
-        are added when the answer is complete. "Skicka" is disabled meanwhile."""
-        done = list(exchanges or [])
+        are added when the answer is complete. "Skicka" is disabled meanwhile. A question
+        that cannot be asked (empty, over NARA_MAX_QUESTION_CHARS, not text) is answered
+        with a Swedish message at once, shown cut to the limit; the session keeps at most
+        `MAX_EXCHANGES` exchanges."""
+        done = list(exchanges or [])[-(MAX_EXCHANGES - 1) :]
         question = question or ""
+        limit = self.services.settings.max_question_chars
+        try:
+            check_question(question, limit)
+        except QuestionError as error:
+            message = render.question_error_message(question, limit, error)
+            done = [*done, render.error_exchange(shown_text(question, limit), message)]
+            yield render.chat_messages(done), done, "", gr.update(interactive=True)
+            return
         busy = gr.update(interactive=False)
         yield render.chat_messages(done, (question, render.SEARCHING)), done, "", busy
         filters = SearchFilters(
@@ -389,10 +430,9 @@ class Handlers:
             if final is None:
                 raise RuntimeError("the assistant gave no final answer")
             exchange = render.exchange_of(question, final, self._texts(final))
-        except QuestionError:
-            limit = self.services.settings.max_question_chars
+        except QuestionError as error:  # the history or the follow-up made standalone
             exchange = render.error_exchange(
-                question, render.question_error_message(question, limit)
+                question, render.question_error_message(question, limit, error)
             )
         except Exception:
             log.exception("the chat could not answer a question")
@@ -439,13 +479,20 @@ class Handlers:
         if not 0 <= position < len(done) or done[position].is_error:
             return "Omdömet kunde inte kopplas till ett svar.", gr.update()
         exchange = done[position]
+        text = (comment or "").strip()
+        if len(text) > MAX_COMMENT_CHARS or not is_text(text):
+            return (
+                f"Kommentaren kunde inte sparas: den får vara högst {MAX_COMMENT_CHARS} tecken "
+                f"vanlig text (den är {len(text)}). Korta den och klicka på tummen igen.",
+                gr.update(),
+            )
         try:
             self.services.feedback.add(
                 rating=rating,
                 question=exchange.question,
                 answer=exchange.answer,
                 citations=list(exchange.citations),
-                comment=(comment or "").strip(),
+                comment=text,
                 source="chat",
             )
         except Exception:
@@ -520,12 +567,23 @@ class Handlers:
     def upload(
         self, key: str, files: list[str] | None, progress: gr.Progress = UPLOAD_PROGRESS
     ) -> tuple[str, Any]:
-        if not render.admin_key_ok(key or "", self.services.settings.admin_keys):
+        """Read in the uploaded `files` (admin key). The uploads, and their staged copies,
+        are under the data dir and are deleted when this returns, whatever the outcome."""
+        folder = upload_folder(self.services.settings)
+        try:
+            return self._ingest_uploads(key, files or [], folder, progress)
+        finally:
+            remove_uploads(files or [], folder)
+
+    def _ingest_uploads(
+        self, key: str, files: list[str], folder: Path, progress: gr.Progress
+    ) -> tuple[str, Any]:
+        if not key_matches(key or "", self.services.settings.admin_keys):
             return "**Fel administratörsnyckel.** Inget lästes in.", gr.update()
         if not files:
             return "Välj en eller flera filer att läsa in.", gr.update()
         progress(0, desc="Förbereder inläsningen …")
-        with tempfile.TemporaryDirectory(prefix="nara-upload-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
             paths = _stage_uploads(files, Path(tmp))
             done = 0
 
@@ -546,7 +604,7 @@ class Handlers:
         return summary, None
 
     def remove(self, key: str, doc_id: str | None) -> str:
-        if not render.admin_key_ok(key or "", self.services.settings.admin_keys):
+        if not key_matches(key or "", self.services.settings.admin_keys):
             return "**Fel administratörsnyckel.** Inget togs bort."
         if not doc_id:
             return "Välj ett dokument att ta bort."

@@ -8,7 +8,6 @@ result as Markdown with inline HTML, so nothing from a document can become marku
 
 from __future__ import annotations
 
-import hmac
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +17,7 @@ from typing import Any, Literal
 from assistant.model import Answer, Citation, Turn
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
-from nara.errors import IngestError
+from nara.errors import IngestError, NaraError
 
 CONTEXT_CHARS = 200
 """Characters of surrounding text shown on each side of a quoted passage."""
@@ -200,8 +199,10 @@ def history_turns(exchanges: Sequence[Exchange]) -> list[Turn]:
     return turns
 
 
-def question_error_message(question: str, max_chars: int) -> str:
-    """Swedish wording of a `QuestionError` (empty or too long question)."""
+def question_error_message(question: str, max_chars: int, error: NaraError | None = None) -> str:
+    """Swedish wording of a `QuestionError`: an empty or too long question is worded here;
+    any other problem (the history, a follow-up, the characters) with `error`'s own
+    message and hint."""
     text = question.strip()
     if not text:
         return (
@@ -212,6 +213,8 @@ def question_error_message(question: str, max_chars: int) -> str:
             f"Frågan är {len(text)} tecken lång, men högst {max_chars} tecken tas emot. "
             "Korta ner frågan och försök igen."
         )
+    if error is not None:
+        return f"{error.message} {error.hint}".strip()
     return "Frågan kunde inte ställas. Formulera om den och försök igen."
 
 
@@ -324,17 +327,6 @@ def year_choices(
 
 
 # -- admin -----------------------------------------------------------------------------
-def admin_key_ok(given: str, admin_keys: Sequence[str]) -> bool:
-    """Whether `given` is one of the admin keys; every key is compared in constant time."""
-    if not given or not admin_keys:
-        return False
-    candidate = given.encode()
-    found = False
-    for key in admin_keys:
-        found |= hmac.compare_digest(candidate, key.encode())
-    return found
-
-
 _INGEST_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"has an unsupported format '([^']*)'"),

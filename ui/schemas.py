@@ -9,19 +9,46 @@ shapes are the ones the CLI prints: `AskResponse` is `Answer.to_json()` (`nara a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.service import is_text
 from knowledge.retrieval import SearchFilters
 from knowledge.store import DocumentRecord
 
 MAX_HISTORY_TURNS = 50
 MAX_FILTER_VALUES = 50
+MAX_COMMENT_CHARS = 5_000
+"""Longest feedback comment, in the API and the chat alike."""
+NOT_TEXT = "innehåller ogiltiga tecken (ett ensamt surrogattecken); skicka giltig UTF-8-text"
+
+
+def _all_text(value: Any) -> bool:
+    """Whether every string in `value` (nested lists, dicts and models too) is writable."""
+    if isinstance(value, str):
+        return is_text(value)
+    if isinstance(value, BaseModel):
+        return _all_text(list(value.__dict__.values()))
+    if isinstance(value, dict):
+        return _all_text(list(value.keys())) and _all_text(list(value.values()))
+    if isinstance(value, (list, tuple)):
+        return all(_all_text(item) for item in value)
+    return True
 
 
 class Request(BaseModel):
+    """A request body: unknown fields and text that cannot be written as UTF-8 (a lone
+    surrogate such as "\\ud800", which JSON admits) are refused with a 422."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _writable_text(cls, value: Any) -> Any:
+        if not _all_text(value):
+            raise ValueError(NOT_TEXT)
+        return value
 
 
 # -- shared pieces ----------------------------------------------------------------------
@@ -230,7 +257,7 @@ class PrioritiesResponse(BaseModel):
 # -- feedback ---------------------------------------------------------------------------
 class FeedbackRequest(Request):
     rating: Literal["up", "down"]
-    comment: str = Field(default="", max_length=5_000)
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
     question: str = Field(min_length=1, max_length=20_000)
     answer: str = Field(max_length=200_000)
     citations: list[CitationOut] = Field(default_factory=list, max_length=100)
