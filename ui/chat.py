@@ -34,6 +34,7 @@ from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
 from ui.api import key_matches
 from ui.chat_guard import (
+    UploadFiles,
     install_not_found,
     mounted_app,
     remove_uploads,
@@ -129,7 +130,7 @@ class RegistersTab:
 @dataclass
 class AdminPanel:
     key: gr.Textbox
-    files: gr.File
+    files: UploadFiles
     upload: gr.Button
     upload_status: gr.Markdown
     remove_choice: gr.Dropdown
@@ -294,7 +295,7 @@ def _documents_tab(admin: bool) -> DocumentsTab:
         return DocumentsTab(table, None)
     with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
         key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
-        files = gr.File(
+        files = UploadFiles(
             label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
             file_count="multiple",
             file_types=UPLOAD_TYPES,

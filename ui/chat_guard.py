@@ -9,6 +9,8 @@ wiring in ui/chat.py.
 - Unknown paths and wrong methods under the chat's mount answer the API's documented
   `{"error", "hint", "request_id"}` body (`install_not_found`), through `ui.api.http_error`.
 - Text the chat receives is capped before it is shown or stored (`shown_text`).
+- `UploadFiles`: Gradio 6's `File` opens an empty temporary file in the upload
+  folder for every file it hands to a handler, and never closes or removes it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from gradio.data_classes import FileData
+from gradio.utils import NamedString
+from gradio_client.utils import is_valid_file
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -74,6 +80,20 @@ def shown_text(text: str, limit: int) -> str:
     if is_text(cut):
         return cut
     return cut.encode("utf-8", "replace").decode("utf-8")
+
+
+class UploadFiles(gr.File):
+    """Gradio's `File`, handing its files' paths to handlers with the same type check, but
+    without opening a temporary file per file (gradio 6.x, `File._process_single_file`),
+    which would stay in the upload folder until removed by age. A Gradio "template"
+    (`is_template`): the browser shows it as a `File`."""
+
+    is_template = True
+
+    def _process_single_file(self, f: FileData) -> NamedString:
+        if self.file_types and not is_valid_file(f.path, self.file_types):
+            raise gr.Error(f"Filtypen stöds inte. Tillåtna: {', '.join(self.file_types)}.")
+        return NamedString(f.path)
 
 
 def mounted_app(app: FastAPI, path: str = "") -> FastAPI | None:

@@ -52,7 +52,8 @@ from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
 from nara.errors import ConfigError
 from ui.services import Services
-from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, read_activity
+from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, jwks_uri, read_activity
+from ui.teams_keys import JwksKeySource
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,18 @@ def add_teams(
             log.warning("NARA_TEAMS_ANONYMOUS is ignored: Teams credentials are configured.")
         # The token first (401, before the body is read), then the activity's tenant (403).
         dependencies = [
-            Depends(TeamsAuth(app_id, settings.teams_tenant_id, key_source=key_source)),
+            Depends(
+                TeamsAuth(
+                    app_id,
+                    settings.teams_tenant_id,
+                    key_source=key_source
+                    or JwksKeySource(
+                        jwks_uri,
+                        timeout_s=settings.serve_jwks_timeout_s,
+                        refetch_s=settings.serve_jwks_refetch_s,
+                    ),
+                )
+            ),
             Depends(TenantCheck(settings.teams_tenant_id)),
         ]
         connections = connections or _msal_connections(app_id, password, settings.teams_tenant_id)

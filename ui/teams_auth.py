@@ -18,7 +18,9 @@ wrapped in `TeamsAuth`, a FastAPI dependency. It validates the Bearer token:
 On success the SDK's `ClaimsIdentity` is put on `request.state.claims_identity`, where the
 adapter picks it up (and compares the token's `serviceurl` claim with the activity's
 `serviceUrl`). Where the keys come from is injectable (`KeySource`) so that tests sign
-tokens with a local key.
+tokens with a local key. The default, `ui.teams_keys.JwksKeySource`, fetches the keys with
+bounds (one fetch at a time, a short timeout, a least interval between fetches), so that
+forged tokens with made-up key ids cannot stall the server.
 
 A valid token says that Bot Service sent the activity to our bot, not that the user belongs
 to our organisation: a bot registration can be multi-tenant, and a Teams app can be used in
@@ -36,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from typing import Any, Protocol
 
 import jwt
@@ -47,6 +48,8 @@ from microsoft_agents.hosting.core import (
     AuthenticationConstants,
     ClaimsIdentity,
 )
+
+from ui.teams_keys import JwksKeySource
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +96,6 @@ def jwks_uri(issuer: str) -> str:
     return f"https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"
 
 
-class JwksKeySource:
-    """Keys from the issuers' published JWKS, cached by PyJWKClient (one client per URI)."""
-
-    def __init__(self) -> None:
-        self._clients: dict[str, jwt.PyJWKClient] = {}
-        self._lock = threading.Lock()
-
-    def signing_key(self, issuer: str, kid: str) -> Any:
-        uri = jwks_uri(issuer)
-        with self._lock:
-            client = self._clients.get(uri)
-            if client is None:
-                client = self._clients[uri] = jwt.PyJWKClient(uri, lifespan=3600, timeout=10)
-            return client.get_signing_key(kid).key
-
-
 def accepted_issuers(tenant_id: str | None) -> list[str]:
     issuers = list(AgentAuthConfiguration(tenant_id=tenant_id).ISSUERS)
     for tenant in FIRST_PARTY_TENANTS:
@@ -127,10 +114,12 @@ class TeamsAuth:
         key_source: KeySource | None = None,
         issuers: list[str] | None = None,
     ) -> None:
+        """`key_source`: where the signing keys come from; by default the published JWKS
+        with the default bounds of `ui.teams_keys.JwksKeySource`."""
         self.app_id = app_id
         self.issuers = issuers if issuers is not None else accepted_issuers(tenant_id)
         self._issuers = {i.lower(): i for i in self.issuers}
-        self.key_source: KeySource = key_source or JwksKeySource()
+        self.key_source: KeySource = key_source or JwksKeySource(jwks_uri)
 
     def validate(self, token: str) -> ClaimsIdentity:
         """The claims of a valid token; `AuthError` (or a PyJWT error) otherwise."""
