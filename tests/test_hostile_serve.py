@@ -280,10 +280,11 @@ def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
     with documents_kept(client), bounded():
         wrong, _ = chat.predict("fel-nyckel", [handle_file(str(doc))], api_name="/upload")
         assert "Fel administratörsnyckel" in wrong
-        assert files_under(folder) == set()  # refused, and the upload removed
+        kept = files_under(folder)  # kept for a retry with the right key, in the data dir
+        assert [p.name for p in kept] == [doc.name]
         summary, _ = chat.predict(ADMIN_KEY, [handle_file(str(doc))], api_name="/upload")
         assert "1 nya" in summary
-        assert files_under(folder) == set()
+        assert files_under(folder) == set()  # read in (the same file as kept): removed
     assert files_under(GRADIO_DEFAULT_DIR) == gradio_before
     added = document_ids(client) - {"000_05b96b91b6c43ee6"}
     services.kb.remove(next(d for d in added if d.startswith("fjallplan")))

@@ -568,21 +568,21 @@ class Handlers:
     def upload(
         self, key: str, files: list[str] | None, progress: gr.Progress = UPLOAD_PROGRESS
     ) -> tuple[str, Any]:
-        """Read in the uploaded `files` (admin key). The uploads, and their staged copies,
-        are under the data dir and are deleted when this returns, whatever the outcome."""
-        folder = upload_folder(self.services.settings)
-        try:
-            return self._ingest_uploads(key, files or [], folder, progress)
-        finally:
-            remove_uploads(files or [], folder)
-
-    def _ingest_uploads(
-        self, key: str, files: list[str], folder: Path, progress: gr.Progress
-    ) -> tuple[str, Any]:
+        """Read in the uploaded `files` (admin key). With a wrong key they stay selected
+        (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
+        once read in, successfully or not, they and their staged copies are deleted and
+        the selection is cleared."""
         if not key_matches(key or "", self.services.settings.admin_keys):
             return "**Fel administratörsnyckel.** Inget lästes in.", gr.update()
         if not files:
             return "Välj en eller flera filer att läsa in.", gr.update()
+        folder = upload_folder(self.services.settings)
+        try:
+            return self._ingest_uploads(files, folder, progress), None
+        finally:
+            remove_uploads(files, folder)
+
+    def _ingest_uploads(self, files: list[str], folder: Path, progress: gr.Progress) -> str:
         progress(0, desc="Förbereder inläsningen …")
         with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
             paths = _stage_uploads(files, Path(tmp))
@@ -597,12 +597,11 @@ class Handlers:
                 report = self.kb.ingest(paths, progress=step)
             except Exception:
                 log.exception("upload failed")
-                return "Inläsningen misslyckades. Inget nytt sparades; försök igen.", gr.update()
+                return "Inläsningen misslyckades. Inget nytt sparades; välj filerna igen."
         errors = [render.ingest_error_message(e, Path(e.path).name) for e in report.failed]
-        summary = render.ingest_summary(
+        return render.ingest_summary(
             len(report.added), len(report.updated), len(report.unchanged), errors
         )
-        return summary, None
 
     def remove(self, key: str, doc_id: str | None) -> str:
         if not key_matches(key or "", self.services.settings.admin_keys):
