@@ -97,6 +97,14 @@ def client(base_url: str) -> Iterator[httpx.Client]:
         yield c
 
 
+@pytest.fixture
+def chat(base_url: str) -> Iterator[Client]:
+    """A Gradio client of the chat, as any anonymous caller has one."""
+    client = Client(base_url + "/", verbose=False)
+    yield client
+    client.close()  # its heartbeat stream would hold the server's shutdown
+
+
 @contextmanager
 def bounded() -> Iterator[None]:
     """The block finishes within TIME_BOUND_S and raises the process's peak memory by
@@ -199,10 +207,9 @@ def test_follow_up_made_standalone_over_the_limit_is_422(client: httpx.Client) -
 
 
 def test_chat_question_over_the_limit_gets_a_swedish_message_cut_to_the_limit(
-    base_url: str,
+    chat: Client,
 ) -> None:
     with bounded():
-        chat = Client(base_url + "/", verbose=False)
         messages, _question = chat.predict("x" * 100_000, [], [], api_name="/respond")
     assert len(messages) == 2
     shown, reply = (str(m["content"]) for m in messages)
@@ -263,7 +270,7 @@ def test_anonymous_chat_upload_over_the_limit_is_refused_and_leaves_nothing(
 
 
 def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
-    base_url: str, client: httpx.Client, services: Services, tmp_path: Path
+    chat: Client, client: httpx.Client, services: Services, tmp_path: Path
 ) -> None:
     folder = upload_folder(services.settings)
     assert folder.is_relative_to(services.settings.data_dir.resolve())
@@ -276,7 +283,6 @@ def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
             for n in range(1, 15)
         )
     )
-    chat = Client(base_url + "/", verbose=False)
     with documents_kept(client), bounded():
         wrong, _ = chat.predict("fel-nyckel", [handle_file(str(doc))], api_name="/upload")
         assert "Fel administratörsnyckel" in wrong
@@ -291,7 +297,7 @@ def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
 
 
 def test_chat_queue_is_bounded(
-    base_url: str, client: httpx.Client, services: Services, monkeypatch: pytest.MonkeyPatch
+    chat: Client, client: httpx.Client, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a queue of 2 and one event at a time, a burst of slow questions is partly
     refused ("queue full") at once, and the API answers meanwhile."""
@@ -302,7 +308,6 @@ def test_chat_queue_is_bounded(
         yield from real(*args, **kwargs)
 
     monkeypatch.setattr(services.assistant, "stream", slow)
-    chat = Client(base_url + "/", verbose=False)
     with documents_kept(client), bounded():
         jobs = [chat.submit(f"Vem ansvarar {i}?", [], [], api_name="/respond") for i in range(8)]
         search_started = time.monotonic()
@@ -366,7 +371,7 @@ class SlowJwks:
 
 @pytest.mark.parametrize(
     ("delay_s", "answers"),
-    [(0.5, True), (60.0, False)],
+    [(0.3, True), (60.0, False)],
     ids=["slow-endpoint", "hanging-endpoint"],
 )
 def test_forged_teams_tokens_against_a_slow_key_endpoint_do_not_stall_the_api(
@@ -376,7 +381,7 @@ def test_forged_teams_tokens_against_a_slow_key_endpoint_do_not_stall_the_api(
     refused, /v1/search answered meanwhile; a valid token passes once the keys came."""
     keys = LocalKeys()
     jwks = SlowJwks(keys, delay_s=delay_s)
-    source = JwksKeySource(lambda _issuer: jwks.url, timeout_s=1.0, refetch_s=60.0)
+    source = JwksKeySource(lambda _issuer: jwks.url, timeout_s=3.0, refetch_s=60.0)
     teams_settings = services.settings.model_copy(
         update={
             "teams_app_id": APP_ID,
