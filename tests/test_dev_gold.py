@@ -17,16 +17,8 @@ import pytest
 
 from evals.retrieval import Evidence, GoldQuestion, load_gold
 from evals.split import GOLD_DIR, SUITES, load_suite
+from tests import gold_checks as checks
 from tests.conftest import CORPUS
-from tests.gold_checks import (
-    Mix,
-    document_texts,
-    id_problems,
-    kind_problems,
-    mix_problems,
-    other_gold_ids,
-    text_problems,
-)
 from tests.test_gold_files import EXTRA_CORPUS
 
 # (suite, file, id prefix, documents folder, their file pattern)
@@ -36,7 +28,7 @@ DEV_FILES = [
 ]
 # The brief: about 80 questions a file, ~20 % out of scope, ~15 % English, ~8 % follow-ups
 # (of 80: 16, 12 and 6), every document cited and every in-scope kind present.
-DEV_MIX = Mix(total=80, in_scope=60, out_of_scope=16, english=12, follow_ups=6)
+DEV_MIX = checks.Mix(total=80, in_scope=60, out_of_scope=16, english=12, follow_ups=6)
 each_file = pytest.mark.parametrize(
     "suite,file,prefix,folder,pattern", DEV_FILES, ids=[f[1] for f in DEV_FILES]
 )
@@ -44,8 +36,8 @@ each_file = pytest.mark.parametrize(
 
 def _texts(folder: Path, pattern: str) -> dict[str, str]:
     if not folder.is_dir():
-        pytest.skip(f"{folder} is absent: clone the repository next to shared/")
-    return document_texts(folder, pattern)
+        pytest.skip(f"{folder} is absent: clone next to shared/ or set NARA_EXTRA_CORPUS")
+    return checks.document_texts(folder, pattern)
 
 
 @each_file
@@ -53,9 +45,9 @@ def test_ids_kinds_and_the_mix(
     suite: str, file: str, prefix: str, folder: Path, pattern: str
 ) -> None:
     questions = load_gold(GOLD_DIR / file)
-    assert id_problems(questions, prefix, other_gold_ids(GOLD_DIR / file)) == []
-    assert kind_problems(questions) == []
-    assert mix_problems(questions, DEV_MIX, set(_texts(folder, pattern))) == []
+    assert checks.id_problems(questions, prefix, checks.other_gold_ids(GOLD_DIR / file)) == []
+    assert checks.kind_problems(questions) == []
+    assert checks.mix_problems(questions, DEV_MIX, set(_texts(folder, pattern))) == []
 
 
 @each_file
@@ -63,7 +55,7 @@ def test_every_quote_and_fact_alternative_stands_in_its_document(
     suite: str, file: str, prefix: str, folder: Path, pattern: str
 ) -> None:
     texts = _texts(folder, pattern)
-    assert text_problems(load_gold(GOLD_DIR / file), texts, every_alternative=True) == []
+    assert checks.text_problems(load_gold(GOLD_DIR / file), texts, every_alternative=True) == []
 
 
 @each_file
@@ -80,14 +72,14 @@ def test_the_checks_find_each_kind_of_defect() -> None:
     texts = {"doc": "arbetsordningen ska förnyas en gång om året, senast den 31 mars."}
     quote = (Evidence("doc", "en gång om året"),)
     good = GoldQuestion("devs-a", "?", "clause", "sv", False, (), quote, (("31 mars",),))
-    assert text_problems([good], texts, every_alternative=True) == []
+    assert checks.text_problems([good], texts, every_alternative=True) == []
     wrong_quote = replace(good, evidence=(Evidence("doc", "två gånger"),))
     answer_form = replace(good, facts=(("31 mars", "March 31"),))
-    assert len(text_problems([wrong_quote, answer_form], texts, every_alternative=True)) == 2
-    assert text_problems([answer_form], texts, every_alternative=False) == []
+    assert len(checks.text_problems([wrong_quote, answer_form], texts, every_alternative=True)) == 2
+    assert checks.text_problems([answer_form], texts, every_alternative=False) == []
     stray = replace(good, id="x-b", kind="out_of_scope")
-    assert len(kind_problems([stray])) == 1
-    assert len(id_problems([good, good, stray], "devs-", {"devs-a"})) == 3
-    found = mix_problems([good], replace(DEV_MIX, in_scope=1), {"doc", "other"})
+    assert len(checks.kind_problems([stray])) == 1
+    assert len(checks.id_problems([good, good, stray], "devs-", {"devs-a"})) == 3
+    found = checks.mix_problems([good], replace(DEV_MIX, in_scope=1), {"doc", "other"})
     for expected in ("total: 1 < 80", "english: 0 < 12", "cites other", "kind fact"):
         assert any(expected in p for p in found), (expected, found)
