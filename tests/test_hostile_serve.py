@@ -44,6 +44,7 @@ from tests.test_teams import (
     RecordingTokenProvider,
     activity,
 )
+from ui import chat_guard
 from ui.api import add_api
 from ui.chat import Handlers
 from ui.chat_guard import GRADIO_TEMP_DIR, upload_folder
@@ -100,7 +101,7 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def chat(base_url: str) -> Iterator[Client]:
     """A Gradio client of the chat, as any anonymous caller has one."""
-    client = Client(base_url + "/", verbose=False)
+    client = Client(base_url + "/", verbose=False, download_files=False)
     yield client
     client.close()  # its heartbeat stream would hold the server's shutdown
 
@@ -292,6 +293,7 @@ def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
         assert "1 nya" in summary
         assert files_under(folder) == set()  # read in (the same file as kept): removed
     assert files_under(GRADIO_DEFAULT_DIR) == gradio_before
+    assert not Path(chat_guard.__file__).with_suffix(".pyi").exists()  # no stub written
     added = document_ids(client) - {"000_05b96b91b6c43ee6"}
     services.kb.remove(next(d for d in added if d.startswith("fjallplan")))
 

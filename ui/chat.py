@@ -34,13 +34,13 @@ from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
 from ui.api import key_matches
 from ui.chat_guard import (
-    UploadFiles,
     install_not_found,
     mounted_app,
     remove_uploads,
     shown_text,
     upload_folder,
     use_upload_folder,
+    without_leaked_files,
 )
 from ui.chat_render import Exchange
 from ui.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
@@ -130,7 +130,7 @@ class RegistersTab:
 @dataclass
 class AdminPanel:
     key: gr.Textbox
-    files: UploadFiles
+    files: gr.File
     upload: gr.Button
     upload_status: gr.Markdown
     remove_choice: gr.Dropdown
@@ -295,11 +295,13 @@ def _documents_tab(admin: bool) -> DocumentsTab:
         return DocumentsTab(table, None)
     with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
         key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
-        files = UploadFiles(
-            label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
-            file_count="multiple",
-            file_types=UPLOAD_TYPES,
-            elem_id="nara-upload",
+        files = without_leaked_files(
+            gr.File(
+                label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                elem_id="nara-upload",
+            )
         )
         upload = gr.Button("Läs in dokumenten", variant="primary", elem_id="nara-upload-btn")
         upload_status = gr.Markdown(elem_id="nara-upload-status")
@@ -571,11 +573,12 @@ class Handlers:
         """Read in the uploaded `files` (admin key). With a wrong key they stay selected
         (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
         once read in, successfully or not, they and their staged copies are deleted and
-        the selection is cleared."""
+        the selection is cleared. The selection is kept by returning it, never by an
+        update (see `without_leaked_files`)."""
         if not key_matches(key or "", self.services.settings.admin_keys):
-            return "**Fel administratörsnyckel.** Inget lästes in.", gr.update()
+            return "**Fel administratörsnyckel.** Inget lästes in.", files
         if not files:
-            return "Välj en eller flera filer att läsa in.", gr.update()
+            return "Välj en eller flera filer att läsa in.", files
         folder = upload_folder(self.services.settings)
         try:
             return self._ingest_uploads(files, folder, progress), None

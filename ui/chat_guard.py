@@ -9,7 +9,7 @@ wiring in ui/chat.py.
 - Unknown paths and wrong methods under the chat's mount answer the API's documented
   `{"error", "hint", "request_id"}` body (`install_not_found`), through `ui.api.http_error`.
 - Text the chat receives is capped before it is shown or stored (`shown_text`).
-- `UploadFiles`: Gradio 6's `File` opens an empty temporary file in the upload
+- `without_leaked_files`: Gradio 6's `File` opens an empty temporary file in the upload
   folder for every file it hands to a handler, and never closes or removes it.
 """
 
@@ -82,18 +82,22 @@ def shown_text(text: str, limit: int) -> str:
     return cut.encode("utf-8", "replace").decode("utf-8")
 
 
-class UploadFiles(gr.File):
-    """Gradio's `File`, handing its files' paths to handlers with the same type check, but
-    without opening a temporary file per file (gradio 6.x, `File._process_single_file`),
-    which would stay in the upload folder until removed by age. A Gradio "template"
-    (`is_template`): the browser shows it as a `File`."""
+def without_leaked_files(component: gr.File) -> gr.File:
+    """`component`, handing its files' paths to handlers as Gradio's `File` does (the same
+    type check) but without opening a temporary file per file (gradio 6.x,
+    `File._process_single_file`), which would stay in the upload folder until removed by
+    age. Set on the instance, since a subclass would make Gradio write a .pyi stub into
+    the source tree (`gradio.component_meta`); so a handler must never return an update
+    (`gr.update()`, `gr.skip()`) for it: Gradio would replace it, per session, with a new
+    plain `File`."""
 
-    is_template = True
-
-    def _process_single_file(self, f: FileData) -> NamedString:
-        if self.file_types and not is_valid_file(f.path, self.file_types):
-            raise gr.Error(f"Filtypen stöds inte. Tillåtna: {', '.join(self.file_types)}.")
+    def process(f: FileData) -> NamedString:
+        if component.file_types and not is_valid_file(f.path, component.file_types):
+            raise gr.Error(f"Filtypen stöds inte. Tillåtna: {', '.join(component.file_types)}.")
         return NamedString(f.path)
+
+    component._process_single_file = process  # type: ignore[method-assign]
+    return component
 
 
 def mounted_app(app: FastAPI, path: str = "") -> FastAPI | None:
