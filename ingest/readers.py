@@ -6,6 +6,7 @@ empty document.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,22 @@ ParsedWithNotes = tuple[str, list[Block], ReadNotes]
 Reader = Callable[[Path, bytes], Parsed | ParsedWithNotes]
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""Notepad's "Unicode" saves UTF-16 with a byte-order mark; its bytes hold many NULs."""
+
+
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252; binary content is refused."""
+    """UTF-16 with a byte-order mark, UTF-8 (with or without BOM), else Windows-1252;
+    binary content is refused."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return _checked(path, data.decode("utf-16"))
+        except UnicodeDecodeError:
+            raise IngestError(
+                str(path),
+                "börjar som UTF-16-text men är trasig (ogiltiga tecken).",
+                "Spara filen igen som UTF-8-text.",
+            ) from None
     sample = data[:8192]
     if b"\x00" in sample:
         raise IngestError(
@@ -36,6 +51,12 @@ def decode_text(path: Path, data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
+    return _checked(path, text)
+
+
+def _checked(path: Path, text: str) -> str:
+    """The text with its line ends made \\n, or refused when control characters show it
+    is binary content."""
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(8, len(text[:8192]) // 100):
         raise IngestError(

