@@ -38,6 +38,11 @@ from knowledge.write_lock import WriteLock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
 
+INGEST_BATCH_CHARS = 32_000
+"""Characters per embedding batch at ingest: 32 chunks of the default 1000 characters, the
+batch the chunks always had; short spans now fill it too (320 spans: 7.5 s in one batch
+against 13.6 s in batches of 32, e5 on this machine)."""
+
 
 def _not_found(doc_id: str) -> NotFoundError:
     return NotFoundError(
@@ -127,6 +132,7 @@ class KnowledgeBase:
                 f"Rename one of them, or remove the stored one first (nara remove {old.doc_id}).",
             )
         if old and old.version == document.content_hash:
+            self.store.sweep_document(old)  # leftovers of a write killed after its commit
             report.unchanged.append(document.doc_id)
             return
         chunks, spans = self._store_document(document)
@@ -177,7 +183,9 @@ class KnowledgeBase:
             )
             for c in chunks
         ]
-        vectors = self.embedder.embed_passages([c.index_text for c in stored])
+        vectors = self.embedder.embed_passages(
+            [c.index_text for c in stored], batch_chars=INGEST_BATCH_CHARS
+        )
         ranges = [ChunkRange(c.chunk_id, c.char_start, c.char_end, c.kind) for c in stored]
         spans = cut_document(document, ranges)
         check_count(
@@ -187,7 +195,9 @@ class KnowledgeBase:
             self.limits.max_spans,
             "ingest_max_spans",
         )
-        span_vectors = self.embedder.embed_passages([embed_text(s) for s in spans])
+        span_vectors = self.embedder.embed_passages(
+            [embed_text(s) for s in spans], batch_chars=INGEST_BATCH_CHARS
+        )
         registers = extract_registers(document).to_json()
         self.store.put_document(
             record_of(document, len(stored)),

@@ -10,7 +10,7 @@ import hashlib
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -34,19 +34,41 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_batch([text], query=True)[0]
 
-    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 32, batch_chars: int = 0
+    ) -> np.ndarray:
         """One vector per text, in order. Each distinct text is embedded once: a document
         that repeats a line (a hostile one thousands of times) costs one embedding per
-        distinct line."""
+        distinct line. A batch holds `batch_size` texts, or (when `batch_chars` is set,
+        as it is for ingest) as many as fit in that many characters, so that short
+        texts (spans) go to the model in large batches, which costs less per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         distinct = list(dict.fromkeys(texts))
         parts = [
-            self.embed_batch(distinct[i : i + batch_size], query=False)
-            for i in range(0, len(distinct), batch_size)
+            self.embed_batch(batch, query=False)
+            for batch in _batches(distinct, batch_size, batch_chars)
         ]
         row = {text: i for i, text in enumerate(distinct)}
         return np.vstack(parts)[[row[t] for t in texts]]
+
+
+def _batches(texts: list[str], size: int, chars: int) -> Iterator[list[str]]:
+    """Consecutive batches of `size` texts, or of at most `chars` characters (at least one
+    text each) when `chars` is set."""
+    if not chars:
+        yield from (texts[i : i + size] for i in range(0, len(texts), size))
+        return
+    batch: list[str] = []
+    total = 0
+    for text in texts:
+        if batch and total + len(text) > chars:
+            yield batch
+            batch, total = [], 0
+        batch.append(text)
+        total += len(text)
+    if batch:
+        yield batch
 
 
 WINDOW_TOKENS = 512

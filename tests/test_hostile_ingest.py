@@ -194,11 +194,13 @@ def case_e5_long_header(folder: Path) -> None:
     limit = IngestLimits.defaults().max_meta_chars
     kb, before = _with_good(folder, embedder="e5-small-q4", chunk_max_chars=4000)
     title = ("Gemensam plan för nära vård och omsorg i länet " * 10)[: limit - 5]
+    region = ("Region Norra länet och dess kommuner " * 10)[:limit]
     section = ("Avsnitt om samverkan kring hemsjukvård och rehabilitering " * 10)[:limit]
-    body = " ".join(f"Mening {i} om vårdplanering och läkemedel i hemmet." for i in range(70))
+    body = " ".join(f"Mening {i} om vårdplanering och läkemedel i hemmet." for i in range(34))
     path = folder / "lang-rubrik.md"
-    path.write_text(f"# {title}\n\n## {section}\n\n{body}\n", encoding="utf-8")
-    path.with_name(path.name + ".meta.yaml").write_text(f"title: {title}\n", encoding="utf-8")
+    path.write_text(f"## {section}\n\n{body}\n", encoding="utf-8")
+    sidecar = f"title: {title}\nregion: {region}\n"
+    path.with_name(path.name + ".meta.yaml").write_text(sidecar, encoding="utf-8")
     with measured():
         report = kb.ingest([path])
     assert report.ok, report.failed
@@ -347,6 +349,43 @@ def case_same_name_two_folders(folder: Path) -> None:
     assert err.path == str(folder / "b" / "plan.md") and str(folder / "a" / "plan.md") in str(err)
     assert "läkemedel" in kb.document_text("plan")
     assert _stored(kb)["texts"]["rutin"] == before["texts"]["rutin"]
+
+
+class Killed(RuntimeError):
+    """Stands for a kill of the process at that point."""
+
+
+def _killed(*_args: object, **_kwargs: object) -> None:
+    raise Killed("killed after the commit")
+
+
+def case_leftovers_after_kill(folder: Path) -> None:
+    """A write killed after its commit, before the old chunks were deleted: the next run,
+    where the file is unchanged, removes the hidden leftovers."""
+    kb, _ = _with_good(folder)
+    path = folder / "fore" / "rutin.md"
+    path.write_text(GOOD.replace("två gånger", "fyra gånger"), encoding="utf-8")
+    collections = (kb.store._chunks, kb.store._spans.collection, kb.store._registers)
+    with suppress(Killed):
+        delete = kb.store._chunks.delete
+        kb.store._chunks.delete = _killed  # the old version's chunks stay
+        try:
+            kb.ingest([path])
+        finally:
+            kb.store._chunks.delete = delete
+    record = kb.documents()[0]
+    raw = [c.count() for c in collections]
+    assert raw[0] > len(kb.store.chunks([record.key]))  # leftovers, hidden
+    with measured():
+        report = kb.ingest([path])
+    assert report.unchanged == ["rutin"]
+    live_chunks = kb.store.chunks([record.key])
+    assert kb.store._chunks.count() == len(live_chunks)
+    assert kb.store._spans.collection.count() == len(
+        kb.store.spans([c.chunk_id for c in live_chunks])
+    )
+    assert kb.store._registers.count() == 1
+    assert "fyra gånger" in kb.document_text("rutin")
 
 
 CASES: dict[str, Callable[[Path], None]] = {
