@@ -14,7 +14,7 @@ from ingest.limits import IngestLimits, check_count
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
-from knowledge.ingest_run import IngestReport, claim, record_of
+from knowledge.ingest_run import IngestReport, check_unclaimed, embed_distinct, record_of
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
 from knowledge.registers import (
@@ -37,11 +37,6 @@ from knowledge.store import (
 from knowledge.write_lock import WriteLock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
-
-INGEST_BATCH_CHARS = 32_000
-"""Characters per embedding batch at ingest: 32 chunks of the default 1000 characters, the
-batch the chunks always had; short spans now fill it too (320 spans: 7.5 s in one batch
-against 13.6 s in batches of 32, e5 on this machine)."""
 
 
 def _not_found(doc_id: str) -> NotFoundError:
@@ -108,9 +103,10 @@ class KnowledgeBase:
             live = {d.doc_id: d for d in self.store.documents()}
             for path in expand_paths(paths):
                 try:
-                    claim(claimed, Path(path))
+                    check_unclaimed(claimed, Path(path))
                     document = load_document(path, max_bytes=max_bytes, limits=self.limits)
-                    self._ingest_one(document, live, report)
+                    self._ingest_one(document, live, report, str(path))
+                    claimed[document.doc_id] = Path(path)
                 except IngestError as err:
                     report.failed.append(err)
                 if progress:
@@ -118,7 +114,11 @@ class KnowledgeBase:
         return report
 
     def _ingest_one(
-        self, document: Document, live: dict[str, DocumentRecord], report: IngestReport
+        self,
+        document: Document,
+        live: dict[str, DocumentRecord],
+        report: IngestReport,
+        source: str,
     ) -> None:
         """Add, replace or skip one document. Another file whose name gives the same id
         is refused, not replaced; a file stored under an id of an older naming scheme
@@ -135,7 +135,7 @@ class KnowledgeBase:
             self.store.sweep_document(old)  # leftovers of a write killed after its commit
             report.unchanged.append(document.doc_id)
             return
-        chunks, spans = self._store_document(document)
+        chunks, spans = self._store_document(document, source)
         report.chunks += chunks
         report.spans += spans
         (report.updated if old else report.added).append(document.doc_id)
@@ -155,12 +155,14 @@ class KnowledgeBase:
         with self.write_lock.held():
             return self._store_document(document)[0]
 
-    def _store_document(self, document: Document) -> tuple[int, int]:
+    def _store_document(self, document: Document, source: str = "") -> tuple[int, int]:
         """Chunks, spans, vectors and registers of one document, stored in one version;
-        returns the numbers of chunks and spans."""
+        returns the numbers of chunks and spans. Over the chunk or span limit, nothing is
+        stored and `IngestError` names `source` (the file's path; default its name)."""
+        source = source or document.file
         chunks = chunk_document(document, self.chunking)
         check_count(
-            document.file,
+            source,
             "Antalet delar (chunks)",
             len(chunks),
             self.limits.max_chunks,
@@ -183,21 +185,17 @@ class KnowledgeBase:
             )
             for c in chunks
         ]
-        vectors = self.embedder.embed_passages(
-            [c.index_text for c in stored], batch_chars=INGEST_BATCH_CHARS
-        )
         ranges = [ChunkRange(c.chunk_id, c.char_start, c.char_end, c.kind) for c in stored]
         spans = cut_document(document, ranges)
         check_count(
-            document.file,
+            source,
             "Antalet meningar och rader (spans)",
             len(spans),
             self.limits.max_spans,
             "ingest_max_spans",
         )
-        span_vectors = self.embedder.embed_passages(
-            [embed_text(s) for s in spans], batch_chars=INGEST_BATCH_CHARS
-        )
+        vectors = embed_distinct(self.embedder, [c.index_text for c in stored])
+        span_vectors = embed_distinct(self.embedder, [embed_text(s) for s in spans])
         registers = extract_registers(document).to_json()
         self.store.put_document(
             record_of(document, len(stored)),

@@ -37,20 +37,14 @@ class Embedder(ABC):
     def embed_passages(
         self, texts: Sequence[str], batch_size: int = 32, batch_chars: int = 0
     ) -> np.ndarray:
-        """One vector per text, in order. Each distinct text is embedded once: a document
-        that repeats a line (a hostile one thousands of times) costs one embedding per
-        distinct line. A batch holds `batch_size` texts, or (when `batch_chars` is set,
-        as it is for ingest) as many as fit in that many characters, so that short
-        texts (spans) go to the model in large batches, which costs less per text."""
+        """One vector per text, in order. A batch holds `batch_size` texts, or (when
+        `batch_chars` is set, as it is at ingest) as many as fit in that many characters,
+        so that short texts (spans) go to the model in large batches, which costs less per
+        text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        distinct = list(dict.fromkeys(texts))
-        parts = [
-            self.embed_batch(batch, query=False)
-            for batch in _batches(distinct, batch_size, batch_chars)
-        ]
-        row = {text: i for i, text in enumerate(distinct)}
-        return np.vstack(parts)[[row[t] for t in texts]]
+        batches = _batches(list(texts), batch_size, batch_chars)
+        return np.vstack([self.embed_batch(batch, query=False) for batch in batches])
 
 
 def _batches(texts: list[str], size: int, chars: int) -> Iterator[list[str]]:
