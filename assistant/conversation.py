@@ -12,15 +12,28 @@ from collections.abc import Sequence
 
 from assistant.model import Turn
 from knowledge.query import YEAR
+from nara.vocabulary import cue
 
 _SHORT = 6  # a question of at most this many words may lean on the one before
-_PRONOUN = re.compile(
-    r"\b(det|den|dem|dessa|detta|denna|där|dit|it|that|this|they|them|there)\b", re.I
-)
-_OPENER = re.compile(r"^\s*(och|men|samt|också|and|what about|how about|och vad gäller)\b", re.I)
-_QUESTION_HEAD = re.compile(
-    r"^\s*(vem|vilka|vilken|vilket|vad|hur|när|var|who|what|which|how|when|where)\b", re.I
-)
+
+
+def _cue(kind: str, anchor: str) -> re.Pattern[str]:
+    return cue("question_cues", "follow_up", kind, anchor=anchor)
+
+
+def _opener() -> re.Pattern[str]:
+    """A conjunction opening the question ("Och …", "What about …")."""
+    return _cue("openers", r"^\s*{}\b")
+
+
+def _points_back() -> re.Pattern[str]:
+    """A pronoun or adverb pointing to what was asked before ("det", "där")."""
+    return _cue("pronouns", r"\b{}\b")
+
+
+def _question_head() -> re.Pattern[str]:
+    """A question word opening the question: it asks something of its own."""
+    return _cue("question_heads", r"^\s*{}\b")
 
 
 def last_user_question(history: Sequence[Turn]) -> str | None:
@@ -37,13 +50,13 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     if previous is None:
         return text
     words = text.split()
-    core = _OPENER.sub("", text).strip()
+    core = _opener().sub("", text).strip()
     years = YEAR.findall(text)
-    if years and len(words) <= _SHORT and not _QUESTION_HEAD.search(core):
+    if years and len(words) <= _SHORT and not _question_head().search(core):
         if YEAR.search(previous):
             return YEAR.sub(years[0], previous, count=1)
         return f"{previous.rstrip(' ?')} {years[0]}?"
-    leans = _OPENER.search(text) or _PRONOUN.search(text)
+    leans = _opener().search(text) or _points_back().search(text)
     if leans and len(words) <= 2 * _SHORT:
         return f"{text} ({previous})"
     return text

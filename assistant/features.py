@@ -26,6 +26,7 @@ from assistant.model import Kind
 from knowledge.answer_types import chunk_flags
 from knowledge.expected import holds
 from knowledge.query import Query
+from nara.vocabulary import cue, section
 
 SPAN_FEATURES = (
     "similarity",
@@ -63,13 +64,13 @@ ANSWER_FEATURES = (
     "best_own_coverage",
 )
 
-KIND_CUES = {
-    Kind.CLAUSE: re.compile(
-        r"gäller|giltig|återrapport|rapporter|revider|antagen|antogs|förläng|per år|varje", re.I
-    ),
-    Kind.RESPONSIBILITY: re.compile(r"ansvar|leder|ledning|samordnar|utgör|består av", re.I),
-    Kind.PRIORITY: re.compile(r"priorit|målgrupp|fokus", re.I),
-}
+
+def passage_cue(kind: Kind) -> re.Pattern[str] | None:
+    """Words of a passage that speak to the question's kind (`question_cues.passage_kinds`
+    in the vocabulary), or None for a kind without such words."""
+    if kind.value not in section("question_cues", "passage_kinds"):
+        return None
+    return cue("question_cues", "passage_kinds", kind.value)
 
 
 def rare(wanted: Wanted) -> Wanted:
@@ -87,7 +88,7 @@ def span_features(
     """Features of one span; `body` is the text its own coverage is measured on (a table
     row's activity cell, else the span). The gap features are filled by `relative`."""
     chunk = span.result.chunk
-    cue = KIND_CUES.get(q.kind)
+    kind_words = passage_cue(q.kind)
     types = q.answer_types
     typed = bool(types and chunk_flags(span.text) & types)
     return {
@@ -97,7 +98,7 @@ def span_features(
         "rare_coverage": weights.coverage(rare(wanted), f"{span.text} {chunk.section}"),
         "heading_coverage": weights.coverage(wanted, chunk.section),
         "rank_prior": 1.0 / span.result.rank,
-        "kind_cue": float(cue is not None and bool(cue.search(span.text))),
+        "kind_cue": float(kind_words is not None and bool(kind_words.search(span.text))),
         "answer_type": float(typed),
         "type_missing": float(bool(types) and not typed),
         "expected_type": float(any(holds(t, span.text, q.text) for t in q.expects)),

@@ -19,6 +19,7 @@ from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
 from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
+from nara.vocabulary import cue
 from nara.vocabulary import words as vocab
 
 RESULTS_K = 6
@@ -102,7 +103,7 @@ class Gatherer:
         """The register's list that answers a priority question, unless a quoted sentence
         answers it clearly better ("… är prioriterade målgrupper" in running text)."""
         if not results or not (
-            q.kind is Kind.PRIORITY or (q.kind is Kind.FACT and LIST_QUESTION.match(q.text))
+            q.kind is Kind.PRIORITY or (q.kind is Kind.FACT and _asks_for_list(q.text))
         ):
             return ()
         candidates = named or [r.document for r in results[:TOP_CHUNKS]]
@@ -183,7 +184,11 @@ def type_missing(q: Query, spans: list[Span]) -> bool:
 SENTENCE_BETTER_BY = 0.15
 LEAD_CHARS = 200
 """How much text before a list counts as its lead-in."""
-LIST_QUESTION = re.compile(r"^\s*(?:vilka|which|what are)\b", re.I)
+
+
+def _asks_for_list(question: str) -> bool:
+    """The question opens with a word that asks for a list ("Vilka …")."""
+    return bool(cue("question_cues", "list_openers", anchor=r"^\s*{}\b").match(question))
 
 
 def foreign_names(question: str, wanted: Wanted, weights: TermWeights) -> tuple[str, ...]:

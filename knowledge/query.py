@@ -26,6 +26,7 @@ from knowledge.answer_types import wanted
 from knowledge.expected import expects
 from knowledge.glossary import expand_query
 from knowledge.store import DocumentRecord
+from nara.vocabulary import cue
 from nara.vocabulary import words as vocab
 
 
@@ -38,41 +39,13 @@ class Kind(StrEnum):
 
 
 MIN_NAME_CHARS = 4
-_QUESTION_PHRASE = re.compile(
-    r"\b(?:hur\s+(?:ofta|många|länge|mycket|långt|lång)|how\s+(?:often|many|long|much))\b",
-    re.IGNORECASE,
-)
 YEAR = re.compile(r"\b(20[0-9]{2})\b")
-_KIND_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    (
-        Kind.COMPARISON,
-        re.compile(r"skiljer|jämför|skillnad|likheter|respektive|compare|differ", re.I),
-    ),
-    (
-        Kind.CLAUSE,
-        re.compile(
-            r"hur länge|gäller|giltig|återrapport|rapporter|antogs|antagen|revider|"
-            r"how long|valid|report back|reporting|adopted|revised",
-            re.I,
-        ),
-    ),
-    (
-        Kind.RESPONSIBILITY,
-        re.compile(
-            r"\bvem\b|\bvilka (?:ansvarar|leder|äger)|ansvar|\bleder\b|\broll|"
-            r"\bwho\b|responsib|\bleads?\b|\brole",
-            re.I,
-        ),
-    ),
-    (
-        Kind.PRIORITY,
-        re.compile(
-            r"priorit|målgrupp|utvecklingsområd|fokusområd|insatsområd|"
-            r"target group|focus area|development area",
-            re.I,
-        ),
-    ),
-)
+KIND_ORDER = (Kind.COMPARISON, Kind.CLAUSE, Kind.RESPONSIBILITY, Kind.PRIORITY)
+"""The order in which a question's kind is tried (`question_cues.kinds`); else FACT."""
+
+
+def _measure_phrase() -> re.Pattern[str]:
+    return cue("question_cues", "measure_phrases", anchor=r"\b{}\b")
 
 
 @dataclass(frozen=True)
@@ -108,8 +81,8 @@ def detect_lang(text: str) -> str:
 
 
 def classify(text: str) -> Kind:
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(text):
+    for kind in KIND_ORDER:
+        if cue("question_cues", "kinds", kind.value).search(text):
             return kind
     return Kind.FACT
 
@@ -125,7 +98,7 @@ def analyse(text: str, asked: str | None = None) -> Query:
         years=tuple(int(y) for y in YEAR.findall(text)),
         answer_types=wanted(text),
         expects=expects(text),
-        keyword_text=_QUESTION_PHRASE.sub(" ", expand_query(text)),
+        keyword_text=_measure_phrase().sub(" ", expand_query(text)),
         name_stems=frozenset(stems),
     )
 

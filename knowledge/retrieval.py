@@ -129,7 +129,7 @@ class HybridRetriever:
             return []
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
-        dense = self.store.query(self.query_vector(q.text), n, list(by_key))
+        dense = _with_signal(self.store.query(self.query_vector(q.text), n, list(by_key)))
         lexical = self.keyword.scores(q.keyword_text, set(by_key))
         if self.fusion.method == "rrf":
             return self._fuse_rrf(dense, _top(lexical, n), by_key, k)
@@ -248,6 +248,17 @@ class HybridRetriever:
         self, chunk_ids: list[str], by_key: dict[str, DocumentRecord]
     ) -> dict[str, StoredChunk]:
         return {c.chunk_id: c for c in self.store.get_chunks(chunk_ids) if c.key in by_key}
+
+
+def _with_signal(
+    dense: Sequence[tuple[StoredChunk, float]],
+) -> list[tuple[StoredChunk, float]]:
+    """The dense hits that share something with the question (similarity above 0), best
+    first and ties by chunk id. A store returns an arbitrary few of many chunks tied at
+    0 (an embedder that saw none of the question's words), so keeping them would make
+    the same question's answer differ from one process to the next."""
+    kept = [(chunk, score) for chunk, score in dense if score > 0]
+    return sorted(kept, key=lambda hit: (-hit[1], hit[0].chunk_id))
 
 
 def _top(lexical: KeywordScores | None, n: int) -> list[tuple[str, float]]:

@@ -6,7 +6,8 @@ that no list in code can quietly grow entries fitted to one document.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,28 @@ def words(section: str, key: str | None = None) -> tuple[str, ...]:
     if key is not None:
         value = value[key]
     return tuple(str(v) for v in value)
+
+
+def section(*path: str) -> Any:
+    """A nested part of the file: `section("question_cues", "kinds")`."""
+    value: Any = vocabulary()
+    for key in path:
+        value = value[key]
+    return value
+
+
+@cache
+def alternatives(*path: str) -> str:
+    """A list of regular-expression alternatives as one group, `(?:a|b|c)`, for the code
+    to anchor: `re.compile(rf"^\\s*{alternatives('question_cues', 'list_openers')}\\b")`."""
+    entries = section(*path)
+    if not isinstance(entries, list) or not entries:  # pragma: no cover - a broken file
+        raise ValueError(f"{PATH}: {'.'.join(path)} is not a non-empty list")
+    return "(?:" + "|".join(str(e) for e in entries) + ")"
+
+
+@cache
+def cue(*path: str, anchor: str = "{}") -> re.Pattern[str]:
+    """`alternatives(*path)` set into `anchor` ("{}" → the alternatives) and compiled,
+    case-insensitive: `cue("question_cues", "follow_up", "pronouns", anchor=r"\\b{}\\b")`."""
+    return re.compile(anchor.format(alternatives(*path)), re.IGNORECASE)

@@ -170,8 +170,8 @@ def add_commands(sub: Any) -> None:
         "--suite",
         choices=["sample", "extra"],
         default="sample",
-        help="sample: questions.yaml + fresh.yaml on corpus/; extra: extra.yaml on corpus/ "
-        "plus ../shared/corpus-extra (see evals/README.md)",
+        help="sample: questions.yaml + fresh.yaml + dev-sample.yaml on corpus/; extra: "
+        "extra.yaml + dev-extra.yaml on corpus/ plus ../shared/corpus-extra (see evals/README.md)",
     )
     p.add_argument(
         "--part",
