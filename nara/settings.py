@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     )
     # -- ingest limits (issue #16): a hostile file is refused before it costs much. The
     # largest sample document has 199 blocks, 68 chunks and 422 spans in 45 kB of text: the
-    # defaults allow about 50 times that, and an unpacked DOCX far beyond its text. --------
+    # defaults allow 30–50 times that, and an unpacked DOCX far beyond its text. --------
     ingest_max_sidecar_bytes: int = Field(
         default=16_000, ge=256, description="Largest `<file>.meta.yaml` sidecar, in bytes."
     )
