@@ -46,16 +46,26 @@ def with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
     return out
 
 
-def enumeration_after(span: Span, evidence: Evidence) -> list[Span]:
-    """The line right after a sentence that ends its paragraph, when that line is an
-    enumeration ("Samarbete - Samverkan – Tillsammans – Trygghet …"): what the sentence
-    announces ("… samlat de ord som flest personer skrev upp.")."""
+def _ends_its_line(span: Span, evidence: Evidence) -> tuple[str, int] | None:
+    """The span's document text and the end of the span's line, when nothing follows
+    the span on that line; else None."""
     if evidence.document_text is None:
-        return []
+        return None
     text = evidence.document_text(span.doc_id)
     line_end = text.find("\n", span.char_end)
     if line_end < 0 or text[span.char_end : line_end].strip():
-        return []  # the sentence does not end its line
+        return None
+    return text, line_end
+
+
+def enumeration_after(span: Span, evidence: Evidence) -> list[Span]:
+    """The line right after a sentence that ends its paragraph, when that line is an
+    enumeration ("Trygghet – Tillgänglighet – Delaktighet"): what the sentence
+    announces ("… fyra värden styr arbetet.")."""
+    found = _ends_its_line(span, evidence)
+    if found is None:
+        return []
+    text, line_end = found
     m = re.match(r"\s*([^\n]+)", text[line_end:])
     if not m or not ENUMERATION.fullmatch(m.group(1).strip()):
         return []
@@ -68,14 +78,12 @@ CAPTION_CHARS = 60
 
 
 def captioned_list(span: Span, evidence: Evidence) -> list[Span]:
-    """The list a caption introduces ("*Sex strategier har identifierats*" and its items):
-    when the span is that caption, or the sentence that ends the paragraph before it."""
-    if evidence.document_text is None:
+    """The list a caption introduces ("*Tre mål har satts upp*" and its items): when the
+    span is that caption, or the sentence that ends the paragraph before it."""
+    found = _ends_its_line(span, evidence)
+    if found is None:
         return []
-    text = evidence.document_text(span.doc_id)
-    line_end = text.find("\n", span.char_end)
-    if line_end < 0 or text[span.char_end : line_end].strip():
-        return []  # the span does not end its line
+    text, line_end = found
     lines = [
         m for m in re.finditer(r"[^\n]+", text[line_end : line_end + 1000]) if m.group().strip()
     ]

@@ -174,7 +174,7 @@ class PageReader:
             return False
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if nxt is not None and is_marker(nxt.segments[0].text):
-            return False  # a lead-in to the list under it ("*Sex strategier*")
+            return False  # a lead-in to the list under it ("*Tre mål*")
         return nxt is None or nxt.top - line.top > PARAGRAPH_BREAK * line.size
 
     def _heading(

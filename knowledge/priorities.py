@@ -21,7 +21,7 @@ from knowledge.registers import LIST_JOIN, PERIOD, SAME_ITEM, PriorityEntry
 from nara.vocabulary import words
 
 SHORT_LEAD = 60
-"""A paragraph this short before a list introduces it ("*Sex strategier har identifierats*")."""
+"""A paragraph this short before a list introduces it ("*Tre mål har satts upp*")."""
 PREPOSITIONS = ("för", "hos", "bland", "till", "mot")
 """A target group follows one of these ("… insatser för barn och unga"), so a name such
 as "Handlingsplan Beroende" is no target group."""

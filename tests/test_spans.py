@@ -207,7 +207,7 @@ def test_a_warm_assistant_finds_the_spans_of_a_document_ingested_after_its_quest
     kb = KnowledgeBase(hash_settings)
     assistant = Assistant(kb)
     kb.ingest([write(tmp_path / "docs", "rutin.md", ROUTINE)])
-    question = "Var erbjuds fotvården varannan tisdag?"
+    question = "Var erbjuds fotvården varannan tisdag för sjuksköterskan?"
     before = assistant.evidence(question)
     assert before.spans and not any("Fotvården" in s.text for s in before.spans)
     assistant.ask(question)  # warm every cache on the old state
