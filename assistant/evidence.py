@@ -7,13 +7,14 @@ verbatim at `char_start:char_end`, and the page it stands on.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.model import Citation, Source
-from knowledge.analysis import STOPWORDS, TOKEN, Analyzer
+from knowledge.analysis import MIN_PART, STOPWORDS, TOKEN, Analyzer
 from knowledge.memo import Memo
 from knowledge.retrieval import SearchResult
 from knowledge.sentences import sentences
@@ -170,6 +171,11 @@ TYPO_MIN = 10
 
 
 INFLECTION = 3
+MODIFIER_MIN = 3
+"""The shortest stem that may open a compound ("yrk" of "yrke" in "yrkesgrupp")."""
+LINKS = ("", "s", "e", "es", "a", "u", "o")
+"""Swedish linking elements between the parts of a compound (SAG, fogemorfem: "yrkes-",
+"gatu-", "kvinno-")."""
 FUZZY_MIN = 6
 
 
@@ -187,6 +193,7 @@ class TermWeights:
         self.n = max(n, 1)
         self._df = df
         self._known = frozenset(df)
+        self._sorted: list[str] | None = None
         self._found: Memo[tuple[tuple[str, ...], frozenset[str]], bool] = Memo(MATCHES)
 
     def idf(self, term: str) -> float:
@@ -196,9 +203,34 @@ class TermWeights:
         return term in self._df
 
     def knows_word(self, word: str) -> bool:
-        """Whether any stored text holds the word, an inflection or a compound ending in it."""
+        """Whether any stored text holds the word, an inflection, a compound ending in it,
+        or a compound that opens with it ("yrken" in "yrkesgrupper")."""
         group = self.analyzer.terms_of_word(word.lower())
-        return any(self.known(t) for t in group) or _matches(group, self._known)
+        return (
+            any(self.known(t) for t in group)
+            or _matches(group, self._known)
+            or self._opens_compound(group[0])
+        )
+
+    def _opens_compound(self, term: str) -> bool:
+        """Some stored term is `term`, a linking element and a known term of at least
+        MIN_PART letters: the first part of a Swedish compound (SAG: fogemorfem)."""
+        if len(term) < MODIFIER_MIN:
+            return False
+        if self._sorted is None:
+            self._sorted = sorted(self._known)
+        at = bisect.bisect_left(self._sorted, term)
+        while at < len(self._sorted) and self._sorted[at].startswith(term):
+            rest = self._sorted[at][len(term) :]
+            if any(
+                len(rest) - len(link) >= MIN_PART
+                and rest.startswith(link)
+                and rest[len(link) :] in self._known
+                for link in LINKS
+            ):
+                return True
+            at += 1
+        return False
 
     def terms(self, text: str) -> set[str]:
         return set(self.analyzer.term_set(text))

@@ -62,6 +62,7 @@ ANSWER_FEATURES = (
     "focus_missing",
     "missing_weight",
     "best_own_coverage",
+    "typed_uncovered",
 )
 
 
@@ -131,6 +132,7 @@ def answer_features(
     count_unrelated: bool = False,
     top_text: str = "",
     english: bool = False,
+    typed_uncovered: float = 0.0,
 ) -> dict[str, float]:
     """Question-level features; `top_text` is the text of the top chunks, in which the
     question's first content word (what it asks about: "budgeten", "ordförande") and
@@ -155,6 +157,7 @@ def answer_features(
         "english": float(english),
         "log_wanted": math.log1p(len(wanted.groups)),
         "best_own_coverage": _best(spans, "own_coverage"),
+        "typed_uncovered": typed_uncovered,
     } | _missing(wanted, weights, top_text)
 
 

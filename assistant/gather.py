@@ -13,7 +13,7 @@ from assistant.ranking import priority_section, rank_spans
 from assistant.scorers import Scorers, default_scorers
 from knowledge.analysis import STOPWORDS, Analyzer, stem
 from knowledge.base import KnowledgeBase
-from knowledge.expected import count_unrelated, missing
+from knowledge.expected import count_unrelated, holds, missing
 from knowledge.query import Query, name_stems, named_documents
 from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
@@ -158,6 +158,7 @@ class Gatherer:
             count_unrelated([s.text for s in spans], q.text),
             top,
             english=q.lang == "en",
+            typed_uncovered=typed_uncovered(q, spans),
         )
         return Evidence(
             q,
@@ -179,6 +180,17 @@ def type_missing(q: Query, spans: list[Span]) -> bool:
     retrieved span holds (all of them, so that the feature does not depend on span
     ranking)."""
     return missing(q.expects, [s.text for s in spans], q.text)
+
+
+def typed_uncovered(q: Query, spans: list[Span]) -> float:
+    """How much of a question that expects a type of answer (a person, an amount …) the
+    best span holding such an answer leaves uncovered (with its section): "Vem är
+    ordförande i X?" is not answered by a list of names that says nothing of X. 1 when
+    no span holds one; 0 when the question expects no type."""
+    if not q.expects:
+        return 0.0
+    typed = [s for s in spans if any(holds(kind, s.text, q.text) for kind in q.expects)]
+    return 1.0 - max((s.features.get("context_coverage", 0.0) for s in typed), default=0.0)
 
 
 SENTENCE_BETTER_BY = 0.15

@@ -128,11 +128,12 @@ def _with_relevance(sample: Sample, probs: Sequence[float]) -> dict[str, float]:
     return row
 
 
-MAX_FALSE_REFUSALS = 0.03
+MAX_FALSE_REFUSALS = 0.04
 """Answerable questions the threshold may refuse, on the out-of-fold probabilities.
-Issue #11's bar is 0.05; the dev part holds few questions in users' own words, which
-are refused more often than the dev questions (their words match the text less), so
-the threshold keeps two points of margin under the bar."""
+Issue #11's bar is 0.05. Session 5 kept two points of margin (0.03), because the dev
+part then held few questions in users' own words, which are refused more often; with
+dev-sample.yaml and dev-extra.yaml it holds them, and one point of margin is kept
+(out of fold on dev: 0.03 refuses 63 % of out-of-scope questions, 0.04 68 %, 0.05 71 %)."""
 
 ANSWERABILITY_FEATURES = (
     "top_similarity",
@@ -143,10 +144,13 @@ ANSWERABILITY_FEATURES = (
     "answer_type_missing",
     "count_unrelated",
     "english",
+    "typed_uncovered",
 )
 """The answer features the answerability model reads: of `ANSWER_FEATURES`, the set with
-the best out-of-fold ROC AUC on the dev part (0.926, against 0.893 with all of them;
-the span-relevance summaries and the collinear coverage variants added noise)."""
+the best out-of-fold ROC AUC on the dev part. Session 5 chose the first eight (0.926
+against 0.893 with all: the span-relevance summaries and the collinear coverage variants
+added noise). With the dev questions in users' own words (dev-sample.yaml,
+dev-extra.yaml) those eight give 0.881, and typed_uncovered lifts it to 0.910."""
 
 
 def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:

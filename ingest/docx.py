@@ -21,7 +21,7 @@ from typing import Any
 from docx.oxml.ns import qn
 
 from ingest.builder import TextBuilder
-from ingest.docx_styles import Formatting
+from ingest.docx_styles import Formatting, number
 from ingest.model import Block, ReadNotes
 from ingest.structure import HEADER_WORD_LIMIT
 from nara.errors import IngestError
@@ -33,6 +33,8 @@ BREAKS = {qn("w:tab"), qn("w:br"), qn("w:cr")}
 OFF = {"0", "false", "off"}
 LOOK_FIRST_ROW = 0x0020  # w:tblLook w:val bit for "header row" (ECMA-376 §17.4.56)
 HYPHENS = {qn("w:noBreakHyphen"): "-", qn("w:softHyphen"): ""}
+MAX_GRID_SPAN = 63
+"""Word's most columns in a table; a larger w:gridSpan is read as this."""
 
 
 class _Fields:
@@ -154,8 +156,8 @@ class _Reader:
             text = "" if continued else self._cell_text(tc)
             span = pr.find(qn("w:gridSpan")) if pr is not None else None
             cells.append(text)
-            if span is not None and (span.get(qn("w:val")) or "1").isdigit():
-                cells += [""] * (int(span.get(qn("w:val")) or 1) - 1)
+            if span is not None:
+                cells += [""] * ((number(span.get(qn("w:val")), 1, MAX_GRID_SPAN, 1) or 1) - 1)
         return cells
 
     def _table(self, tbl: Any) -> None:

@@ -23,10 +23,32 @@ TOC_NAME = re.compile(
 BODY_OUTLINE = 9
 """w:outlineLvl 9 is body text; 0–8 are heading levels 1–9 (ECMA-376 §17.3.1.20)."""
 MAX_CHAIN = 20  # basedOn links followed; guards against a cyclic style definition
+MAX_ILVL = 8
+"""List levels are 0–8 (ECMA-376 §17.9.3); a larger w:ilvl is read as 8, so a hostile
+value cannot grow the list counters."""
+MAX_NUMBER = 32767
+"""Largest list number Word writes (w:start is a signed 16-bit value in practice); larger
+start values are read as this, so a marker is never an endless numeral."""
+ROMAN_MAX = 3999
+"""Roman numerals stop here; larger numbers are written in digits."""
 ROMAN = (
     (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
     (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
 )  # fmt: skip
+
+
+def number(text: str | None, default: int | None, high: int, low: int = 0) -> int | None:
+    """An integer attribute clamped to [low, high]; `default` when it is missing or no
+    number. A hostile or broken file never raises here nor yields a huge value."""
+    text = (text or "").strip()
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    if not (digits.isascii() and digits.isdigit()):
+        return default
+    if len(digits) > len(str(max(high, -low))):
+        return low if negative else high
+    value = -int(digits) if negative else int(digits)
+    return max(low, min(high, value))
 
 
 def _val(el: Any, tag: str) -> str | None:
@@ -52,8 +74,8 @@ def _styles(document: Any) -> dict[str, Style]:
         out[el.get(qn("w:styleId")) or ""] = Style(
             _val(el, "w:name") or "",
             _val(el, "w:basedOn"),
-            (_val(num_pr, "w:numId"), int(ilvl) if ilvl and ilvl.isdigit() else None),
-            int(outline) if outline and outline.isdigit() else None,
+            (_val(num_pr, "w:numId"), number(ilvl, None, MAX_ILVL)),
+            number(outline, None, BODY_OUTLINE),
         )
     return out
 
@@ -69,10 +91,10 @@ def _levels(abstract: Any) -> dict[int, Level]:
     levels = {}
     for lvl in abstract.findall(qn("w:lvl")):
         start = _val(lvl, "w:start")
-        levels[int(lvl.get(qn("w:ilvl")) or 0)] = Level(
+        levels[number(lvl.get(qn("w:ilvl")), 0, MAX_ILVL) or 0] = Level(
             _val(lvl, "w:numFmt") or "decimal",
             _val(lvl, "w:lvlText") or "",
-            int(start) if start and start.lstrip("-").isdigit() else 1,
+            number(start, 1, MAX_NUMBER, -MAX_NUMBER) or 0,
         )
     return levels
 
@@ -90,12 +112,13 @@ def _numbering(document: Any) -> dict[str, dict[int, Level]]:
     for num in numbering.findall(qn("w:num")):
         levels = dict(abstract.get(_val(num, "w:abstractNumId"), {}))
         for override in num.findall(qn("w:lvlOverride")):
-            ilvl = int(override.get(qn("w:ilvl")) or 0)
+            ilvl = number(override.get(qn("w:ilvl")), 0, MAX_ILVL) or 0
             if (lvl := override.find(qn("w:lvl"))) is not None:
                 levels |= {ilvl: next(iter(_levels_of(lvl).values()))}
             start = _val(override, "w:startOverride")
             if start and ilvl in levels:
-                levels[ilvl] = Level(levels[ilvl].fmt, levels[ilvl].text, int(start))
+                first = number(start, 1, MAX_NUMBER, -MAX_NUMBER) or 0
+                levels[ilvl] = Level(levels[ilvl].fmt, levels[ilvl].text, first)
         out[num.get(qn("w:numId")) or ""] = levels
     return out
 
@@ -110,7 +133,7 @@ def _format(n: int, fmt: str) -> str:
     if fmt in ("lowerLetter", "upperLetter"):
         letter = chr(ord("a") + (n - 1) % 26)
         return letter.upper() if fmt == "upperLetter" else letter
-    if fmt in ("lowerRoman", "upperRoman"):
+    if fmt in ("lowerRoman", "upperRoman") and 0 < n <= ROMAN_MAX:
         out, rest = "", n
         for value, numeral in ROMAN:
             while rest >= value:
@@ -171,7 +194,7 @@ class Formatting:
             if name.lower() in TITLE_NAMES:
                 return 1
         own = _val(ppr, "w:outlineLvl")
-        outline = int(own) if own and own.isdigit() else None
+        outline = number(own, None, BODY_OUTLINE)
         for _, style in chain:
             if outline is not None:
                 break
@@ -181,7 +204,7 @@ class Formatting:
     def _num(self, ppr: Any, chain: list[tuple[str, Style]]) -> tuple[str | None, int]:
         num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
         num_id, ilvl_text = _val(num_pr, "w:numId"), _val(num_pr, "w:ilvl")
-        ilvl = int(ilvl_text) if ilvl_text and ilvl_text.isdigit() else None
+        ilvl = number(ilvl_text, None, MAX_ILVL)
         for _, style in chain:
             num_id = num_id or style.num[0]
             ilvl = ilvl if ilvl is not None else style.num[1]
@@ -198,9 +221,9 @@ class Formatting:
         if level.fmt in ("bullet", "none") or not level.text:
             return ""
 
-        def number(m: re.Match[str]) -> str:
+        def numeral(m: re.Match[str]) -> str:
             k = int(m.group(1)) - 1
             fmt = levels.get(k, level).fmt
             return _format(counts[k], fmt) if k < len(counts) else ""
 
-        return re.sub(r"%(\d)", number, level.text).strip()
+        return re.sub(r"%(\d)", numeral, level.text).strip()

@@ -8,9 +8,12 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ingest.metadata import apply_sidecar, infer_metadata
+from ingest.docx_limits import check_docx
+from ingest.limits import IngestLimits, check_count, clip_metadata
+from ingest.metadata import infer_metadata
 from ingest.model import Document, ReadNotes
 from ingest.readers import READERS
+from ingest.sidecar import apply_sidecar, sidecar_path
 from nara.errors import IngestError
 
 SUPPORTED = tuple(sorted(READERS))
@@ -25,9 +28,17 @@ def document_id(path: Path) -> str:
     return slug or "dokument"
 
 
-def load_document(path: Path, max_bytes: int | None = None) -> Document:
-    """Read and parse one file, or raise `IngestError` saying why not and what to do."""
+PRECHECKS = {".docx": check_docx}
+"""Checks of a format's package against the limits, before its reader opens it."""
+
+
+def load_document(
+    path: Path, max_bytes: int | None = None, limits: IngestLimits | None = None
+) -> Document:
+    """Read and parse one file within `limits` (default: the settings' defaults), or
+    raise `IngestError` saying why not and what to do."""
     path = Path(path)
+    limits = limits or IngestLimits.defaults()
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise IngestError(
@@ -50,16 +61,22 @@ def load_document(path: Path, max_bytes: int | None = None) -> Document:
         ) from None
     if not data.strip():
         raise IngestError(str(path), "is empty.", "Check that the right file was chosen.")
+    if precheck := PRECHECKS.get(path.suffix.lower()):
+        precheck(path, data, limits)
     parsed = reader(path, data)
     text, blocks = parsed[0], parsed[1]
     notes = parsed[2] if len(parsed) == 3 else ReadNotes()
     if not text.strip() or not blocks:
         raise IngestError(str(path), "contains no text.", "Check that the right file was chosen.")
-    metadata = apply_sidecar(path, infer_metadata(text, blocks, notes))
+    check_count(
+        str(path), "Antalet stycken", len(blocks), limits.max_paragraphs, "ingest_max_paragraphs"
+    )
+    inferred = clip_metadata(infer_metadata(text, blocks, notes), limits.max_meta_chars)
+    metadata = apply_sidecar(path, inferred, limits)
     if not metadata.title:
         metadata.title = path.stem
     digest = hashlib.sha256(data)
-    sidecar = path.with_name(path.name + ".meta.yaml")
+    sidecar = sidecar_path(path)
     if sidecar.exists():
         digest.update(sidecar.read_bytes())
     return Document(document_id(path), path.name, text, blocks, metadata, digest.hexdigest()[:16])

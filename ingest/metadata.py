@@ -1,20 +1,17 @@
 """Document metadata inferred from content, because file names say nothing.
 
-A sidecar file `<name>.meta.yaml` beside the document overrides what is inferred.
+A sidecar file `<name>.meta.yaml` beside the document overrides what is inferred
+(`ingest.sidecar`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
-
-import yaml
 
 from ingest.dates import cued_dates, dates_in, is_date_line
 from ingest.model import Block, DocumentMetadata, ReadNotes
 from ingest.organisations import infer_organisations
-from nara.errors import IngestError
 from nara.vocabulary import vocabulary, words
 
 GENERIC_HEADINGS = {
@@ -29,7 +26,6 @@ JOIN_WORDS = {"med", "för", "och", "i", "över", "om", "av", "till"}
 YEAR_SPAN = re.compile(r"\b(20\d\d)\s*[-–]\s*(20\d\d)\b")
 BREADCRUMB = re.compile(r"\S\s*(?:>|»|›|/|\\)\s*\S.*\s(?:>|»|›|/|\\)\s*\S")
 """"Startsida > Vård > Nära vård": two or more path separators on one line."""
-SIDECAR_KEYS = set(DocumentMetadata.__dataclass_fields__)
 MAX_TITLE = 120
 """Longer lines are prose, not titles (the longest sample title is 118 characters)."""
 PROSE_MIN = 60
@@ -223,47 +219,3 @@ def infer_metadata(
     date, valid_until, years = infer_dates(context, title, byline, opening)
     doc_type = _doc_type_of(title) or _doc_type_of(opening) or "dokument"
     return DocumentMetadata(title, orgs, region, doc_type, date, valid_until, years)
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.yaml")
-
-
-def apply_sidecar(path: Path, metadata: DocumentMetadata) -> DocumentMetadata:
-    """Overrides from `<file>.meta.yaml`, validated so a typo is an error, not ignored."""
-    side = sidecar_path(path)
-    if not side.exists():
-        return metadata
-    try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise IngestError(
-            str(side),
-            f"is not valid YAML ({exc.__class__.__name__}).",
-            "Fix the sidecar file or remove it.",
-        ) from None
-    if not isinstance(data, dict) or set(data) - SIDECAR_KEYS:
-        unknown = sorted(set(data) - SIDECAR_KEYS) if isinstance(data, dict) else data
-        raise IngestError(
-            str(side),
-            f"has unknown keys {unknown}.",
-            f"Allowed keys: {', '.join(sorted(SIDECAR_KEYS))}.",
-        )
-    for key, value in data.items():
-        try:
-            if key == "years" and value is not None:
-                if not isinstance(value, list | tuple) or len(value) != 2:
-                    raise ValueError(key)
-                value = (int(value[0]), int(value[1]))
-            elif key == "organisations":
-                value = [value] if isinstance(value, str) else [str(v) for v in value or ()]
-            elif value is not None:
-                value = str(value)
-        except (TypeError, ValueError):
-            raise IngestError(
-                str(side),
-                f"has an invalid value for '{key}': {value!r}.",
-                "Write years as [first, last] and organisations as a list of names.",
-            ) from None
-        setattr(metadata, key, value)
-    return metadata

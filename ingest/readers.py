@@ -6,12 +6,12 @@ empty document.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from ingest.builder import TextBuilder
 from ingest.docx import read_docx
+from ingest.html import read_html
 from ingest.model import Block, ReadNotes
 from ingest.pdf import read_pdf
 from ingest.structure import parse_lines
@@ -23,8 +23,22 @@ ParsedWithNotes = tuple[str, list[Block], ReadNotes]
 Reader = Callable[[Path, bytes], Parsed | ParsedWithNotes]
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""Notepad's "Unicode" saves UTF-16 with a byte-order mark; its bytes hold many NULs."""
+
+
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252; binary content is refused."""
+    """UTF-16 with a byte-order mark, UTF-8 (with or without BOM), else Windows-1252;
+    binary content is refused."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return _checked(path, data.decode("utf-16"))
+        except UnicodeDecodeError:
+            raise IngestError(
+                str(path),
+                "börjar som UTF-16-text men är trasig (ogiltiga tecken).",
+                "Spara filen igen som UTF-8-text.",
+            ) from None
     sample = data[:8192]
     if b"\x00" in sample:
         raise IngestError(
@@ -36,6 +50,12 @@ def decode_text(path: Path, data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
+    return _checked(path, text)
+
+
+def _checked(path: Path, text: str) -> str:
+    """The text with its line ends made \\n, or refused when control characters show it
+    is binary content."""
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(8, len(text[:8192]) // 100):
         raise IngestError(
@@ -49,42 +69,6 @@ def decode_text(path: Path, data: bytes) -> str:
 def read_text(path: Path, data: bytes) -> Parsed:
     text = decode_text(path, data)
     return text, parse_lines(text)
-
-
-def read_html(path: Path, data: bytes) -> Parsed:
-    from bs4 import BeautifulSoup
-
-    text = decode_text(path, data)
-    soup = BeautifulSoup(text, "html.parser")
-    for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
-        tag.decompose()
-    builder = TextBuilder()
-    body = soup.body or soup
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr"]):
-        if el.name[0] == "h" and el.name[1:].isdigit():
-            builder.heading(el.get_text(" "), int(el.name[1]))
-        elif el.name == "p" and not el.find_parent(["li", "td", "th"]):
-            builder.paragraph(el.get_text(" "))
-        elif el.name == "li":
-            depth = len(el.find_parents(["ul", "ol"]))
-            builder.list_item(el.get_text(" ", strip=True), max(1, depth))
-        elif el.name == "tr":
-            _html_row(builder, el)
-    if not builder.blocks:
-        raise IngestError(str(path), "contains no readable text.", "Check that it is an HTML page.")
-    return builder.text, builder.blocks
-
-
-def _html_row(builder: TextBuilder, row: Any) -> None:
-    cells = row.find_all(["td", "th"])
-    if not cells or all(c.name == "th" for c in cells):
-        return
-    table = row.find_parent("table")
-    head = table.find("tr") if table else None
-    header = [c.get_text(" ", strip=True) for c in head.find_all(["th", "td"])] if head else []
-    if head is row:
-        return
-    builder.table_row([c.get_text(" ", strip=True) for c in cells], header)
 
 
 READERS: dict[str, Reader] = {

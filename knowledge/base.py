@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ingest import Document, expand_paths, load_document
+from ingest.limits import IngestLimits, check_count
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
+from knowledge.ingest_run import IngestReport, check_unclaimed, embed_distinct, record_of
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
 from knowledge.registers import (
@@ -37,42 +37,6 @@ from knowledge.store import (
 from knowledge.write_lock import WriteLock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[IngestError] = field(default_factory=list)
-    chunks: int = 0
-    spans: int = 0
-    ocr_pages: dict[str, list[int]] = field(default_factory=dict)
-    """File name → pages read by OCR (scanned pages), for the files added or updated."""
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-def record_of(document: Document, n_chunks: int) -> DocumentRecord:
-    meta = document.metadata
-    years = meta.years or (None, None)
-    return DocumentRecord(
-        doc_id=document.doc_id,
-        file=document.file,
-        title=meta.title,
-        version=document.content_hash,
-        organisations=tuple(meta.organisations),
-        region=meta.region,
-        doc_type=meta.doc_type,
-        date=meta.date,
-        valid_until=meta.valid_until,
-        year_from=years[0],
-        year_to=years[1],
-        n_chunks=n_chunks,
-        ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
 
 
 def _not_found(doc_id: str) -> NotFoundError:
@@ -104,7 +68,10 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedder)
-        self.chunking = ChunkingConfig(max_chars=settings.chunk_max_chars)
+        self.limits = IngestLimits.from_settings(settings)
+        self.chunking = ChunkingConfig(
+            max_chars=settings.chunk_max_chars, max_label_chars=self.limits.max_meta_chars
+        )
         manifest = Manifest(
             self.embedder.name,
             self.embedder.dimension,
@@ -125,14 +92,21 @@ class KnowledgeBase:
     def ingest(
         self, paths: Iterable[Path], progress: Callable[[Path], None] | None = None
     ) -> IngestReport:
+        """Add, replace or skip each file; a file that fails is reported, not stored, and
+        what was stored before stays. Within one run, a second file whose name gives the
+        same document id as an earlier one (plan.docx in two folders) is refused: the
+        first is kept, never silently replaced."""
         report = IngestReport()
         max_bytes = int(self.settings.max_file_mb * 1e6)
+        claimed: dict[str, Path] = {}
         with self.write_lock.held():
             live = {d.doc_id: d for d in self.store.documents()}
             for path in expand_paths(paths):
                 try:
-                    document = load_document(path, max_bytes=max_bytes)
-                    self._ingest_one(document, live, report)
+                    check_unclaimed(claimed, Path(path))
+                    document = load_document(path, max_bytes=max_bytes, limits=self.limits)
+                    self._ingest_one(document, live, report, str(path))
+                    claimed[document.doc_id] = Path(path)
                 except IngestError as err:
                     report.failed.append(err)
                 if progress:
@@ -140,7 +114,11 @@ class KnowledgeBase:
         return report
 
     def _ingest_one(
-        self, document: Document, live: dict[str, DocumentRecord], report: IngestReport
+        self,
+        document: Document,
+        live: dict[str, DocumentRecord],
+        report: IngestReport,
+        source: str,
     ) -> None:
         """Add, replace or skip one document. Another file whose name gives the same id
         is refused, not replaced; a file stored under an id of an older naming scheme
@@ -154,9 +132,10 @@ class KnowledgeBase:
                 f"Rename one of them, or remove the stored one first (nara remove {old.doc_id}).",
             )
         if old and old.version == document.content_hash:
+            self.store.sweep_document(old)  # leftovers of a write killed after its commit
             report.unchanged.append(document.doc_id)
             return
-        chunks, spans = self._store_document(document)
+        chunks, spans = self._store_document(document, source)
         report.chunks += chunks
         report.spans += spans
         (report.updated if old else report.added).append(document.doc_id)
@@ -176,10 +155,19 @@ class KnowledgeBase:
         with self.write_lock.held():
             return self._store_document(document)[0]
 
-    def _store_document(self, document: Document) -> tuple[int, int]:
+    def _store_document(self, document: Document, source: str = "") -> tuple[int, int]:
         """Chunks, spans, vectors and registers of one document, stored in one version;
-        returns the numbers of chunks and spans."""
+        returns the numbers of chunks and spans. Over the chunk or span limit, nothing is
+        stored and `IngestError` names `source` (the file's path; default its name)."""
+        source = source or document.file
         chunks = chunk_document(document, self.chunking)
+        check_count(
+            source,
+            "Antalet delar (chunks)",
+            len(chunks),
+            self.limits.max_chunks,
+            "ingest_max_chunks",
+        )
         stored = [
             StoredChunk(
                 chunk_id=f"{c.doc_id}@{document.content_hash}#{c.index}",
@@ -187,7 +175,7 @@ class KnowledgeBase:
                 version=document.content_hash,
                 index=c.index,
                 text=c.text,
-                index_text=index_text(document, c),
+                index_text=index_text(document, c, self.chunking.max_label_chars),
                 char_start=c.char_start,
                 char_end=c.char_end,
                 section=c.section_label,
@@ -197,10 +185,17 @@ class KnowledgeBase:
             )
             for c in chunks
         ]
-        vectors = self.embedder.embed_passages([c.index_text for c in stored])
         ranges = [ChunkRange(c.chunk_id, c.char_start, c.char_end, c.kind) for c in stored]
         spans = cut_document(document, ranges)
-        span_vectors = self.embedder.embed_passages([embed_text(s) for s in spans])
+        check_count(
+            source,
+            "Antalet meningar och rader (spans)",
+            len(spans),
+            self.limits.max_spans,
+            "ingest_max_spans",
+        )
+        vectors = embed_distinct(self.embedder, [c.index_text for c in stored])
+        span_vectors = embed_distinct(self.embedder, [embed_text(s) for s in spans])
         registers = extract_registers(document).to_json()
         self.store.put_document(
             record_of(document, len(stored)),

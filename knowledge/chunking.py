@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ingest import Block, Document
+from ingest.limits import IngestLimits, clip
 
 CHUNKER_VERSION = "blocks-v5"
 MARKUP = re.compile(r"(?m)^\s*(?:[-•*–▪◦●]|\d{1,2}[.)]|#{1,6})\s")
@@ -22,6 +23,11 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”])")
 @dataclass(frozen=True)
 class ChunkingConfig:
     max_chars: int = 1000
+    max_label_chars: int = IngestLimits.defaults().max_meta_chars
+    """Longest heading in a chunk's section path, and longest title or region in its
+    header (NARA_INGEST_MAX_META_CHARS): a header stays a small part of the embedding
+    window, whatever a document's headings. Not part of the signature: only headings
+    longer than any real one are clipped."""
 
     @property
     def signature(self) -> str:
@@ -45,23 +51,33 @@ class Chunk:
         return " > ".join(self.section)
 
 
-def context_header(document: Document, section: Sequence[str]) -> str:
-    """Title, the region when the title does not name it, and the section path."""
+SECTION_LINE_LABELS = 2
+"""The "Avsnitt: …" line of a header holds at most this many labels' worth of characters
+(a longer path is cut at its end)."""
+
+
+def context_header(
+    document: Document, section: Sequence[str], limit: int = ChunkingConfig.max_label_chars
+) -> str:
+    """Title, the region when the title does not name it, and the section path; each
+    line at most `limit` characters (the section line twice that)."""
     meta = document.metadata
-    parts = [meta.title]
+    parts = [clip(meta.title, limit)]
     if meta.region and meta.region.lower()[:6] not in meta.title.lower():
-        parts.append(f"Region {meta.region}")
+        parts.append(f"Region {clip(meta.region, limit)}")
     if section:
-        parts.append("Avsnitt: " + " > ".join(section))
+        parts.append("Avsnitt: " + clip(" > ".join(section), limit * SECTION_LINE_LABELS))
     return "\n".join(parts)
 
 
-def index_text(document: Document, chunk: Chunk) -> str:
-    """What gets embedded and keyword-indexed: header, then the body."""
+def index_text(
+    document: Document, chunk: Chunk, limit: int = ChunkingConfig.max_label_chars
+) -> str:
+    """What gets embedded and keyword-indexed: header (bounded by `limit`), then the body."""
     body = (
         "\n".join(f"{name}: {value}" for name, value in chunk.cells) if chunk.cells else chunk.text
     )
-    return f"{context_header(document, chunk.section)}\n\n{body}"
+    return f"{context_header(document, chunk.section, limit)}\n\n{body}"
 
 
 def _split_long(document: Document, block: Block, limit: int) -> Iterator[tuple[int, int]]:
@@ -90,6 +106,7 @@ class _Grouper:
     def __init__(self, document: Document, config: ChunkingConfig) -> None:
         self.document = document
         self.limit = config.max_chars
+        self.label_limit = config.max_label_chars
         self.chunks: list[Chunk] = []
         self.group: list[Block] = []
 
@@ -103,6 +120,7 @@ class _Grouper:
         cells: tuple[tuple[str, str], ...] = (),
     ) -> None:
         text = self.document.text[start:end]
+        section = tuple(clip(name, self.label_limit) for name in section)
         self.chunks.append(
             Chunk(
                 self.document.doc_id, len(self.chunks), text, start, end, section, page, kind, cells

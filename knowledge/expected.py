@@ -195,11 +195,25 @@ def people(text: str) -> list[str]:
         if {first.lower(), second.group(1).lower()} & not_names:
             continue
         before = text[: m.start()].rstrip()
+        if _after_place_word(before):
+            continue
         initial = not before or before[-1] in ".!?:•–-*\n" or text[m.start() - 1] == "\n"
         if initial and second.group("after") is None:
             continue
         out.append(f"{first} {second.group(1)}")
     return out
+
+
+def _after_place_word(before: str) -> bool:
+    """The pair follows a preposition of place ("i Södra Lappland", "från Norra Dalarna"):
+    a place or an organisation, not a person (vocabulary `place_words`)."""
+    last = before.rsplit(None, 1)[-1] if before else ""
+    return last.lower() in _place_words()
+
+
+@cache
+def _place_words() -> frozenset[str]:
+    return frozenset(w.lower() for w in vocabulary()["place_words"] if w[:1].islower())
 
 
 def missing(types: tuple[str, ...], texts: list[str], question: str) -> bool:

@@ -149,7 +149,8 @@ def _regions(
         return [_Region(chunk.char_start, chunk.char_end, "row")]
     first = max(0, bisect.bisect_right(starts, chunk.char_start) - 1)
     regions: list[_Region] = []
-    for block in blocks[first:]:
+    for i in range(first, len(blocks)):  # not blocks[first:]: a copy per chunk is quadratic
+        block = blocks[i]
         if block.start >= chunk.char_end:
             break
         start, end = max(block.start, chunk.char_start), min(block.end, chunk.char_end)

@@ -334,6 +334,18 @@ class ChromaStore(VectorStore):
             self._spans.delete_version(old.key)
             self._registers.delete(ids=[old.key])
 
+    def sweep_document(self, record: DocumentRecord) -> None:
+        """Delete what other versions of `record`'s document left behind (a write killed
+        after its commit leaves the old chunks, spans and registers, hidden): for an
+        unchanged document, which is not written again and so never swept otherwise."""
+        keep = {record.version}
+        self._sweep(record.doc_id, keep)
+        self._spans.sweep(record.doc_id, keep)
+        found = self._registers.get(where={"doc_id": record.doc_id}, include=[])
+        stale = [i for i in found["ids"] if i != record.key]
+        if stale:
+            self._registers.delete(ids=stale)
+
     def _sweep(self, doc_id: str, keep: set[str]) -> None:
         found = self._chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
         stale = [

@@ -107,6 +107,42 @@ class Settings(BaseSettings):
     feedback_path: Path | None = Field(
         default=None, description="JSONL file for thumbs up/down. Unset: data_dir/feedback.jsonl."
     )
+    # -- ingest limits (issue #16): a hostile file is refused before it costs much. The
+    # largest sample document has 199 blocks, 68 chunks and 422 spans in 45 kB of text: the
+    # defaults allow 30–50 times that, and an unpacked DOCX far beyond its text. --------
+    ingest_max_sidecar_bytes: int = Field(
+        default=16_000, ge=256, description="Largest `<file>.meta.yaml` sidecar, in bytes."
+    )
+    ingest_max_meta_chars: int = Field(
+        default=200,
+        ge=20,
+        le=5000,
+        description="Longest metadata field (title, region, an organisation …) and heading "
+        "in a chunk header, in characters.",
+    )
+    ingest_max_unzipped_mb: float = Field(
+        default=200.0, gt=0, description="Largest unpacked size of a DOCX (all its parts), MB."
+    )
+    ingest_max_xml_elements: int = Field(
+        default=1_000_000, ge=1000, description="Most XML elements in a DOCX (all its parts)."
+    )
+    ingest_max_xml_depth: int = Field(
+        default=100, ge=10, le=250, description="Deepest XML nesting in a DOCX."
+    )
+    ingest_max_paragraphs: int = Field(
+        default=10_000,
+        ge=10,
+        description="Most paragraphs (blocks: headings, paragraphs, list items, table rows) "
+        "in one document.",
+    )
+    ingest_max_chunks: int = Field(
+        default=2_000, ge=10, description="Most chunks stored for one document."
+    )
+    ingest_max_spans: int = Field(
+        default=20_000,
+        ge=10,
+        description="Most spans (sentences, items, rows) stored for one document.",
+    )
 
     # -- serving limits (chat queue and uploads, Teams key fetching); see README, Settings
     chat_queue_size: int = Field(

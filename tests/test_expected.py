@@ -63,6 +63,12 @@ def test_people_are_capitalised_pairs_that_are_no_organisation() -> None:
     assert people(text) == ["Anna Andersson", "Kari Berg"]
 
 
+def test_a_pair_after_a_preposition_of_place_is_a_place() -> None:
+    assert people("Styrningen granskades i Norra Exempelland.") == []
+    assert people("Samverkan från Östra Exempelby och regionen.") == []
+    assert people("Mötet leddes av Anna Andersson i Exempelby.") == ["Anna Andersson"]
+
+
 def test_a_name_the_question_gives_is_no_answer() -> None:
     question = "Vem är chef för Anna Andersson?"
     assert holds(PERSON, "Arbetet leds av Anna Andersson.", question) is False
