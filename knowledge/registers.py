@@ -91,7 +91,7 @@ RESPONSIBLE_VERB = re.compile(
     re.S,
 )
 OTHER_FORMS = (
-    # a cleft sentence: "… är det X som ansvarar för …"
+    # a cleft sentence ("det är X som …"), with the subject between "är det" and "som"
     re.compile(r"\bär det (?P<who>.{3,80}?) som (?:är ansvarig|ansvarar)\s+(?P<what>.+)$", re.S),
     # "I processen har förskrivaren ansvaret för …" (the subject after the verb)
     re.compile(
