@@ -161,6 +161,12 @@ class KnowledgeBase:
         stored and `IngestError` names `source` (the file's path; default its name)."""
         source = source or document.file
         chunks = chunk_document(document, self.chunking)
+        if not chunks:
+            raise IngestError(
+                source,
+                "innehåller bara rubriker: ingen text att söka i eller citera.",
+                "Kontrollera att rätt fil valdes; en skannad fil behöver OCR (tesseract-ocr-swe).",
+            )
         check_count(
             source,
             "Antalet delar (chunks)",

@@ -134,6 +134,20 @@ def test_bad_files_do_not_spoil_ingest_or_stored_documents(
     assert "HälSam länsledning" in " ".join(h.chunk.text for h in hits)
 
 
+def test_a_document_of_headings_only_is_refused_and_nothing_is_stored(
+    tmp_path: Path, hash_settings: Settings
+) -> None:
+    from knowledge.base import KnowledgeBase
+
+    path = tmp_path / "rubriker.md"
+    path.write_text("# Rutin\n\n## Ansvar\n\n## Uppföljning\n", encoding="utf-8")
+    kb = KnowledgeBase(hash_settings)
+    report = kb.ingest([path])
+    assert report.added == [] and [Path(e.path).name for e in report.failed] == ["rubriker.md"]
+    assert "bara rubriker" in report.failed[0].message and report.failed[0].hint
+    assert kb.documents() == []
+
+
 def test_cli_reports_each_bad_file_and_exits_1(tmp_path: Path) -> None:
     folder = tmp_path / "inkorg"
     folder.mkdir()
