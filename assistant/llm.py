@@ -5,8 +5,10 @@ Swedish system prompt and the retrieved passages, numbered and wrapped as data, 
 cite each sentence with [n]. Its output streams through a verifier that cuts it into
 sentences and lets a sentence through only when
 
-- it cites at least one passage that exists (markers naming no passage are removed), and
-- the passages it cites support it (`knowledge.support.is_supported`).
+- it cites at least one passage that exists (markers naming no passage are removed),
+- the passages it cites support it (`knowledge.support.is_supported`), and
+- it does not swap who does what: "A ansvarar för B" where the passages say B for A
+  (`assistant.roles.contradicts_roles`).
 
 Surviving markers are renumbered to citations 1..m in order of first use. A citation's
 quote is the evidence span of the cited passage that best supports the sentence: text
@@ -35,6 +37,7 @@ from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span, spans_of
 from assistant.model import Answer, Citation, Delta, Reason, Status
 from assistant.refusal import closest_titles, refused_answer
+from assistant.roles import contradicts_roles
 from knowledge.query import Query
 from knowledge.retrieval import SearchResult
 from knowledge.support import is_supported, statement_terms, support_score
@@ -323,8 +326,14 @@ class Verifier:
         if not valid:
             lead_in = statement.endswith(":") or not statement_terms(statement)
             return Verdict.EMPTY if lead_in else Verdict.UNCITED
-        texts = [p.support_text for n in valid if (p := self.passage(n)) is not None]
-        return Verdict.KEPT if is_supported(statement, texts) else Verdict.UNSUPPORTED
+        cited = [p for n in valid if (p := self.passage(n)) is not None]
+        if not is_supported(statement, [p.support_text for p in cited]):
+            return Verdict.UNSUPPORTED
+        rows = [p.result.chunk.cells for p in cited if p.result.chunk.cells]
+        if contradicts_roles(statement, [p.text for p in cited], rows):
+            log.debug("roles swapped against the passages: %s", statement)
+            return Verdict.UNSUPPORTED
+        return Verdict.KEPT
 
     def _cite(self, number: int, statement: str) -> int:
         """The citation id for passage `number`'s span that best supports `statement`."""

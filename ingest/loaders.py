@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ingest.docx_limits import check_docx
@@ -14,7 +14,9 @@ from ingest.metadata import infer_metadata
 from ingest.model import Document, ReadNotes
 from ingest.readers import READERS
 from ingest.sidecar import apply_sidecar, sidecar_path
+from ingest.untrusted import flags_of
 from nara.errors import IngestError
+from nara.settings import Settings
 
 SUPPORTED = tuple(sorted(READERS))
 
@@ -33,10 +35,15 @@ PRECHECKS = {".docx": check_docx}
 
 
 def load_document(
-    path: Path, max_bytes: int | None = None, limits: IngestLimits | None = None
+    path: Path,
+    max_bytes: int | None = None,
+    limits: IngestLimits | None = None,
+    link_domains: Sequence[str] | None = None,
 ) -> Document:
     """Read and parse one file within `limits` (default: the settings' defaults), or
-    raise `IngestError` saying why not and what to do."""
+    raise `IngestError` saying why not and what to do. The document's `flags` name its
+    instruction-like text and its links outside `link_domains` (default: the settings'
+    default NARA_SERVE_LINK_DOMAINS)."""
     path = Path(path)
     limits = limits or IngestLimits.defaults()
     reader = READERS.get(path.suffix.lower())
@@ -79,7 +86,16 @@ def load_document(
     sidecar = sidecar_path(path)
     if sidecar.exists():
         digest.update(sidecar.read_bytes())
-    return Document(document_id(path), path.name, text, blocks, metadata, digest.hexdigest()[:16])
+    domains = Settings.PUBLIC_SECTOR_DOMAINS if link_domains is None else link_domains
+    return Document(
+        document_id(path),
+        path.name,
+        text,
+        blocks,
+        metadata,
+        digest.hexdigest()[:16],
+        flags_of(text, domains),
+    )
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ingest.untrusted import Flag
+
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
 
 
@@ -61,6 +63,8 @@ class Document:
     blocks: list[Block]
     metadata: DocumentMetadata
     content_hash: str
+    flags: tuple[Flag, ...] = ()
+    """Instruction-like text and links outside the allowed domains (`ingest.untrusted`)."""
 
     @property
     def ocr_pages(self) -> list[int]:

@@ -104,7 +104,9 @@ class KnowledgeBase:
             for path in expand_paths(paths):
                 try:
                     check_unclaimed(claimed, Path(path))
-                    document = load_document(path, max_bytes=max_bytes, limits=self.limits)
+                    document = load_document(
+                        path, max_bytes, self.limits, self.settings.serve_link_domains
+                    )
                     self._ingest_one(document, live, report, str(path))
                     claimed[document.doc_id] = Path(path)
                 except IngestError as err:
@@ -141,6 +143,8 @@ class KnowledgeBase:
         (report.updated if old else report.added).append(document.doc_id)
         if document.ocr_pages:
             report.ocr_pages[document.file] = document.ocr_pages
+        if document.flags:
+            report.flags[document.file] = list(document.flags)
         moved = [
             d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
         ]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest import Document, document_id
+from ingest.untrusted import Flag
 from knowledge.embedders import Embedder
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError
@@ -25,6 +26,9 @@ class IngestReport:
     spans: int = 0
     ocr_pages: dict[str, list[int]] = field(default_factory=dict)
     """File name → pages read by OCR (scanned pages), for the files added or updated."""
+    flags: dict[str, list[Flag]] = field(default_factory=dict)
+    """File name → instruction-like text and links outside the allowed domains, for the
+    files added or updated (`ingest.untrusted`)."""
 
     @property
     def ok(self) -> bool:
@@ -48,6 +52,7 @@ def record_of(document: Document, n_chunks: int) -> DocumentRecord:
         year_to=years[1],
         n_chunks=n_chunks,
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        flags=document.flags,
     )
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ingest.untrusted import Flag
 from knowledge.read_cache import Generation, ReadCache
 from knowledge.span_store import SpanCollection
 from knowledge.spans import StoredSpan
@@ -44,6 +45,8 @@ class DocumentRecord:
     year_to: int | None = None
     n_chunks: int = 0
     ingested_at: str = ""
+    flags: tuple[Flag, ...] = ()
+    """What the text holds that is not plain statement (`ingest.untrusted`)."""
 
     @property
     def key(self) -> str:
@@ -200,12 +203,15 @@ def _chunk_from(chunk_id: str, text: str, meta: dict) -> StoredChunk:  # type: i
 def _record_metadata(record: DocumentRecord) -> dict[str, object]:
     data = asdict(record)
     data["organisations"] = json.dumps(list(record.organisations), ensure_ascii=False)
+    data["flags"] = json.dumps([f.to_json() for f in record.flags], ensure_ascii=False)
     return {k: v for k, v in data.items() if v is not None}
 
 
 def _record_from(meta: dict) -> DocumentRecord:  # type: ignore[type-arg]
     data = dict(meta)
     data["organisations"] = tuple(json.loads(str(data.get("organisations", "[]"))))
+    flags = (Flag.from_json(f) for f in json.loads(str(data.get("flags", "[]"))))
+    data["flags"] = tuple(f for f in flags if f is not None)
     known = DocumentRecord.__dataclass_fields__
     return DocumentRecord(**{k: v for k, v in data.items() if k in known})
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -176,6 +176,94 @@ class Settings(BaseSettings):
         description="Least time between two fetches of one issuer's signing keys, seconds: a "
         "token with an unknown key id in between is refused without a fetch.",
     )
+    # -- untrusted document text, rate limits, chat sign-in (issue #16: item 6, and "What to
+    # build"); see README, sections Settings and Security ---------------------------------
+    PUBLIC_SECTOR_DOMAINS: ClassVar[tuple[str, ...]] = (
+        # Provenance: the national bodies of Swedish health care and government
+        # (Regeringskansliet, Riksdagen, Socialstyrelsen, Folkhälsomyndigheten, IVO,
+        # E-hälsomyndigheten, Läkemedelsverket, SBU, SCB, Försäkringskassan), SKR and its
+        # Inera (1177.se), and the 21 regions' own web domains (SKR's member list).
+        "regeringen.se",
+        "government.se",
+        "riksdagen.se",
+        "socialstyrelsen.se",
+        "folkhalsomyndigheten.se",
+        "ivo.se",
+        "ehalsomyndigheten.se",
+        "lakemedelsverket.se",
+        "sbu.se",
+        "scb.se",
+        "forsakringskassan.se",
+        "skr.se",
+        "inera.se",
+        "1177.se",
+        "kunskapsstyrningvard.se",
+        "regionstockholm.se",
+        "regionuppsala.se",
+        "regionsormland.se",
+        "regionostergotland.se",
+        "rjl.se",
+        "regionkronoberg.se",
+        "regionkalmar.se",
+        "gotland.se",
+        "regionblekinge.se",
+        "skane.se",
+        "regionhalland.se",
+        "vgregion.se",
+        "regionvarmland.se",
+        "regionorebrolan.se",
+        "regionvastmanland.se",
+        "regiondalarna.se",
+        "regiongavleborg.se",
+        "rvn.se",
+        "regionjh.se",
+        "regionvasterbotten.se",
+        "norrbotten.se",
+    )
+    serve_link_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(Settings.PUBLIC_SECTOR_DOMAINS),
+        description="Comma-separated domains whose links in a document are not flagged at "
+        "ingest (a domain covers its subdomains). Default: Swedish national health and "
+        "government bodies, SKR, 1177.se and the 21 regions' own domains.",
+    )
+    serve_api_rate_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Requests per second one API key may make on /v1 over time (its bucket "
+        "refills at this rate); more get 429 with Retry-After.",
+    )
+    serve_api_burst: int = Field(
+        default=60, ge=1, description="Requests one API key may make at once (bucket size)."
+    )
+    serve_teams_rate_per_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Teams messages per second one user in one conversation may send over "
+        "time; more are answered with a Swedish 'wait' message, not by the assistant.",
+    )
+    serve_teams_burst: int = Field(
+        default=10, ge=1, description="Teams messages one user may send at once."
+    )
+    chat_rate_per_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Questions, feedback, uploads and removals per second one chat user "
+        "(signed in: the user name; open: the client address) may send over time.",
+    )
+    chat_burst: int = Field(default=10, ge=1, description="Chat actions one user may send at once.")
+    chat_sign_in: Literal["required", "open"] = Field(
+        default="required",
+        description="'required': the chat asks for a sign-in whose password is a key of "
+        "NARA_API_KEYS or NARA_ADMIN_KEYS; with no key configured the chat is off. 'open': "
+        "anyone who reaches the server may use the chat (see README, Security).",
+    )
+
+    @field_validator("serve_link_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip().lower().lstrip(".") for p in value.split(",") if p.strip()]
+        return value
 
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod

@@ -306,6 +306,7 @@ def test_document_rows_and_filter_choices() -> None:
         "doro.pdf",
         "doro",
         "48",
+        "–",  # no flags
     ]
     assert len(rows[0]) == len(r.DOCUMENT_HEADERS)
     assert r.organisation_choices(docs) == [

@@ -51,6 +51,7 @@ from ui.schemas import (
     ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
+    FlagOut,
     HealthResponse,
     IngestFailure,
     PrioritiesResponse,
@@ -391,7 +392,7 @@ def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
     history = [Turn(turn.role, turn.content) for turn in body.history]
     filters = body.filters.to_filters() if body.filters else None
     answer = services.assistant.ask(body.question, history, filters)
-    return AskResponse.model_validate(answer.to_json())
+    return AskResponse.of(answer, services.settings.serve_link_domains)
 
 
 def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
@@ -445,6 +446,7 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
         unchanged=report.unchanged,
         failed=failed,
         chunks=report.chunks,
+        flags={name: [FlagOut.of(f) for f in found] for name, found in report.flags.items()},
     )
     return JSONResponse(body.model_dump(), status_code=200 if stored or not failed else 422)
 

@@ -284,7 +284,7 @@ def _documents_tab(admin: bool) -> DocumentsTab:
         interactive=False,
         wrap=True,
         label="Inlästa dokument",
-        column_widths=["24%", "9%", "17%", "9%", "8%", "7%", "11%", "10%", "5%"],
+        column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
         elem_id="nara-documents",
     )
     if not admin:
@@ -603,7 +603,7 @@ class Handlers:
                 return "Inläsningen misslyckades. Inget nytt sparades; välj filerna igen."
         errors = [render.ingest_error_message(e, Path(e.path).name) for e in report.failed]
         return render.ingest_summary(
-            len(report.added), len(report.updated), len(report.unchanged), errors
+            len(report.added), len(report.updated), len(report.unchanged), errors, report.flags
         )
 
     def remove(self, key: str, doc_id: str | None) -> str:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from assistant.model import Answer, Citation, Turn
+from ingest.untrusted import Flag
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError, NaraError
@@ -30,10 +31,23 @@ SEARCHING = "_Söker i dokumenten …_"
 
 
 # -- text ------------------------------------------------------------------------------
+_LINK_MARKS = re.compile(r"(?<=[A-Za-z0-9])(://)|\b(www)\.|(?<=\w)(@)(?=\w)|(\[)(?!\d+\])")
+_ENTITY = {"://": "&#58;//", "www": "www&#46;", "@": "&#64;", "[": "&#91;"}
+
+
+def plain_links(escaped: str) -> str:
+    """HTML-escaped text in which no link can become clickable: the marks by which
+    Markdown (marked, GFM) makes a link ("https://", "www.", "a@b", the "[" of
+    "[text](url)"; not of a citation marker "[1]") are written as character references,
+    which the browser shows as the same characters.
+    Document text is unvetted (issue #16): a link in a quote is shown, never followed."""
+    return _LINK_MARKS.sub(lambda m: _ENTITY[next(g for g in m.groups() if g)], escaped)
+
+
 def html_text(text: str) -> str:
-    """Escaped text for HTML; line breaks kept as <br> (the block stays on one line, so
-    Markdown treats it as one HTML block)."""
-    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+    """Escaped text for HTML, links shown as text (`plain_links`); line breaks kept as
+    <br> (the block stays on one line, so Markdown treats it as one HTML block)."""
+    return plain_links(html.escape(text)).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def page_label(page: int | None) -> str:
@@ -127,9 +141,9 @@ def sources_html(citations: Sequence[Citation], texts: Mapping[str, str | None])
 
 
 def answer_markdown(answer_text: str, sources: str = "") -> str:
-    """The chat message of an answer: its text (escaped, Markdown kept), then its sources
-    as one HTML block."""
-    body = html.escape(answer_text, quote=False)
+    """The chat message of an answer: its text (escaped, Markdown kept but no link made),
+    then its sources as one HTML block."""
+    body = plain_links(html.escape(answer_text, quote=False))
     return f"{body}\n\n{sources}" if sources else body
 
 
@@ -171,7 +185,9 @@ def error_exchange(question: str, message: str) -> Exchange:
 
 
 def user_markdown(question: str) -> str:
-    return html.escape(question, quote=False) if question.strip() else "_(tom fråga)_"
+    if not question.strip():
+        return "_(tom fråga)_"
+    return plain_links(html.escape(question, quote=False))
 
 
 def chat_messages(
@@ -231,6 +247,7 @@ DOCUMENT_HEADERS = [
     "Fil",
     "Id",
     "Delar",
+    "Flaggor",
 ]
 
 
@@ -298,6 +315,7 @@ def document_rows(documents: Sequence[DocumentRecord]) -> list[list[str]]:
             d.file,
             d.doc_id,
             str(d.n_chunks),
+            "; ".join(f.describe() for f in d.flags) or "–",
         ]
         for d in documents
     ]
@@ -372,8 +390,15 @@ def ingest_error_message(error: IngestError, name: str) -> str:
     return f"{name} kunde inte läsas in ({detail})."
 
 
-def ingest_summary(added: int, updated: int, unchanged: int, errors: Sequence[str]) -> str:
-    """Markdown summary of an upload, with one line per failed file."""
+def ingest_summary(
+    added: int,
+    updated: int,
+    unchanged: int,
+    errors: Sequence[str],
+    flagged: Mapping[str, Sequence[Flag]] | None = None,
+) -> str:
+    """Markdown summary of an upload, with one line per failed file and one per file
+    flagged for instruction-like text or links outside the allowed domains."""
     lines = [
         f"**Inläsningen är klar:** {added} nya, {updated} uppdaterade, "
         f"{unchanged} oförändrade, {len(errors)} misslyckade."
@@ -381,5 +406,14 @@ def ingest_summary(added: int, updated: int, unchanged: int, errors: Sequence[st
     if errors:
         lines.append("")
         lines.append("Filer som inte kunde läsas in:")
-        lines.extend(f"- {html.escape(e, quote=False)}" for e in errors)
+        lines.extend(f"- {plain_links(html.escape(e, quote=False))}" for e in errors)
+    if flagged:
+        lines.append("")
+        lines.append(
+            "Flaggade filer (inlästa; texten citeras som data och länkar visas som text, "
+            "granska dem):"
+        )
+        for name, flags in flagged.items():
+            found = "; ".join(f.describe() for f in flags)
+            lines.append(f"- {plain_links(html.escape(f'{name}: {found}', quote=False))}")
     return "\n".join(lines)

@@ -13,6 +13,10 @@ from nara.errors import NaraError
 from nara.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FLAG_NOTE = (
+    "Flaggade dokument är inlästa: deras text citeras som data, och länkar visas som text. "
+    "Granska dem, och ta bort dem (nara remove ID) om de inte hör hemma här."
+)
 
 
 def _kb():  # type: ignore[no-untyped-def]
@@ -51,6 +55,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for name, pages in report.ocr_pages.items():
         listed = ", ".join(str(p) for p in pages)
         print(f"OCR: {name}: {'sidan' if len(pages) == 1 else 'sidorna'} {listed} lästes med OCR.")
+    for name, flags in report.flags.items():
+        print(f"Flaggat: {name}: " + "; ".join(f.describe() for f in flags) + ".")
+    if report.flags:
+        print(FLAG_NOTE)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -75,6 +83,7 @@ def _doc_json(d: Any) -> dict[str, Any]:
         "chunks": d.n_chunks,
         "version": d.version,
         "ingested_at": d.ingested_at,
+        "flags": [f.to_json() for f in d.flags],
     }
 
 
@@ -91,6 +100,8 @@ def cmd_documents(args: argparse.Namespace) -> int:
             f"    fil: {d.file}  organisationer: {', '.join(d.organisations) or '-'}  "
             f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  chunks: {d.n_chunks}"
         )
+        for flag in d.flags:
+            print(f"    flaggat: {flag.describe()}")
     return EXIT_OK
 
 

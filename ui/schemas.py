@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.model import Answer
 from assistant.service import is_text
+from ingest.untrusted import Flag, unvetted_links
 from knowledge.retrieval import SearchFilters
 from knowledge.store import DocumentRecord
 
@@ -102,6 +104,25 @@ class CitationOut(BaseModel):
     id: int
     quote: str
     source: SourceOut
+    unvetted_links: list[str] = Field(
+        default_factory=list,
+        description="Links in the quote to domains outside NARA_SERVE_LINK_DOMAINS: the "
+        "quote is the document's text, unvetted. Show quotes as plain text, never as links.",
+    )
+
+
+class FlagOut(BaseModel):
+    """Something a document's text holds that is not plain statement."""
+
+    kind: Literal["instruction", "link"] = Field(
+        description="'instruction': instruction-like text (e.g. 'ignorera tidigare "
+        "instruktioner'); 'link': a link outside NARA_SERVE_LINK_DOMAINS."
+    )
+    text: str
+
+    @classmethod
+    def of(cls, flag: Flag) -> FlagOut:
+        return cls(kind=flag.kind, text=flag.text)
 
 
 # -- ask --------------------------------------------------------------------------------
@@ -128,6 +149,21 @@ class AskResponse(BaseModel):
     lang: str
     resolved_question: str
     citations: list[CitationOut]
+    unvetted_links: list[str] = Field(
+        default_factory=list,
+        description="Links in the answer text outside NARA_SERVE_LINK_DOMAINS (they come "
+        "from the documents' text). Show the answer as plain text, never as links.",
+    )
+
+    @classmethod
+    def of(cls, answer: Answer, link_domains: list[str]) -> AskResponse:
+        """`answer.to_json()` with the links outside `link_domains` named, per citation
+        and for the answer text."""
+        body = answer.to_json()
+        for citation in body["citations"]:
+            citation["unvetted_links"] = unvetted_links(citation["quote"], link_domains)
+        body["unvetted_links"] = unvetted_links(body["answer"], link_domains)
+        return cls.model_validate(body)
 
 
 # -- search -----------------------------------------------------------------------------
@@ -175,6 +211,11 @@ class DocumentOut(BaseModel):
     chunks: int
     version: str
     ingested_at: str
+    flags: list[FlagOut] = Field(
+        default_factory=list,
+        description="Instruction-like text and links outside NARA_SERVE_LINK_DOMAINS found "
+        "at ingest; the document is stored, its text quoted as data.",
+    )
 
     @classmethod
     def of(cls, d: DocumentRecord) -> DocumentOut:
@@ -190,6 +231,7 @@ class DocumentOut(BaseModel):
             chunks=d.n_chunks,
             version=d.version,
             ingested_at=d.ingested_at,
+            flags=[FlagOut.of(f) for f in d.flags],
         )
 
 
@@ -212,6 +254,11 @@ class UploadResponse(BaseModel):
     unchanged: list[str] = Field(description="Ids of documents already stored as uploaded.")
     failed: list[IngestFailure]
     chunks: int = Field(description="Chunks written.")
+    flags: dict[str, list[FlagOut]] = Field(
+        default_factory=dict,
+        description="File name → instruction-like text and links outside "
+        "NARA_SERVE_LINK_DOMAINS, for the files added or updated (they are stored).",
+    )
 
 
 class RemovedResponse(BaseModel):
