@@ -83,8 +83,13 @@ def sample_url(sample_services: Services) -> Iterator[str]:
         yield url
 
 
-def open_chat(page, url: str) -> None:  # type: ignore[no-untyped-def]
+def open_chat(page, url: str, key: str = USER_KEY) -> None:  # type: ignore[no-untyped-def]
+    """Open the chat and sign in (NARA_CHAT_SIGN_IN=required): any name, a key as the
+    password."""
     page.goto(url + "/")
+    page.locator("input[type=text]").first.fill("Anna")
+    page.locator("input[type=password]").fill(key)
+    page.get_by_role("button", name="Logga in").click()
     page.wait_for_selector("#nara-question textarea")
 
 
@@ -260,8 +265,7 @@ def test_admin_uploads_and_removes_documents(
     empty.write_text("", encoding="utf-8")
 
     with serve_app(create_app(admin_services.settings, admin_services)) as url:
-        page.goto(url + "/")
-        page.wait_for_selector("#nara-question textarea")
+        open_chat(page, url, ADMIN_KEY)  # an admin key signs in too
 
         # any internal error is a generic Swedish message, without its details
         failed = ask(page, "Kan du krascha?").inner_text()

@@ -78,6 +78,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         max_file_mb=MAX_FILE_MB,
         chat_queue_size=2,
         chat_concurrency=1,
+        chat_sign_in="open",  # the bounds of an open chat; sign-in: tests/test_untrusted.py
     )
     built = build_services(settings)
     report = built.kb.ingest([CORPUS])

@@ -233,3 +233,185 @@ def test_llm_sentence_that_swaps_actor_and_role_is_dropped(docs: Path, tmp_path:
     assert mixed.status is Status.ANSWERED
     assert STRAIGHT in mixed.answer and SWAPPED not in mixed.answer
     assert "Borttaget: 1 påstående" in mixed.answer
+
+
+# -- rate limits ------------------------------------------------------------------------
+OTHER_KEY = "untrusted-other-key-0123456789"
+SLOW_RATE = 0.01  # one token per 100 s: a test never sees one refilled
+
+
+def test_api_rate_limit_is_per_key_with_429_and_retry_after(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path / "store",
+        embedder="hash",
+        api_keys=[USER_KEY, OTHER_KEY],
+        serve_api_rate_per_s=SLOW_RATE,
+        serve_api_burst=2,
+    )
+    services = build_services(settings)
+    with serve_app(create_app(settings, services)) as url, httpx.Client(base_url=url) as client:
+        user = {"Authorization": f"Bearer {USER_KEY}"}
+        assert [client.get("/v1/documents", headers=user).status_code for _ in range(2)] == [
+            200,
+            200,
+        ]
+        refused = client.get("/v1/documents", headers=user)
+        other = client.get("/v1/documents", headers={"Authorization": f"Bearer {OTHER_KEY}"})
+        anonymous = client.get("/v1/documents")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 1 / SLOW_RATE
+    body = refused.json()
+    assert body["error"].startswith("För många förfrågningar från den här API-nyckeln")
+    assert "NARA_SERVE_API_RATE_PER_S" in body["hint"]
+    assert body["request_id"] == refused.headers["X-Request-ID"]
+    assert other.status_code == 200  # another key has its own bucket
+    assert anonymous.status_code == 401  # the key is checked first
+
+
+def test_teams_rate_limit_is_per_user_in_a_conversation(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+
+    from tests.test_teams import activity, one_message, post, record_questions
+    from ui.teams import add_teams
+
+    settings = make_settings(
+        tmp_path / "store",
+        embedder="hash",
+        teams_anonymous=True,
+        serve_teams_rate_per_s=SLOW_RATE,
+        serve_teams_burst=1,
+    )
+    services = build_services(settings)
+    assert services.kb.ingest([docs]).ok
+    asked = record_questions(monkeypatch, services)
+    app = FastAPI()
+    add_teams(app, services)
+    question = "Vem ansvarar för läkemedelsgenomgången?"
+    with serve_app(app) as url:
+        first = one_message(post(url, activity(question, "a:one")))
+        second = one_message(post(url, activity(question, "a:one")))
+        elsewhere = one_message(post(url, activity(question, "a:two")))
+    assert "Sjuksköterskan" in first["text"] and "Sjuksköterskan" in elsewhere["text"]
+    assert second["text"].startswith("För många förfrågningar från dig")
+    assert "NARA_SERVE_TEAMS_RATE_PER_S" in second["text"]
+    assert asked == [question, question]  # the refused one never reached the assistant
+
+
+# -- chat sign-in -------------------------------------------------------------------------
+def chat_app_url(tmp_path: Path, docs: Path | None = None, **settings: object) -> Iterator[str]:
+    config = make_settings(tmp_path / "store", embedder="hash", **settings)
+    services = build_services(config)
+    if docs is not None:
+        assert services.kb.ingest([docs]).ok
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("GRADIO_TEMP_DIR", raising=False)  # the chat sets it for the process
+        with serve_app(create_app(config, services)) as url:
+            yield url
+
+
+@pytest.fixture
+def signed_chat(tmp_path: Path, docs: Path) -> Iterator[str]:
+    yield from chat_app_url(
+        tmp_path, docs, api_keys=[USER_KEY], chat_burst=2, chat_rate_per_s=SLOW_RATE
+    )
+
+
+def test_chat_needs_a_sign_in_with_a_key_by_default(signed_chat: str) -> None:
+    from gradio_client import Client
+
+    upload = {"files": ("x.txt", b"hej")}
+    with httpx.Client(base_url=signed_chat, timeout=60) as anonymous:
+        assert anonymous.post("/gradio_api/upload", files=upload).status_code == 401
+        assert anonymous.get("/config").status_code == 401
+        queued = anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0})
+        assert queued.status_code == 401
+        page = anonymous.get("/")
+        assert page.status_code == 200 and "nara-question" not in page.text  # a login form
+        assert "Logga in" in page.text
+        wrong = anonymous.post("/login", data={"username": "anna", "password": OTHER_KEY})
+        assert wrong.status_code == 400
+        assert anonymous.post("/gradio_api/upload", files=upload).status_code == 401
+        right = anonymous.post("/login", data={"username": "anna", "password": USER_KEY})
+        assert right.status_code == 200
+        assert anonymous.post("/gradio_api/upload", files=upload).status_code == 200
+    with pytest.raises(ValueError, match="Could not"):  # no session: no config, no predict
+        Client(signed_chat + "/", verbose=False, download_files=False)
+
+    signed = Client(signed_chat + "/", auth=("anna", USER_KEY), verbose=False, download_files=False)
+    try:
+        replies = [
+            str(signed.predict(q, [], [], [], api_name="/respond")[0][-1]["content"][0]["text"])
+            for q in ("Vem ansvarar för läkemedelsgenomgången?",) * 3
+        ]
+    finally:
+        signed.close()
+    assert "Sjuksköterskan" in replies[0] and "Sjuksköterskan" in replies[1]
+    assert "För många förfrågningar från dig" in replies[2]  # chat_burst=2
+    assert "NARA_CHAT_RATE_PER_S" in replies[2]
+
+
+def test_chat_is_off_when_sign_in_is_required_and_no_key_is_set(tmp_path: Path) -> None:
+    for url in chat_app_url(tmp_path):
+        with httpx.Client(base_url=url, timeout=60) as client:
+            page = client.get("/")
+            upload = client.post("/gradio_api/upload", files={"files": ("x.txt", b"hej")})
+            health = client.get("/healthz")
+    assert page.status_code == 503
+    assert page.json()["error"].startswith("Chatten är avstängd")
+    assert "NARA_API_KEYS" in page.json()["hint"]
+    assert "NARA_CHAT_SIGN_IN=open" in page.json()["hint"]
+    assert upload.status_code == 404  # no Gradio route exists
+    assert health.status_code == 200
+
+
+def test_open_chat_needs_no_sign_in(tmp_path: Path) -> None:
+    for url in chat_app_url(tmp_path, chat_sign_in="open"):
+        with httpx.Client(base_url=url, timeout=60) as client:
+            upload = client.post("/gradio_api/upload", files={"files": ("x.txt", b"hej")})
+            page = client.get("/")
+    assert upload.status_code == 200
+    assert "nara-question" in page.text
+
+
+def test_browser_signs_in_and_shows_a_quoted_link_as_text(tmp_path: Path, docs: Path) -> None:
+    """Real Chromium: the login form takes a key; the answer quoting the link has no
+    anchor (Gradio's Markdown would make one of a bare https:// link)."""
+    import shutil
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install -y chromium)")
+    (docs / "lank.md").write_text(
+        "# Länkar\n\n## Mer att läsa\n\nLäs mer om trygghetslarm på [sidan](https://evil"
+        ".example.com/x), www.evil.example.com eller mejla larm@evil.example.com.\n",
+        encoding="utf-8",
+    )
+    for url in chat_app_url(tmp_path, docs, api_keys=[USER_KEY]):
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True)
+            page = browser.new_context(locale="sv-SE").new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url + "/")
+            page.locator("input[type=text]").first.fill("anna")
+            page.locator("input[type=password]").fill(USER_KEY)
+            page.get_by_role("button", name="Logga in").click()
+            page.wait_for_selector("#nara-question textarea")
+            answers: list[str] = []
+            for question in ("Hur förnyar man receptet med BankID?", "Var läser man om larm?"):
+                page.fill("#nara-question textarea", question)
+                page.click("#nara-send")
+                page.wait_for_function(
+                    "n => document.querySelectorAll('#nara-chatbot .bot-row').length > n",
+                    arg=len(answers),
+                )
+                page.wait_for_function("() => !document.querySelector('#nara-send').disabled")
+                answers.append(page.locator("#nara-chatbot .bot-row").last.inner_text())
+            texts = answers
+            anchors = page.locator("#nara-chatbot a").evaluate_all("e => e.map(a => a.href)")
+            browser.close()
+    assert EVIL in texts[0] and "evil.example.com/x" in texts[1]  # shown, as text
+    assert "larm@evil.example.com" in texts[1]
+    assert not [a for a in anchors if "evil" in a], anchors

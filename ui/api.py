@@ -43,6 +43,7 @@ from ingest import SUPPORTED, document_id
 from knowledge.base import IngestReport
 from nara.errors import ConfigError, IndexMismatchError, IngestError, NaraError, NotFoundError
 from ui.cli import search_json
+from ui.rate_limit import RateLimiter, key_id, retry_after, too_many
 from ui.schemas import (
     AskRequest,
     AskResponse,
@@ -83,6 +84,7 @@ PATH_SHOWN = 200  # characters of an unknown path repeated in the 404 message
 _LIMIT_KEY = "nara.body_limit"  # the BodyLimit limit of the request, in its scope
 _SERVICES = "nara_services"
 _WRITE_LOCK = "nara_write_lock"
+_API_LIMITER = "nara_api_limiter"
 
 
 # -- errors: the one place where exceptions become HTTP --------------------------------
@@ -354,6 +356,15 @@ async def admin_key(key: ApiKey, services: ServicesDep) -> str:
 AdminKey = Annotated[str, Depends(admin_key)]
 
 
+async def rate_limited(request: Request, key: ApiKey) -> None:
+    """Per-key rate limit (NARA_SERVE_API_RATE_PER_S, _BURST): 429 with Retry-After."""
+    limiter: RateLimiter = getattr(request.app.state, _API_LIMITER)
+    wait = limiter.wait_s(key_id(key))
+    if wait:
+        message, hint = too_many(limiter, wait, "den här API-nyckeln", "NARA_SERVE_API_RATE_PER_S")
+        raise ApiError(429, message, hint, {"Retry-After": retry_after(wait)})
+
+
 # -- endpoints --------------------------------------------------------------------------
 async def healthz() -> HealthResponse:
     """The process lives. No authentication."""
@@ -605,6 +616,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "Missing, malformed or wrong API key (with WWW-Authenticate: Bearer)"),
         (403, "A valid key without the right (not an admin key)"),
         (422, "Invalid request"),
+        (429, "Too many requests with this key (with Retry-After)"),
         (500, "Internal error (with the request id)"),
         (503, "No API keys configured, or the server is misconfigured"),
     )
@@ -645,6 +657,9 @@ def add_api(app: FastAPI, services: Services) -> None:
     """Add the REST API, its error handling and the request-id middleware to `app`."""
     setattr(app.state, _SERVICES, services)
     setattr(app.state, _WRITE_LOCK, threading.Lock())
+    settings = services.settings
+    limiter = RateLimiter(settings.serve_api_rate_per_s, settings.serve_api_burst)
+    setattr(app.state, _API_LIMITER, limiter)
     max_bytes = int(services.settings.max_file_mb * 1e6)
     upload_limit = max_bytes * MAX_UPLOAD_FILES + MULTIPART_OVERHEAD
 
@@ -666,7 +681,11 @@ def add_api(app: FastAPI, services: Services) -> None:
         responses={503: {"model": ReadyResponse, "description": "Not ready, with the reason"}},
     )
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(api_key)], max_body_size=JSON_BODY_LIMIT)
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(api_key), Depends(rate_limited)],
+        max_body_size=JSON_BODY_LIMIT,
+    )
     v1.add_api_route("/ask", ask, methods=["POST"], tags=["assistant"], responses=_errors())
     v1.add_api_route("/search", search, methods=["POST"], tags=["assistant"], responses=_errors())
     v1.add_api_route(

@@ -33,6 +33,13 @@ from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
 from ui.api import key_matches
+from ui.chat_access import (
+    SIGN_IN_MESSAGE,
+    chat_client,
+    chat_is_off,
+    install_chat_off,
+    sign_in,
+)
 from ui.chat_guard import (
     install_not_found,
     mounted_app,
@@ -43,6 +50,7 @@ from ui.chat_guard import (
     without_leaked_files,
 )
 from ui.chat_render import Exchange
+from ui.rate_limit import RateLimiter, too_many
 from ui.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
 from ui.services import Services
 
@@ -78,8 +86,13 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
 
     Uploads go to `data_dir/chat-uploads` (this sets GRADIO_TEMP_DIR for the process) and
     each is at most NARA_MAX_FILE_MB; the queue holds at most NARA_CHAT_QUEUE_SIZE events,
-    NARA_CHAT_CONCURRENCY of them running at once."""
+    NARA_CHAT_CONCURRENCY of them running at once. With NARA_CHAT_SIGN_IN=required (the
+    default) the chat needs a sign-in with a configured key, and is off (503 at "/") when
+    no key is configured (ui/chat_access.py)."""
     settings = services.settings
+    if chat_is_off(settings):  # sign-in required, and no key to sign in with
+        install_chat_off(app)
+        return app
     use_upload_folder(settings)  # before any component is built: each reads the folder
     blocks = build_blocks(services)
     blocks.queue(
@@ -94,6 +107,8 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
+        auth=sign_in(settings),  # NARA_CHAT_SIGN_IN: see ui/chat_access.py
+        auth_message=SIGN_IN_MESSAGE,
     )
     chat_app = mounted_app(mounted)
     if chat_app is not None:
@@ -385,6 +400,21 @@ class Handlers:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        settings = services.settings
+        self.limiter = RateLimiter(settings.chat_rate_per_s, settings.chat_burst)
+
+    def _too_many(self, request: gr.Request | None) -> str | None:
+        """A Swedish message when this user (signed in: the user name; else the client
+        address) has used up the chat's rate (NARA_CHAT_RATE_PER_S, _BURST); else None.
+        Without a request (a direct call, not through Gradio) nothing is limited."""
+        if request is None:
+            return None
+        host = request.client.host if request.client is not None else None
+        wait = self.limiter.wait_s(chat_client(request.username, host))
+        if not wait:
+            return None
+        message, hint = too_many(self.limiter, wait, "dig", "NARA_CHAT_RATE_PER_S")
+        return f"{message} {hint}"
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -397,6 +427,7 @@ class Handlers:
         exchanges: list[Exchange] | None,
         organisations: list[str] | None,
         doc_types: list[str] | None,
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[list[dict[str, str]], list[Exchange], str, Any]]:
         """Stream the answer to `question`: the chat grows as the text arrives; the sources
         are added when the answer is complete. "Skicka" is disabled meanwhile. A question
@@ -406,6 +437,10 @@ class Handlers:
         done = list(exchanges or [])[-(MAX_EXCHANGES - 1) :]
         question = question or ""
         limit = self.services.settings.max_question_chars
+        if refused := self._too_many(request):
+            done = [*done, render.error_exchange(shown_text(question, limit), refused)]
+            yield render.chat_messages(done), done, "", gr.update(interactive=True)
+            return
         try:
             check_question(question, limit)
         except QuestionError as error:
@@ -467,9 +502,15 @@ class Handlers:
         return [], [], "", ""
 
     def feedback(
-        self, exchanges: list[Exchange] | None, comment: str, event: gr.LikeData
+        self,
+        exchanges: list[Exchange] | None,
+        comment: str,
+        event: gr.LikeData,
+        request: gr.Request | None = None,
     ) -> tuple[str, Any]:
         """Store a thumbs up or down on an answer, with the comment box's text."""
+        if refused := self._too_many(request):
+            return refused, gr.update()
         if event.liked is True or event.liked == "Like":
             rating = "up"
         elif event.liked is False or event.liked == "Dislike":
@@ -568,13 +609,19 @@ class Handlers:
         return values
 
     def upload(
-        self, key: str, files: list[str] | None, progress: gr.Progress = UPLOAD_PROGRESS
+        self,
+        key: str,
+        files: list[str] | None,
+        request: gr.Request | None = None,
+        progress: gr.Progress = UPLOAD_PROGRESS,
     ) -> tuple[str, Any]:
         """Read in the uploaded `files` (admin key). With a wrong key they stay selected
         (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
         once read in, successfully or not, they and their staged copies are deleted and
         the selection is cleared. The selection is kept by returning it, never by an
         update (see `without_leaked_files`)."""
+        if refused := self._too_many(request):
+            return refused, files
         if not key_matches(key or "", self.services.settings.admin_keys):
             return "**Fel administratörsnyckel.** Inget lästes in.", files
         if not files:
@@ -606,7 +653,9 @@ class Handlers:
             len(report.added), len(report.updated), len(report.unchanged), errors, report.flags
         )
 
-    def remove(self, key: str, doc_id: str | None) -> str:
+    def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
+        if refused := self._too_many(request):
+            return refused
         if not key_matches(key or "", self.services.settings.admin_keys):
             return "**Fel administratörsnyckel.** Inget togs bort."
         if not doc_id:

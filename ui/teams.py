@@ -51,6 +51,7 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
 from nara.errors import ConfigError
+from ui.rate_limit import RateLimiter, too_many
 from ui.services import Services
 from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, jwks_uri, read_activity
 from ui.teams_keys import JwksKeySource
@@ -176,6 +177,8 @@ class TeamsAgent:
     def __init__(self, services: Services, connections: Connections) -> None:
         self.services = services
         self.memory = ConversationMemory()
+        settings = services.settings
+        self.limiter = RateLimiter(settings.serve_teams_rate_per_s, settings.serve_teams_burst)
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             ApplicationOptions(
                 storage=MemoryStorage(),
@@ -208,6 +211,12 @@ class TeamsAgent:
             await context.send_activity(text_message(HELP_TEXT))
             return
         key = self.conversation_key(context)
+        sender = context.activity.from_property
+        wait = self.limiter.wait_s(f"{key}|{sender.id if sender else ''}")
+        if wait:  # per user in a conversation; the assistant is not asked
+            message, hint = too_many(self.limiter, wait, "dig", "NARA_SERVE_TEAMS_RATE_PER_S")
+            await context.send_activity(text_message(f"{message} {hint}"))
+            return
         try:
             # The assistant is synchronous (retrieval, embeddings, maybe an LLM): off the loop.
             answer = await asyncio.to_thread(

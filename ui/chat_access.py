@@ -1,0 +1,73 @@
+"""Who may use the chat (issue #16): NARA_CHAT_SIGN_IN.
+
+The project's rule is that nothing answers without a key, a token or a session, except
+the health checks. So by default (`required`) the chat asks for a sign-in: Gradio's own
+login, whose password is one of the configured keys (NARA_API_KEYS or NARA_ADMIN_KEYS,
+compared as digests in constant time by `ui.api.key_matches`); the user name is free and
+names the user in the chat's rate limit. Until signed in, Gradio refuses its routes
+(upload, queue, predict, files, config) with 401 and the page shows only the login form.
+With `required` and no key configured the chat is off: "/" answers 503 with what to set,
+and no Gradio route exists. `open` lets anyone who reaches the server use the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from nara.settings import Settings
+from ui.api import key_matches, problem, request_id_of
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_MESSAGE = (
+    "Logga in för att använda Nära vård-assistenten: skriv ditt namn och, som lösenord, "
+    "den API-nyckel du har fått av den som driver tjänsten."
+)
+CHAT_OFF = (
+    "Chatten är avstängd: den kräver inloggning (NARA_CHAT_SIGN_IN=required), men ingen "
+    "nyckel är konfigurerad.",
+    "Sätt NARA_API_KEYS (nycklarna är lösenord i chattens inloggning), eller "
+    "NARA_CHAT_SIGN_IN=open om alla som når servern får använda chatten.",
+)
+
+
+def sign_in_keys(settings: Settings) -> list[str]:
+    """The keys that sign in to the chat: every API and admin key."""
+    return [*settings.api_keys, *settings.admin_keys]
+
+
+def chat_is_off(settings: Settings) -> bool:
+    """Sign-in is required and no key could sign in."""
+    return settings.chat_sign_in == "required" and not sign_in_keys(settings)
+
+
+def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
+    """Gradio's `auth` callable for `required` (any user name, a configured key as the
+    password); None for `open`."""
+    if settings.chat_sign_in == "open":
+        return None
+    keys = sign_in_keys(settings)
+
+    def check(username: str, password: str) -> bool:
+        return bool(username.strip()) and key_matches(password or "", keys)
+
+    return check
+
+
+def install_chat_off(app: FastAPI) -> None:
+    """Answer "/" with 503 and the message of `CHAT_OFF`, in place of the chat."""
+    log.warning("The chat is off: %s %s", *CHAT_OFF)
+
+    async def chat_off(request: Request) -> JSONResponse:
+        return problem(503, CHAT_OFF[0], CHAT_OFF[1], request_id_of(request))
+
+    app.add_api_route("/", chat_off, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+def chat_client(username: str | None, host: str | None) -> str:
+    """Whom the chat's rate limit counts: the signed-in user, else the client address."""
+    return f"user:{username}" if username else f"addr:{host or '?'}"
