@@ -1,17 +1,27 @@
-"""HTTP benchmark (not a test): concurrent `POST /v1/ask` against the real server.
+"""HTTP benchmark (not a test): the API under load, with and without a Teams flood.
 
     .venv/bin/python -m evals.bench_http [--clients 8] [--seconds 30] [--json]
 
-Starts the server (`python -m ui.server`: the whole app, REST API, Teams endpoint and
-chat) in a subprocess on loopback, with a fresh temporary store and generated API and
-admin keys; the other settings (embedder, answerer) are the configured ones. The sample
-corpus is uploaded through `POST /v1/documents`. After a few warm-up questions,
-`--clients` threads, each with its own keep-alive connection, post the gold questions
-(follow-ups left out) in rotation for `--seconds`. Reported: latency percentiles of the
-answered requests, throughput (answered requests per second of wall time), errors
-(non-200 or failed connections), and the server's peak resident memory (VmHWM), which
-is reset after the upload so that it is the peak under load; the peak during the
-upload is reported beside it.
+Starts the server (`python -m evals.bench_http --serve`: the whole app of `ui.server`,
+REST API, Teams endpoint and chat) in a subprocess on loopback, with a fresh temporary
+store, generated keys and Teams credentials; the Teams signing keys are fetched from a
+loopback JWKS endpoint that answers only after `JWKS_DELAY_S` (over the server's
+NARA_SERVE_JWKS_TIMEOUT_S). The other settings (embedder, answerer) are the configured
+ones; the per-key API rate limit is raised so that it does not throttle the clients.
+The sample corpus is uploaded through `POST /v1/documents`. After a few warm-up
+questions, two runs of `--seconds` each (evals/bench_http_clients.py):
+
+- without the flood: `--clients - 2` clients post the gold questions to `POST /v1/ask`
+  (follow-ups left out), each with its own key and keep-alive connection, and one client
+  uploads a small document and deletes it, again and again;
+- with the flood: the same, and one client posts forged Teams tokens (a new unknown key
+  id each) to `/api/messages`, each of which must get 401.
+
+Reported per run: latency percentiles of the answered questions, throughput, the
+uploads and deletes, the forged requests, and every error (an unexpected status or a
+failed connection); then whether the run held: zero errors, and API p95 with the flood
+within `P95_FACTOR` of p95 without it. Also the machine, the load average before the
+runs and the server's peak resident memory (VmHWM, reset after the upload).
 """
 
 from __future__ import annotations
@@ -26,7 +36,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,18 +43,23 @@ from typing import Any
 
 import httpx
 
+from evals.bench_http_clients import run_load, slow_jwks
 from evals.retrieval import load_gold
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SERVER_START_TIMEOUT_S = 300.0
 UPLOAD_TIMEOUT_S = 1800.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank, as in `evals.bench`."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+JWKS_DELAY_S = 5.0
+"""The slow key endpoint answers after this long: over the server's default fetch
+timeout (NARA_SERVE_JWKS_TIMEOUT_S, 3 s), so every fetch fails by timing out."""
+P95_FACTOR = 1.5
+"""The issue's bound: API p95 with the Teams flood within 1.5 times p95 without it."""
+BENCH_RATE_PER_S = 10_000.0
+"""NARA_SERVE_API_RATE_PER_S of the benchmark's server: the clients measure the server,
+not the per-key limiter."""
+TEAMS_APP_ID = "00000000-0000-0000-0000-00000000b0b0"
+TEAMS_TENANT = "00000000-0000-0000-0000-00000000b0b1"
 
 
 def free_port() -> int:
@@ -98,17 +112,24 @@ class Server:
                 self.process.wait()
 
 
-def start_server(data_dir: Path, api_key: str, admin_key: str, log_path: Path) -> Server:
+def start_server(
+    data_dir: Path, api_keys: list[str], admin_key: str, jwks_url: str, log_path: Path
+) -> Server:
     port = free_port()
     env = {
         **os.environ,
         "NARA_DATA_DIR": str(data_dir),
-        "NARA_API_KEYS": api_key,
+        "NARA_API_KEYS": ",".join(api_keys),
         "NARA_ADMIN_KEYS": admin_key,
+        "NARA_SERVE_API_RATE_PER_S": str(BENCH_RATE_PER_S),
+        "NARA_SERVE_API_BURST": str(int(BENCH_RATE_PER_S)),
+        "NARA_TEAMS_APP_ID": TEAMS_APP_ID,
+        "NARA_TEAMS_APP_PASSWORD": secrets.token_urlsafe(24),
+        "NARA_TEAMS_TENANT_ID": TEAMS_TENANT,
     }
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ui.server", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "evals.bench_http", "--serve", str(port), "--jwks", jwks_url],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -149,90 +170,18 @@ def upload_corpus(server: Server, admin_key: str) -> dict[str, Any]:
     return {"documents": len(body["added"]), "chunks": body["chunks"], "seconds": seconds}
 
 
-# -- the load ---------------------------------------------------------------------------
-@dataclass
-class ClientLog:
-    latencies: list[float] = field(default_factory=list)
-    refused: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def run_client(
-    base_url: str, api_key: str, questions: list[str], offset: int, step: int, until: float
-) -> ClientLog:
-    log = ClientLog()
-    headers = {"Authorization": f"Bearer {api_key}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=120) as client:
-        i = offset
-        while time.monotonic() < until:
-            question = questions[i % len(questions)]
-            i += step
-            start = time.perf_counter()
-            try:
-                response = client.post("/v1/ask", json={"question": question})
-            except httpx.HTTPError as exc:
-                log.error(type(exc).__name__)
-                continue
-            elapsed = time.perf_counter() - start
-            if response.status_code != 200:
-                log.error(f"HTTP {response.status_code}")
-                continue
-            log.latencies.append(elapsed)
-            log.refused += bool(response.json().get("refused"))
-    return log
-
-
-def run_load(
-    base_url: str, api_key: str, questions: list[str], clients: int, seconds: float
-) -> dict[str, Any]:
-    logs = [ClientLog() for _ in range(clients)]
-    start = time.monotonic()
-    until = start + seconds
-
-    def work(n: int) -> None:
-        logs[n] = run_client(base_url, api_key, questions, n, clients, until)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - start
-    latencies = [x for log in logs for x in log.latencies]
-    errors: dict[str, int] = {}
-    for log in logs:
-        for kind, n in log.errors.items():
-            errors[kind] = errors.get(kind, 0) + n
-    ms = [x * 1000 for x in latencies]
-    return {
-        "clients": clients,
-        "seconds": round(wall, 1),
-        "requests": len(latencies) + sum(errors.values()),
-        "answered_200": len(latencies),
-        "refused_answers": sum(log.refused for log in logs),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-        "throughput_rps": round(len(latencies) / wall, 2) if wall else 0.0,
-        "latency_ms": {
-            "p50": round(percentile(ms, 0.50), 1) if ms else None,
-            "p95": round(percentile(ms, 0.95), 1) if ms else None,
-            "p99": round(percentile(ms, 0.99), 1) if ms else None,
-            "max": round(max(ms), 1) if ms else None,
-            "mean": round(sum(ms) / len(ms), 1) if ms else None,
-        },
-    }
-
-
 # -- the run ----------------------------------------------------------------------------
 def run(clients: int, seconds: float, warmup: int) -> dict[str, Any]:
     questions = [q.question for q in load_gold() if not q.history]
-    api_key, admin_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    load_average = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="nara-bench-http-") as tmp:
-        server = start_server(Path(tmp) / "store", api_key, admin_key, Path(tmp) / "server.log")
+    keys = [secrets.token_urlsafe(32) for _ in range(clients - 2)]
+    admin_key = secrets.token_urlsafe(32)
+    load_average = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory(prefix="nara-bench-http-") as tmp,
+        slow_jwks(JWKS_DELAY_S) as jwks,
+    ):
+        store, log_path = Path(tmp) / "store", Path(tmp) / "server.log"
+        server = start_server(store, keys, admin_key, jwks, log_path)
         try:
             pid = server.process.pid
             started_rss = proc_status_kb(pid, "VmRSS")
@@ -240,24 +189,29 @@ def run(clients: int, seconds: float, warmup: int) -> dict[str, Any]:
             upload_peak = proc_status_kb(pid, "VmHWM")
             with httpx.Client(
                 base_url=server.base_url,
-                headers={"Authorization": f"Bearer {api_key}"},
+                headers={"Authorization": f"Bearer {keys[0]}"},
                 timeout=120,
             ) as client:
                 for question in questions[:warmup]:
                     client.post("/v1/ask", json={"question": question}).raise_for_status()
             reset = reset_peak_rss(pid)
-            load = run_load(server.base_url, api_key, questions, clients, seconds)
+            url = server.base_url
+            without = run_load(url, keys, admin_key, questions, seconds, False)
+            flooded = run_load(url, keys, admin_key, questions, seconds, True, TEAMS_APP_ID)
             peak = proc_status_kb(pid, "VmHWM")
             end_rss = proc_status_kb(pid, "VmRSS")
         finally:
             server.stop()
+    p95 = without["latency_ms"]["p95"], flooded["latency_ms"]["p95"]
+    ratio = round(p95[1] / p95[0], 2) if p95[0] and p95[1] else None
     return {
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}",
-        "load_average_before": round(load_average, 2),
+        "load_average_before": [round(x, 2) for x in load_average],
         "embedder": server.ready.get("embedder", "?"),
         "questions": len(questions),
         "warmup_requests": min(warmup, len(questions)),
+        "jwks_delay_s": JWKS_DELAY_S,
         "corpus_upload": {k: round(v, 1) if isinstance(v, float) else v for k, v in upload.items()},
         "server_rss_mb": {
             "after_start": _mb(started_rss),
@@ -266,7 +220,13 @@ def run(clients: int, seconds: float, warmup: int) -> dict[str, Any]:
             "peak_overall": None if reset else _mb(peak),
             "at_end": _mb(end_rss),
         },
-        "load": load,
+        "without_flood": without,
+        "with_flood": flooded,
+        "p95_ratio": ratio,
+        "held": without["errors"] == 0
+        and flooded["errors"] == 0
+        and ratio is not None
+        and ratio <= P95_FACTOR,
     }
 
 
@@ -275,51 +235,76 @@ def _mb(kb: int | None) -> float | None:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    load, rss, lat = result["load"], result["server_rss_mb"], result["load"]["latency_ms"]
-    up = result["corpus_upload"]
+    runs = (result["without_flood"], result["with_flood"])
+    rss = result["server_rss_mb"]
     peak = rss["peak_under_load"] if rss["peak_under_load"] is not None else rss["peak_overall"]
-    rows = [
-        ("clients", load["clients"]),
-        ("duration (s)", load["seconds"]),
-        ("requests (answered 200)", f"{load['requests']} ({load['answered_200']})"),
-        ("errors", f"{load['errors']} {load['error_kinds'] or ''}".strip()),
-        ("refused answers (200, status refused)", load["refused_answers"]),
-        ("throughput (answers/s)", load["throughput_rps"]),
-        ("latency p50 (ms)", lat["p50"]),
-        ("latency p95 (ms)", lat["p95"]),
-        ("latency p99 (ms)", lat["p99"]),
-        ("latency max (ms)", lat["max"]),
-        ("server peak RSS under load (MB, VmHWM)", peak),
-        ("server RSS after start / at end (MB)", f"{rss['after_start']} / {rss['at_end']}"),
-        ("server peak RSS during upload (MB)", rss["peak_during_upload"]),
-        (
-            "corpus upload",
-            f"{up['documents']} documents, {up['chunks']} chunks, {up['seconds']} s",
-        ),
-    ]
+
+    def row(name: str, *values: object) -> str:
+        return f"| {name} | " + " | ".join(str(v) for v in values) + " |"
+
     lines = [
-        f"## HTTP benchmark: POST /v1/ask ({result['machine']}, "
-        f"load average {result['load_average_before']} before the run)",
+        f"## HTTP benchmark: POST /v1/ask, with and without a Teams flood ({result['machine']}, "
+        f"load average {result['load_average_before']} before the runs)",
         "",
         f"{result['questions']} gold questions in rotation, {result['warmup_requests']} warm-up "
-        f"requests first; embedder {result['embedder']}.",
+        f"requests first; embedder {result['embedder']}; key endpoint answering after "
+        f"{result['jwks_delay_s']} s.",
         "",
-        "| measure | value |",
-        "|---|---|",
-        *[f"| {name} | {value} |" for name, value in rows],
+        "| measure | without flood | with flood |",
+        "|---|---|---|",
+        row("duration (s)", *(r["seconds"] for r in runs)),
+        row("ask clients + churn (+ flood)", *(f"{r['ask_clients']} + 1" for r in runs)),
+        row("answered 200", *(r["answered_200"] for r in runs)),
+        row("throughput (answers/s)", *(r["throughput_rps"] for r in runs)),
+        row("latency p50 (ms)", *(r["latency_ms"]["p50"] for r in runs)),
+        row("latency p95 (ms)", *(r["latency_ms"]["p95"] for r in runs)),
+        row("latency p99 (ms)", *(r["latency_ms"]["p99"] for r in runs)),
+        row("uploads + deletes", *(r["uploads_and_deletes"] for r in runs)),
+        row(
+            "forged Teams tokens: 401 (p95 ms)",
+            "–",
+            f"{runs[1]['forged_401']} ({runs[1]['forged_p95_ms']})",
+        ),
+        row("errors", *(f"{r['errors']} {r['error_kinds'] or ''}".strip() for r in runs)),
+        "",
+        f"p95 with / without the flood: {result['p95_ratio']} (bound {P95_FACTOR}); "
+        f"zero errors and within the bound: **{'yes' if result['held'] else 'no'}**. "
+        f"Server peak RSS under load {peak} MB; RSS after start / at end "
+        f"{rss['after_start']} / {rss['at_end']} MB.",
     ]
     return "\n".join(lines) + "\n"
 
 
+def serve(port: int, jwks_url: str) -> None:
+    """The benchmark's server: `ui.server` as `nara serve` runs it, except that the Teams
+    signing keys of every issuer are fetched from `jwks_url` (the slow loopback endpoint
+    of `slow_jwks`). Only for the benchmark."""
+    import ui.teams
+    from nara.settings import load_settings
+    from ui.server import run as run_server
+
+    ui.teams.jwks_uri = lambda _issuer: jwks_url  # type: ignore[assignment]
+    run_server(load_settings(), "127.0.0.1", port)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Concurrent POST /v1/ask against the server.")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser = argparse.ArgumentParser(
+        description="POST /v1/ask under load, with and without a flood of forged Teams tokens."
+    )
+    parser.add_argument(
+        "--clients", type=int, default=8, help="clients in the flooded run (asking, churn, flood)"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
     parser.add_argument("--warmup", type=int, default=5, help="sequential warm-up questions")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--jwks", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.clients < 1 or args.seconds <= 0:
-        parser.error("--clients must be at least 1 and --seconds positive")
+    if args.serve:
+        serve(args.serve, args.jwks)
+        return
+    if args.clients < 3 or args.seconds <= 0:
+        parser.error("--clients must be at least 3 (asking, churn, flood); --seconds positive")
     result = run(args.clients, args.seconds, args.warmup)
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

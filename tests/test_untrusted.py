@@ -415,3 +415,63 @@ def test_browser_signs_in_and_shows_a_quoted_link_as_text(tmp_path: Path, docs: 
     assert EVIL in texts[0] and "evil.example.com/x" in texts[1]  # shown, as text
     assert "larm@evil.example.com" in texts[1]
     assert not [a for a in anchors if "evil" in a], anchors
+
+
+# -- the load benchmark's harness ---------------------------------------------------------
+def test_bench_http_harness_runs_briefly(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clients of evals/bench_http.py against the real app for a second each: asking,
+    uploading and deleting, and forged Teams tokens against the slow key endpoint (which
+    answers after the server's fetch timeout)."""
+    import ui.teams
+    from evals.bench_http import TEAMS_APP_ID, TEAMS_TENANT, markdown
+    from evals.bench_http_clients import run_load, slow_jwks
+
+    settings = make_settings(
+        tmp_path / "store",
+        embedder="hash",
+        api_keys=[USER_KEY, OTHER_KEY],
+        admin_keys=[ADMIN_KEY],
+        teams_app_id=TEAMS_APP_ID,
+        teams_app_password="a-real-looking-client-secret",
+        teams_tenant_id=TEAMS_TENANT,
+        serve_jwks_timeout_s=0.3,
+        chat_sign_in="open",
+    )
+    services = build_services(settings)
+    assert services.kb.ingest([docs]).ok
+    questions = ["Vem ansvarar för läkemedelsgenomgången?", "Hur förnyar man receptet?"]
+    with slow_jwks(delay_s=1.0) as jwks:
+        monkeypatch.setattr(ui.teams, "jwks_uri", lambda _issuer: jwks)
+        with serve_app(create_app(settings, services)) as url:
+            keys = [USER_KEY, OTHER_KEY]
+            without = run_load(url, keys, ADMIN_KEY, questions, 1.0, False)
+            flooded = run_load(url, keys, ADMIN_KEY, questions, 1.0, True, TEAMS_APP_ID)
+    for run in (without, flooded):
+        assert run["errors"] == 0, run["error_kinds"]
+        assert run["answered_200"] > 0 and run["latency_ms"]["p95"] is not None
+        assert run["uploads_and_deletes"] > 0
+    assert without["forged_401"] == 0 and flooded["forged_401"] > 0
+    assert services.kb.documents() and not [
+        d for d in services.kb.documents() if d.doc_id.startswith("bench-churn")
+    ]
+    result = {
+        "machine": "test",
+        "load_average_before": [0.0],
+        "embedder": "hash",
+        "questions": len(questions),
+        "warmup_requests": 0,
+        "jwks_delay_s": 1.0,
+        "server_rss_mb": {
+            "peak_under_load": None,
+            "peak_overall": 1,
+            "after_start": 1,
+            "at_end": 1,
+        },
+        "without_flood": without,
+        "with_flood": flooded,
+        "p95_ratio": 1.0,
+        "held": True,
+    }
+    assert "| latency p95 (ms) |" in markdown(result)
