@@ -2,9 +2,9 @@
 
     .venv/bin/python -m evals.bench_http [--clients 8] [--seconds 30] [--json]
 
-Starts the server (`python -m evals.bench_http --serve`: the whole app of `ui.server`,
-REST API, Teams endpoint and chat) in a subprocess on loopback, with a fresh temporary
-store, generated keys and Teams credentials; the Teams signing keys are fetched from a
+Starts the server (`SERVE`: the whole app of `ui.server`, REST API, Teams endpoint and
+chat) in a subprocess on loopback, with a fresh temporary store, generated keys and
+Teams credentials; the Teams signing keys are fetched from a
 loopback JWKS endpoint that answers only after `JWKS_DELAY_S` (over the server's
 NARA_SERVE_JWKS_TIMEOUT_S). The other settings (embedder, answerer) are the configured
 ones; the per-key API rate limit is raised so that it does not throttle the clients.
@@ -58,6 +58,16 @@ P95_FACTOR = 1.5
 BENCH_RATE_PER_S = 10_000.0
 """NARA_SERVE_API_RATE_PER_S of the benchmark's server: the clients measure the server,
 not the per-key limiter."""
+SERVE = (
+    "import sys, ui.teams\n"
+    "from nara.settings import load_settings\n"
+    "from ui.server import run\n"
+    "ui.teams.jwks_uri = lambda _issuer: sys.argv[2]\n"
+    "run(load_settings(), '127.0.0.1', int(sys.argv[1]))\n"
+)
+"""The benchmark's server, in its own process (evals never imports ui): `ui.server` as
+`nara serve` runs it, except that every issuer's Teams signing keys are fetched from the
+slow loopback endpoint (argv[2]). Only for the benchmark."""
 TEAMS_APP_ID = "00000000-0000-0000-0000-00000000b0b0"
 TEAMS_TENANT = "00000000-0000-0000-0000-00000000b0b1"
 
@@ -129,7 +139,7 @@ def start_server(
     }
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "evals.bench_http", "--serve", str(port), "--jwks", jwks_url],
+        [sys.executable, "-c", SERVE, str(port), jwks_url],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -279,18 +289,6 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serve(port: int, jwks_url: str) -> None:
-    """The benchmark's server: `ui.server` as `nara serve` runs it, except that the Teams
-    signing keys of every issuer are fetched from `jwks_url` (the slow loopback endpoint
-    of `slow_jwks`). Only for the benchmark."""
-    import ui.teams
-    from nara.settings import load_settings
-    from ui.server import run as run_server
-
-    ui.teams.jwks_uri = lambda _issuer: jwks_url  # type: ignore[assignment]
-    run_server(load_settings(), "127.0.0.1", port)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description="POST /v1/ask under load, with and without a flood of forged Teams tokens."
@@ -301,12 +299,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the load")
     parser.add_argument("--warmup", type=int, default=5, help="sequential warm-up questions")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--jwks", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.jwks)
-        return
     if args.clients < 3 or args.seconds <= 0:
         parser.error("--clients must be at least 3 (asking, churn, flood); --seconds positive")
     result = run(args.clients, args.seconds, args.warmup)
