@@ -45,15 +45,11 @@ def row_key(cells: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     return tuple((squash(name), squash(value)) for name, value in cells)
 
 
-CLIPPED = pytest.mark.xfail(
-    reason="two-column/: the action-plan tables are wider than a CSS column, so Chromium "
-    "clips their last column at the page edge and sets cells in the gutter; the cells "
-    "are not in the PDF's text at all",
-    strict=True,
-)
 FLOATED = pytest.mark.xfail(
-    reason="two-column/: a figure title floats into the other column, so the text "
-    "continues in an order no column reading restores",
+    reason="two-column/: a paragraph running on from the foot of one column (or page) "
+    "to the head of the next around a floated figure title is not joined again, and a "
+    "contents list set over two columns without a contents title or dot leaders is read "
+    "as a paragraph",
     strict=True,
 )
 
@@ -156,7 +152,6 @@ def test_sentences_of_the_txt_stand_whole_in_the_pdf(
                 assert len(text) < MIN_SENTENCE or squash(text)[-MIN_SENTENCE:] in ends, text
 
 
-@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
     pairs: dict[str, tuple[Document, Document]],
 ) -> None:
@@ -173,7 +168,6 @@ def test_table_rows_keep_their_cells_over_wraps_and_page_breaks(
     assert len({b.page for b in dorotea.blocks if b.cells}) >= 3, "the plan crosses pages"
 
 
-@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_registers_match_the_txt(pairs: dict[str, tuple[Document, Document]]) -> None:
     """Bullets are list items, not table rows: the priority register holds what it holds
     from the txt (every 2025 and 2026 priority of Västernorrland), and every action-plan
@@ -206,7 +200,6 @@ def test_headings_have_the_levels_of_the_txt(pairs: dict[str, tuple[Document, Do
         assert not any("...." in h for h in found), "the table of contents is left out"
 
 
-@pytest.mark.parametrize("writer", with_marks(CLIPPED), indirect=True)
 def test_every_block_stands_on_the_page_it_names(
     pairs: dict[str, tuple[Document, Document]], writer: Path
 ) -> None:
@@ -215,7 +208,9 @@ def test_every_block_stands_on_the_page_it_names(
         for block in pdf.blocks:
             assert block.page is not None
             text = pdf.block_text(block)
-            start = block.cells[0][1].split()[0] if block.cells else squash(text)[:30]
+            # its first words: a paragraph that runs on over a page break starts on the
+            # page it names and ends on the next
+            start = block.cells[0][1].split()[0] if block.cells else "".join(text.split()[:2])
             assert squash(start) in pages[block.page - 1], (stem, block.page, text[:60])
 
 
@@ -316,3 +311,36 @@ def test_without_tesseract_the_error_names_the_packages(
     err = caught.value
     assert "OCR" in err.message and "Tesseract" in err.message
     assert "tesseract-ocr" in err.hint and "tesseract-ocr-swe" in err.hint
+
+
+def _word(text: str, x0: float, top: float) -> dict[str, object]:
+    return {"text": text, "x0": x0, "x1": x0 + 6 * len(text), "top": top, "bottom": top + 10}
+
+
+def test_a_boxed_table_over_both_columns_is_read_row_by_row() -> None:
+    """A table set over both columns of a two-column page (its rules cross the split
+    and vertical rules box its rows) is one flow, read row by row; the column text
+    above it and between two separate tables (no vertical rule beside it) stays in
+    its columns."""
+    from ingest.pdf_columns import reading_flows, table_bands
+
+    split = 300.0
+    rules = [(100.0, 60.0, 540.0), (120.0, 60.0, 540.0), (140.0, 60.0, 540.0), (300.0, 60.0, 540.0)]
+    posts = [(100.0, 140.0, 60.0), (100.0, 140.0, 540.0)]
+    bands = table_bands(rules, posts, split)
+    assert bands == [(100.0, 140.0)]
+    words = [
+        _word("vänster", 70, 50),
+        _word("höger", 320, 50),
+        _word("A1", 70, 105),
+        _word("B1", 320, 105),
+        _word("A2", 70, 125),
+        _word("B2", 320, 125),
+        _word("under", 70, 200),
+        _word("bredvid", 320, 200),
+    ]
+    flows = [[w["text"] for w in flow] for flow in reading_flows(words, split, bands)]
+    assert ["A1", "B1", "A2", "B2"] in [sorted(f, key=lambda t: (t[1], t[0])) for f in flows]
+    assert ["vänster"] in flows and ["höger"] in flows
+    without = [[w["text"] for w in flow] for flow in reading_flows(words, split)]
+    assert ["A1", "B1", "A2", "B2"] not in [sorted(f, key=lambda t: (t[1], t[0])) for f in without]
