@@ -11,12 +11,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pdfplumber
 import pytest
 
+from evals.quote_checks import page_halves, page_texts, running_lines
 from ingest import Document, load_document
 from ingest.pdf_layout import join_wrapped
 from knowledge.registers import extract_registers
@@ -72,39 +72,6 @@ def pairs(writer: Path) -> dict[str, tuple[Document, Document]]:
         out[txt.stem] = (load_document(txt), load_document(writer / f"{txt.stem}.pdf"))
     assert len(out) == 4
     return out
-
-
-def page_texts(pdf: Path) -> list[str]:
-    with pdfplumber.open(pdf) as doc:
-        return [page.extract_text() or "" for page in doc.pages]
-
-
-def page_halves(pdf: Path) -> list[str]:
-    """Each page's text, then its left and its right half's (so a page set in two
-    columns holds each column's text in order), read by pdfplumber's own text reader."""
-    with pdfplumber.open(pdf) as doc:
-        out = []
-        for page in doc.pages:
-            middle = float(page.width) / 2
-            halves = [
-                page.crop((0, 0, middle, page.height)),
-                page.crop((middle, 0, page.width, page.height)),
-            ]
-            out.append(" ".join((p.extract_text() or "") for p in (page, *halves)))
-        return out
-
-
-def running_lines(pages: list[str]) -> set[str]:
-    """First and last lines that recur (digits aside) on half the pages: the furniture
-    as pdfplumber prints it, found independently of the reader."""
-    edges = Counter(
-        re.sub(r"\d+", "#", line.strip())
-        for text in pages
-        for line in {*text.splitlines()[:1], *text.splitlines()[-1:]}
-    )
-    return {
-        line for line, n in edges.items() if n >= len(pages) / 2 and re.search(r"[^\W\d]", line)
-    }
 
 
 def test_same_document_ids_as_the_samples(pairs: dict[str, tuple[Document, Document]]) -> None:
