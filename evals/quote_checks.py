@@ -30,8 +30,10 @@ from assistant.model import Citation
 
 SENTENCE_ENDS = (".", "!", "?", ":", ";", "…")
 CLOSING = '”"’)]*'
-START_CHARS = 30
-"""Characters (without white space) of a quote's start looked for on its page."""
+START_WORDS = 3
+"""Words of a quote's start looked for on its page. Of a table row only the first word
+of its first cell: pdfplumber prints a row line by line across the cells, so a cell's
+words stand together only up to its first wrap."""
 
 
 def squash(text: str) -> str:
@@ -81,13 +83,9 @@ def page_texts(pdf: Path) -> tuple[str, ...]:
 
 
 def _start(quote: str) -> str:
-    """The quote's first words, at most `START_CHARS` characters without white space."""
-    out = ""
-    for word in quote.split():
-        if out and len(out) + len(squash(word)) > START_CHARS:
-            break
-        out += squash(word)
-    return out
+    """The quote's first words (of a table row, the first word of its first cell)."""
+    words = quote.split("\t")[0].split()
+    return squash(" ".join(words[: 1 if "\t" in quote else START_WORDS]))
 
 
 def on_page(citation: Citation, pdf: Path) -> bool:

@@ -206,8 +206,15 @@ def _build(items: Sequence[Item], preamble: Sequence[str]) -> Parsed:
     if head and blocks:
         shift = len(head) + 2
         text = f"{head}\n\n{text}"
-        blocks = [dataclasses.replace(b, start=b.start + shift, end=b.end + shift) for b in blocks]
+        blocks = [_shifted(b, shift) for b in blocks]
     return text, blocks
+
+
+def _shifted(block: Block, shift: int) -> Block:
+    breaks = tuple((at + shift, page) for at, page in block.page_breaks)
+    return dataclasses.replace(
+        block, start=block.start + shift, end=block.end + shift, page_breaks=breaks
+    )
 
 
 def _add(builder: TextBuilder, item: Item) -> None:
@@ -215,9 +222,9 @@ def _add(builder: TextBuilder, item: Item) -> None:
     if item.kind == "heading":
         builder.heading(item.text, item.level)
     elif item.kind == "list_item":
-        builder.list_item(item.text, max(1, item.level))
+        builder.list_item(item.text, max(1, item.level), item.breaks)
     elif item.kind == "paragraph":
-        builder.paragraph(item.text)
+        builder.paragraph(item.text, item.breaks)
     elif item.table is not None:
         table = item.table
         for row, page in zip(table.rows, table.row_pages, strict=True):

@@ -311,3 +311,39 @@ def test_a_boxed_table_over_both_columns_is_read_row_by_row() -> None:
     assert ["vänster"] in flows and ["höger"] in flows
     without = [[w["text"] for w in flow] for flow in reading_flows(words, split)]
     assert ["A1", "B1", "A2", "B2"] not in [sorted(f, key=lambda t: (t[1], t[0])) for f in without]
+
+
+def test_text_after_a_page_break_cites_the_page_it_stands_on(
+    pairs: dict[str, tuple[Document, Document]], writer: Path
+) -> None:
+    """A paragraph broken by a page break is one block that starts on its page; the text
+    after the break cites the next page (a quote from there names the page it is on)."""
+    from knowledge.spans import page_at
+
+    breaks = 0
+    for stem, (_, pdf) in pairs.items():
+        pages = [squash(t) for t in page_halves(writer / f"{stem}.pdf")]
+        starts = [b.start for b in pdf.blocks]
+        for block in pdf.blocks:
+            for at, page in block.page_breaks:
+                breaks += 1
+                assert page > (block.page or 0)
+                assert page_at(pdf.blocks, starts, at) == page
+                assert page_at(pdf.blocks, starts, at - 2) == block.page
+                first = "".join(pdf.text[at:].split()[:2])
+                assert squash(first) in pages[page - 1], (stem, page, first)
+    assert breaks > 0, "no paragraph of the samples runs on over a page break"
+
+
+def test_builder_keeps_a_page_break_on_its_word() -> None:
+    from ingest.builder import TextBuilder
+
+    builder = TextBuilder()
+    builder.page = 1
+    builder.paragraph("Rubrik")
+    raw = "Första  raden\n slutar här och går  vidare"
+    builder.paragraph(raw, [(raw.index("går"), 2)])
+    block = builder.blocks[-1]
+    ((at, page),) = block.page_breaks
+    assert builder.text[at:].startswith("går vidare") and page == 2
+    assert block.page_at(at) == 2 and block.page_at(at - 1) == 1
