@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -26,56 +25,18 @@ from knowledge.registers import (
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.spans import SPANS_VERSION, ChunkRange, StoredSpan, cut_document, embed_text
-from knowledge.store import (
-    ChromaStore,
-    DocumentRecord,
-    Manifest,
-    StoredChunk,
-    chroma_client,
-    drop_store,
-)
-from knowledge.store_link import Client, private_client
-from knowledge.write_lock import WriteLock
+from knowledge.store import DocumentRecord, Manifest, StoredChunk
+from knowledge.store_open import empty_store, open_store, write_lock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
+
+__all__ = ["IngestReport", "KnowledgeBase", "empty_store"]
 
 
 def _not_found(doc_id: str) -> NotFoundError:
     return NotFoundError(
         f"No document with id '{doc_id}'.", "List the stored documents with `nara documents`."
     )
-
-
-def _client(settings: Settings):  # type: ignore[no-untyped-def]
-    if settings.chroma_url:
-        return chroma_client(url=settings.chroma_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return chroma_client(path=str(settings.chroma_path))
-
-
-def _open_store(settings: Settings, manifest: Manifest) -> ChromaStore:
-    """The store of `settings`; an embedded one reopens with a Chroma system of its own,
-    which reads what other processes wrote (see `knowledge.store_link`)."""
-    if settings.chroma_url:
-        return ChromaStore(_client(settings), settings.collection, manifest, None, "Chroma-servern")
-    path = str(settings.chroma_path)
-
-    def reopen() -> Client:
-        return private_client(path)
-
-    return ChromaStore(_client(settings), settings.collection, manifest, reopen, path)
-
-
-def _write_lock(settings: Settings) -> WriteLock:
-    return WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
-
-
-def empty_store(settings: Settings) -> None:
-    """Delete the store of NARA_COLLECTION and its keyword index, whatever settings built
-    it: the first half of a rebuild (`nara ingest --rebuild`). Holds the write lock."""
-    with _write_lock(settings).held():
-        drop_store(_client(settings), settings.collection)
-        shutil.rmtree(settings.keyword_dir / settings.collection, ignore_errors=True)
 
 
 class KnowledgeBase:
@@ -94,8 +55,8 @@ class KnowledgeBase:
             REGISTERS_VERSION,
             SPANS_VERSION,
         )
-        self.store = _open_store(settings, manifest)
-        self.write_lock = _write_lock(settings)
+        self.store = open_store(settings, manifest)
+        self.write_lock = write_lock(settings)
         self.cancel = Cancel()
         # set: a running ingest stops before its next file or embedding batch
         self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)

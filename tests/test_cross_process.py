@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +254,29 @@ def test_readyz_is_503_with_the_reason_while_the_store_is_gone(served: Served) -
     assert KnowledgeBase(settings).ingest([served.docs]).ok
     assert httpx.get(f"{served.url}/readyz", timeout=30).json()["documents"] == 4
     assert served.search("primärvård").status_code == 200
+
+
+@pytest.mark.server
+def test_with_a_chroma_server_a_reader_sees_a_rebuild_by_another_client(
+    chroma_server: str, tmp_path: Path, docs: Path
+) -> None:
+    """With a Chroma server the index is the server's, but a rebuild gives the
+    collections new ids: a reader holding the old ones reopens them by name."""
+    settings = make_settings(
+        tmp_path / "store",
+        embedder="hash",
+        chroma_url=chroma_server,
+        collection=f"x-{uuid.uuid4().hex[:12]}",  # the server is shared by the session
+    )
+    reader = KnowledgeBase(settings)
+    assert reader.documents() == []
+    assert KnowledgeBase(settings).ingest([docs]).ok  # another client writes
+    assert len(reader.documents()) == 4 and reader.search("primärvård")
+    change_a_file(docs, MARKER)
+    empty_store(settings)
+    assert KnowledgeBase(settings).ingest([docs]).ok
+    results = reader.search(QUERY)
+    assert results and MARKER in results[0].chunk.text
 
 
 # -- a busy store and a shutdown -------------------------------------------------------
