@@ -174,12 +174,15 @@ class ChromaAccess:
                 self._mismatch = None
             except IndexMismatchError as err:
                 self._mismatch = err
-            self._opened_at = self._token_of(opened) if seen is None else seen
+            try:
+                self._opened_at = self._token_of(opened) if seen is None else seen
+            except Exception as exc:  # the meta collection dropped again meanwhile
+                raise unavailable(exc) from exc
         if self._mismatch is not None:
             raise self._mismatch
 
     def _reopened(self, opened: Opened) -> None:
-        """Called with the collections of each reopening (before any call uses them)."""
+        """Called with the collections of each reopening, once they are current."""
 
     def refresh(self) -> None:
         """See writes by other processes now (a writer calls this under the write lock,
