@@ -177,6 +177,24 @@ class Settings(BaseSettings):
         "token with an unknown key id in between is refused without a fetch.",
     )
 
+    # -- store and shutdown (issue #16): a second process, a busy store, SIGTERM ---------
+    serve_write_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="How long an upload or removal in the server waits for another write "
+        "(an ingest, another upload) before it is refused with 503 'upptagen'. "
+        "`nara ingest` waits as long as it takes.",
+    )
+    serve_shutdown_s: float = Field(
+        default=5.0,
+        ge=1,
+        le=600,
+        description="On SIGTERM the server cancels running ingests, gives requests this "
+        "long to finish, and then ends (nothing stored is lost: each document write is "
+        "atomic).",
+    )
+
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -18,7 +18,6 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,7 +40,17 @@ from assistant.model import Turn
 from assistant.service import QuestionError
 from ingest import SUPPORTED, document_id
 from knowledge.base import IngestReport
-from nara.errors import ConfigError, IndexMismatchError, IngestError, NaraError, NotFoundError
+from nara.errors import (
+    ConfigError,
+    DiskFullError,
+    IndexMismatchError,
+    IngestCancelledError,
+    IngestError,
+    NaraError,
+    NotFoundError,
+    StoreBusyError,
+    StoreUnavailableError,
+)
 from ui.cli import search_json
 from ui.schemas import (
     AskRequest,
@@ -81,7 +90,6 @@ INTERNAL_HINT = "Försök igen. Kvarstår felet, ange request_id till den som dr
 PATH_SHOWN = 200  # characters of an unknown path repeated in the 404 message
 _LIMIT_KEY = "nara.body_limit"  # the BodyLimit limit of the request, in its scope
 _SERVICES = "nara_services"
-_WRITE_LOCK = "nara_write_lock"
 
 
 # -- errors: the one place where exceptions become HTTP --------------------------------
@@ -102,6 +110,10 @@ NARA_STATUS: tuple[tuple[type[NaraError], int], ...] = (
     (IngestError, 422),
     (ConfigError, 503),  # the server is misconfigured: not the client's fault
     (IndexMismatchError, 503),
+    (StoreBusyError, 503),  # another write holds the store: retry later
+    (StoreUnavailableError, 503),  # rebuilt by another process, or Chroma is down
+    (IngestCancelledError, 503),  # the server is shutting down
+    (DiskFullError, 507),  # Insufficient Storage (RFC 4918)
 )
 
 
@@ -371,6 +383,8 @@ def readyz(services: ServicesDep) -> JSONResponse:
 
     try:
         n_documents = len(kb.documents())
+    except NaraError as err:  # rebuilt meanwhile, other settings, Chroma down
+        return unavailable(f"{err.message} {err.hint}".strip())
     except Exception as exc:
         logger.exception("readyz: the store cannot be opened")
         return unavailable(f"The store cannot be opened ({type(exc).__name__}).")
@@ -412,10 +426,10 @@ def list_documents(services: ServicesDep) -> DocumentsResponse:
     return DocumentsResponse(documents=[DocumentOut.of(d) for d in services.kb.documents()])
 
 
-def remove_document(document_id: str, request: Request, services: ServicesDep) -> RemovedResponse:
-    """Remove a document (admin key). 404 when there is no such document."""
-    with _write_lock(request):
-        record = services.kb.remove(document_id)
+def remove_document(document_id: str, services: ServicesDep) -> RemovedResponse:
+    """Remove a document (admin key). 404 when there is no such document; 503 when
+    another write holds the store longer than NARA_SERVE_WRITE_WAIT_S."""
+    record = services.kb.remove(document_id)
     return RemovedResponse(removed=DocumentOut.of(record))
 
 
@@ -435,7 +449,7 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
     async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
         uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
         items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
-        report = await run_in_threadpool(_save_and_ingest, items, services, _write_lock(request))
+        report = await run_in_threadpool(_save_and_ingest, items, services)
     failed = [_failure(err) for err in report.failed]
     stored = report.added or report.updated or report.unchanged
     body = UploadResponse(
@@ -569,9 +583,7 @@ def _check_uploads(uploads: Sequence[UploadFile], max_bytes: int) -> list[tuple[
     return items
 
 
-def _save_and_ingest(
-    items: Sequence[tuple[str, UploadFile]], services: Services, lock: threading.Lock
-) -> IngestReport:
+def _save_and_ingest(items: Sequence[tuple[str, UploadFile]], services: Services) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="nara-upload-") as tmp:
         paths = []
         for name, upload in items:
@@ -581,19 +593,13 @@ def _save_and_ingest(
                 shutil.copyfileobj(upload.file, out)
             if not name.lower().endswith(SIDECAR_SUFFIX):
                 paths.append(path)
-        with lock:
-            return services.kb.ingest(paths)
+        return services.kb.ingest(paths)  # holds the store's write lock
 
 
 def _failure(err: IngestError) -> IngestFailure:
     name = Path(err.path).name
     detail = err.message.removeprefix(f"{err.path}: ")
     return IngestFailure(file=name, error=f"{name} {detail}", hint=err.hint)
-
-
-def _write_lock(request: Request) -> threading.Lock:
-    lock: threading.Lock = getattr(request.app.state, _WRITE_LOCK)
-    return lock
 
 
 # -- routes -----------------------------------------------------------------------------
@@ -642,7 +648,6 @@ UPLOAD_BODY: dict[str, Any] = {
 def add_api(app: FastAPI, services: Services) -> None:
     """Add the REST API, its error handling and the request-id middleware to `app`."""
     setattr(app.state, _SERVICES, services)
-    setattr(app.state, _WRITE_LOCK, threading.Lock())
     max_bytes = int(services.settings.max_file_mb * 1e6)
     upload_limit = max_bytes * MAX_UPLOAD_FILES + MULTIPART_OVERHEAD
 
