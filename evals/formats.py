@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from evals.answers import OUT_OF_SCOPE
+from evals.answers import OUT_OF_SCOPE, AnswerReport
+from evals.quote_checks import QuoteChecks
 from evals.retrieval import GoldQuestion, load_gold, lost_quotes_counted
 from evals.split import load_suite
 from knowledge.base import KnowledgeBase
@@ -38,7 +39,15 @@ ROWS = (
     ("chunks", lambda r: str(r["chunks"])),
     ("documents (failed)", lambda r: f"{r['documents']} ({r['failed']})"),
     ("gold quotes not in the text", lambda r: str(len(r.get("lost_quotes", [])))),
+    ("quotes on the page they cite", lambda r: _share(r.get("on_page_rate"))),
+    ("quotes holding page furniture", lambda r: str(r.get("furniture_quotes", "–"))),
+    ("quotes cut at a line break", lambda r: str(r.get("line_break_cuts", "–"))),
+    ("quotes ending mid-sentence", lambda r: _share(r.get("mid_sentence_rate"))),
 )
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 @contextlib.contextmanager
@@ -71,30 +80,47 @@ def corpus_settings(settings: Settings, corpus: Path | None) -> Iterator[Setting
         yield fresh
 
 
-def format_row(settings: Settings, gold: list[GoldQuestion], suite: str) -> dict[str, Any]:
-    """The figures of one store: retrieval, answers, registers, chunks."""
-    from evals.suite import run_suite
+def format_row(
+    settings: Settings, gold: list[GoldQuestion], suite: str, folder: Path | None = None
+) -> dict[str, Any]:
+    """The figures of one store: retrieval, answers, registers, chunks, and the checks of
+    every quote against the files of `folder` (`evals.quote_checks`)."""
+    from assistant.service import Assistant
+    from evals.answers import evaluate_answers
+    from evals.suite import check_documents, metrics_of
 
-    with lost_quotes_counted() as lost:
-        result, _ = run_suite(settings, {"part": gold}, suite)
     kb = KnowledgeBase(settings)
-    answers = result["part"]["answers"]
-    retrieval = result["part"]["retrieval"]
+    check_documents(kb, gold, suite)
+    with lost_quotes_counted() as lost:
+        answers = evaluate_answers(Assistant(kb), gold)
+        part, _ = metrics_of(kb, gold, answers)
     scoped = [q for q in gold if q.kind != OUT_OF_SCOPE and q.facts]
     docs = kb.documents()
     return {
-        "hit_at_5": retrieval["hit_at_5"],
-        "mrr_at_10": retrieval["mrr_at_10"],
-        "fact_recall": answers["fact_recall"],
-        "all_facts": round(answers["all_facts_rate"] * len(scoped)),
+        "hit_at_5": part["retrieval"]["hit_at_5"],
+        "mrr_at_10": part["retrieval"]["mrr_at_10"],
+        "fact_recall": part["answers"]["fact_recall"],
+        "all_facts": round(part["answers"]["all_facts_rate"] * len(scoped)),
         "in_scope": len(scoped),
         "responsibilities": len(kb.responsibilities()),
         "priorities": len(kb.priorities()),
         "chunks": sum(d.n_chunks for d in docs),
         "documents": len(docs),
-        "verbatim_quote_rate": result["part"]["faithfulness"]["verbatim_quote_rate"],
+        "verbatim_quote_rate": part["faithfulness"]["verbatim_quote_rate"],
         "lost_quotes": sorted(lost),
-    }
+    } | _quote_checks(kb, answers, folder)
+
+
+def _quote_checks(kb: KnowledgeBase, answers: AnswerReport, folder: Path | None) -> dict[str, Any]:
+    checks = QuoteChecks()
+    files = {d.doc_id: d.file for d in kb.documents()}
+    for result in answers.results:
+        for citation in result.answer.citations:
+            doc = citation.source.document_id
+            file = folder / files[doc] if folder is not None and doc in files else None
+            pdf = file if file is not None and file.suffix.lower() == ".pdf" else None
+            checks.add(citation, kb.document_text(doc), pdf)
+    return checks.as_dict()
 
 
 def format_folders(root: Path = FORMATS_DIR, txt: Path = TXT_CORPUS) -> dict[str, Path]:
@@ -121,7 +147,7 @@ def run_formats(
     for name, folder in folders.items():
         print(f"… {name}: {folder}", file=sys.stderr)
         with corpus_store(settings, folder) as (fresh, failed):
-            rows[name] = format_row(fresh, gold, suite) | {"failed": len(failed)}
+            rows[name] = format_row(fresh, gold, suite, folder) | {"failed": len(failed)}
         print(json.dumps({name: rows[name]}), file=sys.stderr)  # survives a later failure
     return rows
 

@@ -109,9 +109,19 @@ def part_metrics(
 ) -> tuple[dict[str, Any], list[str]]:
     """The offline metrics of one list of questions; with `judge`, also a `judge` section
     (which nothing else uses)."""
+    return metrics_of(kb, gold, evaluate_answers(assistant, gold), judge, judge_limit)
+
+
+def metrics_of(
+    kb: KnowledgeBase,
+    gold: list[GoldQuestion],
+    answers: AnswerReport,
+    judge: Judge | None = None,
+    judge_limit: int | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """`part_metrics` of answers already given."""
     with_evidence = [q for q in gold if q.evidence and q.kind != OUT_OF_SCOPE]
     retrieval = evaluate_retrieval(kb, with_evidence, k=10).as_dict()
-    answers = evaluate_answers(assistant, gold)
     faith = _faithfulness(answers)
     result = {
         "retrieval": {k: v for k, v in retrieval.items() if k != "misses"},
@@ -143,7 +153,7 @@ def run_suite(
     """Each part's metrics side by side: `{"settings", "suite", "dev": {…}, "test": {…}}`
     (a `--gold` file that belongs to no suite is one part, `all`)."""
     kb = KnowledgeBase(settings)
-    _check_documents(kb, [q for gold in parts.values() for q in gold], suite)
+    check_documents(kb, [q for gold in parts.values() for q in gold], suite)
     assistant = Assistant(kb)
     result: dict[str, Any] = {"settings": stamp(settings, kb), "suite": suite}
     fails: dict[str, list[str]] = {}
@@ -152,7 +162,7 @@ def run_suite(
     return result, fails
 
 
-def _check_documents(kb: KnowledgeBase, gold: list[GoldQuestion], suite: str) -> None:
+def check_documents(kb: KnowledgeBase, gold: list[GoldQuestion], suite: str) -> None:
     """The store must hold every document the questions cite."""
     stored = {d.doc_id for d in kb.documents()}
     missing = sorted({e.document for q in gold for e in q.evidence} - stored)

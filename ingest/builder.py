@@ -9,6 +9,14 @@ from ingest.model import Block, BlockKind
 from ingest.structure import SectionStack
 
 
+def _squeezed(text: str, offset: int) -> int:
+    """Where `offset` of `text` lands once its white space is squeezed to single spaces
+    and stripped (a word starting at `offset` keeps its space before it)."""
+    head = text[:offset]
+    squeezed = " ".join(head.split())
+    return len(squeezed) + (1 if squeezed and head[-1:].isspace() else 0)
+
+
 class TextBuilder:
     """Appends blocks; each becomes a line of the extracted text, blank line between."""
 
@@ -20,8 +28,14 @@ class TextBuilder:
         self.page: int | None = None
 
     def _add(
-        self, kind: BlockKind, text: str, level: int = 0, cells: tuple[tuple[str, str], ...] = ()
+        self,
+        kind: BlockKind,
+        text: str,
+        level: int = 0,
+        cells: tuple[tuple[str, str], ...] = (),
+        breaks: Sequence[tuple[int, int]] = (),
     ) -> None:
+        raw = text
         text = " ".join(text.split()) if kind != "table_row" else text
         if not text:
             return
@@ -31,8 +45,18 @@ class TextBuilder:
         start = self._pos
         self._parts.append(text)
         self._pos += len(text)
+        moved = tuple((start + _squeezed(raw, at), page) for at, page in breaks)
         self.blocks.append(
-            Block(kind, start, self._pos, self.sections.path, self.page, level, cells)
+            Block(
+                kind,
+                start,
+                self._pos,
+                self.sections.path,
+                self.page,
+                level,
+                cells,
+                page_breaks=moved,
+            )
         )
 
     def heading(self, text: str, level: int) -> None:
@@ -41,11 +65,12 @@ class TextBuilder:
             self.sections.push(level, text)
             self._add("heading", text, level)
 
-    def paragraph(self, text: str) -> None:
-        self._add("paragraph", text)
+    def paragraph(self, text: str, breaks: Sequence[tuple[int, int]] = ()) -> None:
+        """`breaks`: (offset in `text`, page) where the paragraph runs on onto a page."""
+        self._add("paragraph", text, breaks=breaks)
 
-    def list_item(self, text: str, level: int = 1) -> None:
-        self._add("list_item", text, level)
+    def list_item(self, text: str, level: int = 1, breaks: Sequence[tuple[int, int]] = ()) -> None:
+        self._add("list_item", text, level, breaks=breaks)
 
     def table_row(self, cells: Sequence[str], header: Sequence[str] | None) -> None:
         clean = [" ".join(c.split()) for c in cells]

@@ -25,6 +25,17 @@ class Block:
     """For table rows: (column name, cell text) pairs in column order."""
     ocr: bool = False
     """The block was read by OCR from a scanned page."""
+    page_breaks: tuple[tuple[int, int], ...] = ()
+    """(offset in the document text, page) where the block runs on onto a new page: a
+    paragraph broken by a page break starts on `page` and goes on on the next."""
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the block's text at `offset` (a document text offset)."""
+        page = self.page
+        for at, next_page in self.page_breaks:
+            if offset >= at:
+                page = next_page
+        return page
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ingest.builder import TextBuilder
 from ingest.model import Block
 from ingest.ocr import ocr_words
 from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style, heading_step
-from ingest.pdf_columns import document_splits, reading_flows
+from ingest.pdf_columns import Post, document_splits, reading_flows, table_bands
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
 from ingest.pdf_markers import drawn_markers
 from nara.errors import IngestError
@@ -93,6 +93,15 @@ def _rules(page: Any) -> list[tuple[float, float, float]]:
     return rules
 
 
+def _posts(page: Any) -> list[Post]:
+    """Vertical ruling lines (cell borders) of a page: (top, bottom, x)."""
+    return [
+        (float(e["top"]), float(e["bottom"]), float(e["x0"]))
+        for e in page.edges
+        if e.get("orientation") == "v"
+    ]
+
+
 def _style(pages: Sequence[Sequence[Line]]) -> Style:
     """Body size: the commonest size of prose lines (one segment; table rows have more)."""
     sizes: Counter[float] = Counter()
@@ -125,16 +134,19 @@ def _open_pages(path: Path, data: bytes) -> tuple[list[list[Line]], list[Any], l
 
     read: list[tuple[list[dict[str, Any]], bool, float, float]] = []
     rules: list[Any] = []
+    posts: list[list[Post]] = []
     with _reading(path), pdfplumber.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             words, ocr = _page_words(path, page)
             read.append((words, ocr, float(page.width), float(page.height)))
             rules.append(_rules(page) if not ocr else [])
+            posts.append(_posts(page) if not ocr else [])
     splits = document_splits([(w, width, height) for w, _, width, height in read])
     pages: list[list[Line]] = []
     for number, ((words, ocr, _, _), split) in enumerate(zip(read, splits, strict=True), 1):
         lines: list[Line] = []
-        for flow, flow_words in enumerate(reading_flows(words, split)):
+        tables = table_bands(rules[number - 1], posts[number - 1], split) if split else []
+        for flow, flow_words in enumerate(reading_flows(words, split, tables)):
             for line in build_lines(flow_words, number, ocr):
                 line.flow = flow
                 lines.append(line)
@@ -194,8 +206,15 @@ def _build(items: Sequence[Item], preamble: Sequence[str]) -> Parsed:
     if head and blocks:
         shift = len(head) + 2
         text = f"{head}\n\n{text}"
-        blocks = [dataclasses.replace(b, start=b.start + shift, end=b.end + shift) for b in blocks]
+        blocks = [_shifted(b, shift) for b in blocks]
     return text, blocks
+
+
+def _shifted(block: Block, shift: int) -> Block:
+    breaks = tuple((at + shift, page) for at, page in block.page_breaks)
+    return dataclasses.replace(
+        block, start=block.start + shift, end=block.end + shift, page_breaks=breaks
+    )
 
 
 def _add(builder: TextBuilder, item: Item) -> None:
@@ -203,9 +222,9 @@ def _add(builder: TextBuilder, item: Item) -> None:
     if item.kind == "heading":
         builder.heading(item.text, item.level)
     elif item.kind == "list_item":
-        builder.list_item(item.text, max(1, item.level))
+        builder.list_item(item.text, max(1, item.level), item.breaks)
     elif item.kind == "paragraph":
-        builder.paragraph(item.text)
+        builder.paragraph(item.text, item.breaks)
     elif item.table is not None:
         table = item.table
         for row, page in zip(table.rows, table.row_pages, strict=True):

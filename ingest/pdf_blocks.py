@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.pdf_layout import Line, is_marker, join_wrapped, split_marker
 from ingest.pdf_tables import MIN_CONTENTS_ROWS, Table, continue_table, find_tables, is_contents
@@ -53,6 +53,8 @@ class Item:
     """Left edge of the item's text (list continuation lines align with it)."""
     ocr: bool = False
     table: Table | None = None
+    breaks: list[tuple[int, int]] = field(default_factory=list)
+    """(offset in `text`, page) where the item runs on onto a new page."""
 
 
 def toc_titles() -> frozenset[str]:
@@ -253,7 +255,13 @@ class PageReader:
                 open_end = not last.text.endswith(TERMINAL) or first.text[:1].islower()
                 aligned = last.kind == "paragraph" or abs(first.x - last.x) <= INDENT_TOLERANCE
                 if open_end and aligned:
-                    last.text = join_wrapped(last.text, first.text)
+                    joined = join_wrapped(last.text, first.text)
+                    at = len(joined) - len(first.text)
+                    ends_on = last.breaks[-1][1] if last.breaks else last.page
+                    if first.page != ends_on:  # not the next column of the same page
+                        last.breaks.append((at, first.page))
+                    last.breaks += [(at + o, p) for o, p in first.breaks]
+                    last.text = joined
                     page_items.pop(0)
         self.items.extend(page_items)
 

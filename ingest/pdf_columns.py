@@ -200,13 +200,53 @@ def _crossing(words: Sequence[Word], split: float) -> list[Word]:
     return out
 
 
-def reading_flows(words: Sequence[Word], split: float | None) -> list[list[Word]]:
+Rule = tuple[float, float, float]
+"""A horizontal ruling line: (y, x0, x1)."""
+Post = tuple[float, float, float]
+"""A vertical ruling line: (top, bottom, x)."""
+
+
+def table_bands(
+    rules: Sequence[Rule], posts: Sequence[Post], split: float
+) -> list[tuple[float, float]]:
+    """Vertical extents of tables set over both columns: the stretch between two
+    successive horizontal rules across the split that a vertical rule joins (a boxed
+    row). Text between two tables has no vertical rule beside it, so it stays in its
+    columns."""
+    across = sorted(y for y, x0, x1 in rules if x0 < split - MIN_GUTTER and x1 > split + MIN_GUTTER)
+    rows = [
+        (a, b)
+        for a, b in itertools.pairwise(across)
+        if b - a > 1 and any(top <= a + 1 and bottom >= b - 1 for top, bottom, _ in posts)
+    ]
+    bands: list[tuple[float, float]] = []
+    for a, b in rows:
+        if bands and a <= bands[-1][1] + 1:
+            bands[-1] = (bands[-1][0], b)
+        else:
+            bands.append((a, b))
+    return bands
+
+
+def _merge(bands: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for top, bottom in sorted(bands):
+        if out and top <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], bottom))
+        else:
+            out.append((top, bottom))
+    return out
+
+
+def reading_flows(
+    words: Sequence[Word], split: float | None, tables: Sequence[tuple[float, float]] = ()
+) -> list[list[Word]]:
     """The page's words as flows in reading order: the whole page without a split, else
-    between the bands of words set over the split the left column, then the right; a
-    band over both columns is a flow of its own."""
+    between the bands of words set over the split (and of `tables` set over it) the left
+    column, then the right; a band over both columns is a flow of its own."""
     if split is None:
         return [list(words)]
-    bands = _extend(_bands(_crossing(words, split)), words)
+    bands = _merge([*_extend(_bands(_crossing(words, split)), words), *tables])
     flows: list[list[Word]] = []
     left: list[Word] = []
     right: list[Word] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -14,7 +13,7 @@ from ingest.limits import IngestLimits, check_count
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
-from knowledge.ingest_run import IngestReport, check_unclaimed, embed_distinct, record_of
+from knowledge.ingest_run import Cancel, IngestReport, check_unclaimed, embed_distinct, record_of
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
 from knowledge.registers import (
@@ -26,42 +25,18 @@ from knowledge.registers import (
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.spans import SPANS_VERSION, ChunkRange, StoredSpan, cut_document, embed_text
-from knowledge.store import (
-    ChromaStore,
-    DocumentRecord,
-    Manifest,
-    StoredChunk,
-    chroma_client,
-    drop_store,
-)
-from knowledge.write_lock import WriteLock
+from knowledge.store import DocumentRecord, Manifest, StoredChunk
+from knowledge.store_open import empty_store, open_store, write_lock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
+
+__all__ = ["IngestReport", "KnowledgeBase", "empty_store"]
 
 
 def _not_found(doc_id: str) -> NotFoundError:
     return NotFoundError(
         f"No document with id '{doc_id}'.", "List the stored documents with `nara documents`."
     )
-
-
-def _client(settings: Settings):  # type: ignore[no-untyped-def]
-    if settings.chroma_url:
-        return chroma_client(url=settings.chroma_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return chroma_client(path=str(settings.chroma_path))
-
-
-def _write_lock(settings: Settings) -> WriteLock:
-    return WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
-
-
-def empty_store(settings: Settings) -> None:
-    """Delete the store of NARA_COLLECTION and its keyword index, whatever settings built
-    it: the first half of a rebuild (`nara ingest --rebuild`). Holds the write lock."""
-    with _write_lock(settings).held():
-        drop_store(_client(settings), settings.collection)
-        shutil.rmtree(settings.keyword_dir / settings.collection, ignore_errors=True)
 
 
 class KnowledgeBase:
@@ -80,8 +55,10 @@ class KnowledgeBase:
             REGISTERS_VERSION,
             SPANS_VERSION,
         )
-        self.store = ChromaStore(_client(settings), settings.collection, manifest)
-        self.write_lock = _write_lock(settings)
+        self.store = open_store(settings, manifest)
+        self.write_lock = write_lock(settings)
+        self.cancel = Cancel()
+        # set: a running ingest stops before its next file or embedding batch
         self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)
         self.query_vectors = QueryVectors(self.embedder)
         self.retriever = HybridRetriever(
@@ -95,13 +72,16 @@ class KnowledgeBase:
         """Add, replace or skip each file; a file that fails is reported, not stored, and
         what was stored before stays. Within one run, a second file whose name gives the
         same document id as an earlier one (plan.docx in two folders) is refused: the
-        first is kept, never silently replaced."""
+        first is kept, never silently replaced. `IngestCancelledError` when `cancel` is
+        set: the documents stored before it stay, the one being read is not stored."""
         report = IngestReport()
         max_bytes = int(self.settings.max_file_mb * 1e6)
         claimed: dict[str, Path] = {}
         with self.write_lock.held():
+            self.store.refresh()
             live = {d.doc_id: d for d in self.store.documents()}
             for path in expand_paths(paths):
+                self.cancel.check()
                 try:
                     check_unclaimed(claimed, Path(path))
                     document = load_document(
@@ -157,6 +137,7 @@ class KnowledgeBase:
         """Store one parsed document, replacing any earlier version atomically; returns
         its number of chunks."""
         with self.write_lock.held():
+            self.store.refresh()
             return self._store_document(document)[0]
 
     def _store_document(self, document: Document, source: str = "") -> tuple[int, int]:
@@ -204,8 +185,9 @@ class KnowledgeBase:
             self.limits.max_spans,
             "ingest_max_spans",
         )
-        vectors = embed_distinct(self.embedder, [c.index_text for c in stored])
-        span_vectors = embed_distinct(self.embedder, [embed_text(s) for s in spans])
+        vectors = embed_distinct(self.embedder, [c.index_text for c in stored], self.cancel)
+        span_vectors = embed_distinct(self.embedder, [embed_text(s) for s in spans], self.cancel)
+        self.cancel.check()
         registers = extract_registers(document).to_json()
         self.store.put_document(
             record_of(document, len(stored)),
@@ -224,6 +206,7 @@ class KnowledgeBase:
 
     def remove(self, doc_id: str) -> DocumentRecord:
         with self.write_lock.held():
+            self.store.refresh()
             record = self.store.get_document(doc_id)
             if record is None:
                 raise _not_found(doc_id)

@@ -1,9 +1,11 @@
 """One ingest run's bookkeeping and costs: its report, the record stored per document,
-the document ids the run has stored, and the embedding of a document's texts."""
+the document ids the run has stored, the embedding of a document's texts, and the flag
+that cancels a run."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from ingest import Document, document_id
 from ingest.untrusted import Flag
 from knowledge.embedders import Embedder
 from knowledge.store import DocumentRecord
-from nara.errors import IngestError
+from nara.errors import IngestCancelledError, IngestError
 
 
 @dataclass
@@ -76,11 +78,61 @@ batch the chunks always had; short spans now fill it too (320 spans: 7.5 s in on
 against 13.6 s in batches of 32, e5 on this machine)."""
 
 
-def embed_distinct(embedder: Embedder, texts: list[str]) -> np.ndarray:
+def embed_distinct(
+    embedder: Embedder, texts: list[str], cancel: Cancel | None = None
+) -> np.ndarray:
     """Passage vectors of `texts`, each distinct text embedded once: a document that
     repeats a line (a hostile one thousands of times) costs one embedding per distinct
-    line. Batched by size (INGEST_BATCH_CHARS)."""
+    line. Batched by size (INGEST_BATCH_CHARS); `cancel` is checked before each batch."""
     distinct = list(dict.fromkeys(texts))
-    vectors = embedder.embed_passages(distinct, batch_chars=INGEST_BATCH_CHARS)
+    parts = []
+    for batch in _batches(distinct, INGEST_BATCH_CHARS):
+        if cancel is not None:
+            cancel.check()
+        parts.append(embedder.embed_passages(batch, batch_chars=INGEST_BATCH_CHARS))
+    vectors = np.vstack(parts) if parts else embedder.embed_passages([])
     row = {text: i for i, text in enumerate(distinct)}
     return vectors[[row[t] for t in texts]] if texts else vectors
+
+
+def _batches(texts: list[str], chars: int) -> list[list[str]]:
+    """Consecutive batches of at most `chars` characters, at least one text each (the
+    batches `Embedder.embed_passages` makes with `batch_chars`)."""
+    out: list[list[str]] = []
+    total = 0
+    for text in texts:
+        if out and out[-1] and total + len(text) <= chars:
+            out[-1].append(text)
+            total += len(text)
+        else:
+            out.append([text])
+            total = len(text)
+    return out
+
+
+class Cancel:
+    """A flag that stops an ingest between files and between embedding batches (the
+    server sets it when it shuts down). A document is stored whole or not at all: the
+    flag is never checked inside a store write. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """`IngestCancelledError` when the flag is set."""
+        if self._event.is_set():
+            raise IngestCancelledError(
+                "Inläsningen avbröts: tjänsten stängs av. Dokumentet som lästes in "
+                "lagrades inte; det som redan var lagrat finns kvar.",
+                "Läs in filen igen när tjänsten är igång.",
+            )

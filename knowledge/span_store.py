@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,52 +57,59 @@ def _span_from(span_id: str, text: str, meta: dict, vector: object) -> StoredSpa
     )
 
 
+SPANS_COLLECTION: dict[str, object] = {
+    "configuration": {"hnsw": {"space": "cosine"}},
+    "embedding_function": None,
+}
+"""How the `<prefix>-spans` collection is created."""
+
+
 class SpanCollection:
-    """Spans with vectors, stored per chunk; reads by chunk id through an LRU."""
+    """Spans with vectors, stored per chunk; reads by chunk id through an LRU. Every call
+    takes the `<prefix>-spans` collection to use (the store may reopen it)."""
 
     CACHED_CHUNKS = 512
     """Chunks whose spans are kept (about 15 kB each with 384-d vectors: ~8 MB)."""
 
-    def __init__(self, client, prefix: str) -> None:  # type: ignore[no-untyped-def]
-        self.collection = client.get_or_create_collection(
-            f"{prefix}-spans",
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+    def __init__(self, collection: Any = None) -> None:
+        self.collection = collection
+        # the store's current spans collection, for inspection (calls take their own)
         self._lock = threading.Lock()
         self._generation: str | None = None
         self._cache: OrderedDict[str, tuple[StoredSpan, ...]] = OrderedDict()
 
     # -- writes -----------------------------------------------------------------
-    def put(self, spans: Sequence[StoredSpan], vectors: np.ndarray) -> None:
+    def put(self, collection: Any, spans: Sequence[StoredSpan], vectors: np.ndarray) -> None:
         for i in range(0, len(spans), BATCH):
             part = spans[i : i + BATCH]
-            self.collection.upsert(
+            collection.upsert(
                 ids=[s.span_id for s in part],
                 embeddings=vectors[i : i + BATCH].tolist(),
                 documents=[s.text for s in part],
                 metadatas=[_metadata(s) for s in part],  # type: ignore[misc]
             )
 
-    def sweep(self, doc_id: str, keep: set[str]) -> None:
+    def sweep(self, collection: Any, doc_id: str, keep: set[str]) -> None:
         """Delete the spans of `doc_id` whose version is not in `keep` (leftovers)."""
-        found = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"])
+        found = collection.get(where={"doc_id": doc_id}, include=["metadatas"])
         stale = [
             i
             for i, m in zip(found["ids"], found["metadatas"] or [], strict=True)
             if m.get("version") not in keep
         ]
         if stale:
-            self.collection.delete(ids=stale)
+            collection.delete(ids=stale)
 
-    def delete_version(self, key: str) -> None:
-        self.collection.delete(where={"key": key})
+    def delete_version(self, collection: Any, key: str) -> None:
+        collection.delete(where={"key": key})
 
-    def delete_document(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
+    def delete_document(self, collection: Any, doc_id: str) -> None:
+        collection.delete(where={"doc_id": doc_id})
 
     # -- reads ------------------------------------------------------------------
-    def for_chunks(self, chunk_ids: Sequence[str], generation: str) -> list[StoredSpan]:
+    def for_chunks(
+        self, collection: Any, chunk_ids: Sequence[str], generation: str
+    ) -> list[StoredSpan]:
         """The spans of those chunks with their vectors, chunk by chunk in the order
         given, each chunk's in text order. Unknown ids give nothing. `generation` is the
         store's current token."""
@@ -115,16 +123,16 @@ class SpanCollection:
                 self._cache.move_to_end(c)
         missing = [c for c in wanted if c not in have]
         if missing:
-            fetched = self._fetch(missing)
+            fetched = self._fetch(collection, missing)
             have.update(fetched)
             self._keep(fetched, generation)
         return [s for c in wanted for s in have.get(c, ())]
 
-    def _fetch(self, chunk_ids: list[str]) -> dict[str, tuple[StoredSpan, ...]]:
+    def _fetch(self, collection: Any, chunk_ids: list[str]) -> dict[str, tuple[StoredSpan, ...]]:
         where = (
             {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": chunk_ids}}
         )
-        found = self.collection.get(where=where, include=["documents", "metadatas", "embeddings"])
+        found = collection.get(where=where, include=["documents", "metadatas", "embeddings"])
         vectors = found["embeddings"]
         spans = [
             _span_from(sid, text, meta, vectors[i] if vectors is not None else ())

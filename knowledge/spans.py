@@ -93,7 +93,7 @@ def page_at(blocks: Sequence[Block], starts: Sequence[int], offset: int) -> int 
     """The page of the text at `offset`: that of the last block starting at or before it
     (`starts` are the blocks' starts, ascending)."""
     i = bisect.bisect_right(starts, offset) - 1
-    return blocks[i].page if i >= 0 else (blocks[0].page if blocks else None)
+    return blocks[i].page_at(offset) if i >= 0 else (blocks[0].page if blocks else None)
 
 
 def cut_document(document: Document, chunks: Sequence[ChunkRange]) -> list[StoredSpan]:

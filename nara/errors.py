@@ -37,3 +37,22 @@ class IndexMismatchError(NaraError):
 
 class NotFoundError(NaraError):
     """A document or other stored item does not exist."""
+
+
+class StoreBusyError(NaraError):
+    """Another write (an ingest, a removal) holds the store's write lock longer than a
+    write may wait for it. Retrying later works."""
+
+
+class StoreUnavailableError(NaraError):
+    """The store cannot be read just now: another process is rebuilding it, or Chroma
+    does not answer. Reading again later works."""
+
+
+class DiskFullError(NaraError):
+    """A write failed for lack of disk space; what was stored before is intact."""
+
+
+class IngestCancelledError(NaraError):
+    """An ingest was cancelled (the server is shutting down); nothing of the document
+    being read was stored, and what was stored before is intact."""

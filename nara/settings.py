@@ -265,6 +265,24 @@ class Settings(BaseSettings):
             return [p.strip().lower().lstrip(".") for p in value.split(",") if p.strip()]
         return value
 
+    # -- store and shutdown (issue #16): a second process, a busy store, SIGTERM ---------
+    serve_write_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="How long an upload or removal in the server waits for another write "
+        "(an ingest, another upload) before it is refused with 503 'upptagen'. "
+        "`nara ingest` waits as long as it takes.",
+    )
+    serve_shutdown_s: float = Field(
+        default=5.0,
+        ge=1,
+        le=600,
+        description="On SIGTERM the server cancels running ingests, gives requests this "
+        "long to finish, and then ends (nothing stored is lost: each document write is "
+        "atomic).",
+    )
+
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

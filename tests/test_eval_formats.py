@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.model import Citation, Source
 from evals.formats import (
     FORMATS_DIR,
     corpus_settings,
@@ -15,7 +16,16 @@ from evals.formats import (
     format_row,
     table,
 )
+from evals.quote_checks import (
+    QuoteChecks,
+    cut_at_line_break,
+    holds_furniture,
+    on_page,
+    page_texts,
+    running_lines,
+)
 from evals.split import load_suite
+from ingest import load_document
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError
 from nara.settings import Settings
@@ -64,6 +74,8 @@ def test_format_row_holds_the_table_figures(hash_settings: Settings) -> None:
     assert row["responsibilities"] > 0 and row["priorities"] > 0
     assert row["in_scope"] == 3 and 0 <= row["all_facts"] <= 3
     assert 0.0 <= row["hit_at_5"] <= 1.0
+    assert row["on_page_rate"] is None  # DOCX has no pages
+    assert row["quotes"] > 0 and row["furniture_quotes"] == 0
     rendered = table({"python-docx": row})
     assert f"| chunks | {row['chunks']} |" in rendered
 
@@ -104,3 +116,33 @@ def test_a_quote_lost_by_a_reader_is_a_miss_in_a_format_store(hash_settings: Set
     by_id = {r.id: r for r in report.results}
     assert by_id["lost-1"].first_hit is None
     assert set(by_id) == {real.id, "lost-1"}
+
+
+def _citation(quote: str, page: int | None, start: int = 0) -> Citation:
+    source = Source("d", "T", "f.pdf", "", page, start, start + len(quote))
+    return Citation(1, quote, source)
+
+
+def test_quote_checks_find_the_wrong_page_furniture_and_a_cut_line() -> None:
+    """Each check can fail: a block's text cited on its own page passes and on another
+    fails; a running header line in a quote is found; a quote that stops at a single
+    line break before its sentence goes on is a cut, one that ends its sentence is not."""
+    pdf = FORMATS_DIR / "libreoffice" / f"{sorted(CORPUS.glob('*.txt'))[0].stem}.pdf"
+    doc = load_document(pdf)
+    block = next(b for b in doc.blocks if b.kind == "paragraph" and b.page and b.page > 1)
+    text, page = doc.block_text(block), block.page
+    assert page is not None
+    assert on_page(_citation(text, page), pdf)
+    assert not on_page(_citation(text, page - 1), pdf)
+    assert not on_page(_citation(text, None), pdf)
+    header = sorted(running_lines(page_texts(pdf)))[0].replace("#", "7")
+    assert holds_furniture(_citation(f"{header} {text[:40]}", page), pdf)
+    assert not holds_furniture(_citation(text, page), pdf)
+    body = "Arbetet leds av en grupp som\nträffas varje månad. Nästa mening."
+    cut = _citation(body[: body.index("\n")], None)
+    whole = _citation(body[: body.index(".") + 1], None)
+    assert cut_at_line_break(cut, body) and not cut_at_line_break(whole, body)
+    checks = QuoteChecks()
+    for citation in (_citation(text, page), _citation(text, page - 1)):
+        checks.add(citation, doc.text, pdf)
+    assert checks.as_dict()["on_page_rate"] == 0.5

@@ -18,7 +18,6 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,7 +40,17 @@ from assistant.model import Turn
 from assistant.service import QuestionError
 from ingest import SUPPORTED, document_id
 from knowledge.base import IngestReport
-from nara.errors import ConfigError, IndexMismatchError, IngestError, NaraError, NotFoundError
+from nara.errors import (
+    ConfigError,
+    DiskFullError,
+    IndexMismatchError,
+    IngestCancelledError,
+    IngestError,
+    NaraError,
+    NotFoundError,
+    StoreBusyError,
+    StoreUnavailableError,
+)
 from ui.cli import search_json
 from ui.rate_limit import RateLimiter, key_id, retry_after, too_many
 from ui.schemas import (
@@ -83,7 +92,6 @@ INTERNAL_HINT = "Försök igen. Kvarstår felet, ange request_id till den som dr
 PATH_SHOWN = 200  # characters of an unknown path repeated in the 404 message
 _LIMIT_KEY = "nara.body_limit"  # the BodyLimit limit of the request, in its scope
 _SERVICES = "nara_services"
-_WRITE_LOCK = "nara_write_lock"
 _API_LIMITER = "nara_api_limiter"
 
 
@@ -105,6 +113,10 @@ NARA_STATUS: tuple[tuple[type[NaraError], int], ...] = (
     (IngestError, 422),
     (ConfigError, 503),  # the server is misconfigured: not the client's fault
     (IndexMismatchError, 503),
+    (StoreBusyError, 503),  # another write holds the store: retry later
+    (StoreUnavailableError, 503),  # rebuilt by another process, or Chroma is down
+    (IngestCancelledError, 503),  # the server is shutting down
+    (DiskFullError, 507),  # Insufficient Storage (RFC 4918)
 )
 
 
@@ -383,6 +395,8 @@ def readyz(services: ServicesDep) -> JSONResponse:
 
     try:
         n_documents = len(kb.documents())
+    except NaraError as err:  # rebuilt meanwhile, other settings, Chroma down
+        return unavailable(f"{err.message} {err.hint}".strip())
     except Exception as exc:
         logger.exception("readyz: the store cannot be opened")
         return unavailable(f"The store cannot be opened ({type(exc).__name__}).")
@@ -424,10 +438,10 @@ def list_documents(services: ServicesDep) -> DocumentsResponse:
     return DocumentsResponse(documents=[DocumentOut.of(d) for d in services.kb.documents()])
 
 
-def remove_document(document_id: str, request: Request, services: ServicesDep) -> RemovedResponse:
-    """Remove a document (admin key). 404 when there is no such document."""
-    with _write_lock(request):
-        record = services.kb.remove(document_id)
+def remove_document(document_id: str, services: ServicesDep) -> RemovedResponse:
+    """Remove a document (admin key). 404 when there is no such document; 503 when
+    another write holds the store longer than NARA_SERVE_WRITE_WAIT_S."""
+    record = services.kb.remove(document_id)
     return RemovedResponse(removed=DocumentOut.of(record))
 
 
@@ -447,7 +461,7 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
     async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
         uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
         items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
-        report = await run_in_threadpool(_save_and_ingest, items, services, _write_lock(request))
+        report = await run_in_threadpool(_save_and_ingest, items, services)
     failed = [_failure(err) for err in report.failed]
     stored = report.added or report.updated or report.unchanged
     body = UploadResponse(
@@ -582,9 +596,7 @@ def _check_uploads(uploads: Sequence[UploadFile], max_bytes: int) -> list[tuple[
     return items
 
 
-def _save_and_ingest(
-    items: Sequence[tuple[str, UploadFile]], services: Services, lock: threading.Lock
-) -> IngestReport:
+def _save_and_ingest(items: Sequence[tuple[str, UploadFile]], services: Services) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="nara-upload-") as tmp:
         paths = []
         for name, upload in items:
@@ -594,19 +606,13 @@ def _save_and_ingest(
                 shutil.copyfileobj(upload.file, out)
             if not name.lower().endswith(SIDECAR_SUFFIX):
                 paths.append(path)
-        with lock:
-            return services.kb.ingest(paths)
+        return services.kb.ingest(paths)  # holds the store's write lock
 
 
 def _failure(err: IngestError) -> IngestFailure:
     name = Path(err.path).name
     detail = err.message.removeprefix(f"{err.path}: ")
     return IngestFailure(file=name, error=f"{name} {detail}", hint=err.hint)
-
-
-def _write_lock(request: Request) -> threading.Lock:
-    lock: threading.Lock = getattr(request.app.state, _WRITE_LOCK)
-    return lock
 
 
 # -- routes -----------------------------------------------------------------------------
@@ -656,7 +662,6 @@ UPLOAD_BODY: dict[str, Any] = {
 def add_api(app: FastAPI, services: Services) -> None:
     """Add the REST API, its error handling and the request-id middleware to `app`."""
     setattr(app.state, _SERVICES, services)
-    setattr(app.state, _WRITE_LOCK, threading.Lock())
     settings = services.settings
     limiter = RateLimiter(settings.serve_api_rate_per_s, settings.serve_api_burst)
     setattr(app.state, _API_LIMITER, limiter)

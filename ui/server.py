@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +28,11 @@ from ui.api import add_api
 from ui.services import Services, build_services
 
 logger = logging.getLogger("nara.server")
+
+LIFESPAN_SHUTDOWN_S = 1.0
+"""Part of the shutdown time left for the app's own shutdown after the requests'."""
+CUT_OFF_MARGIN_S = 1.0
+"""Time past `serve_shutdown_s` before a process still running is ended."""
 
 TITLE = "Nära vård-assistenten"
 DESCRIPTION = (
@@ -44,8 +53,11 @@ def _warm_up(services: Services) -> None:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The app. `services`, when given, is used as it is (its settings govern the keys
-    and limits); otherwise it is built from `settings`."""
+    and limits); otherwise it is built from `settings`. A write by the app (an upload, a
+    removal) waits at most `serve_write_wait_s` for another writer, then is refused as
+    busy."""
     services = services or build_services(settings)
+    services.kb.write_lock.wait_s = services.settings.serve_write_wait_s
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,14 +83,59 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
+EXIT_FORCED = 3
+"""Exit status when the shutdown deadline passed with work still running."""
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, which on SIGTERM or SIGINT also calls `on_stop` (cancelling
+    ingests) and leaves within `deadline_s` whatever still runs: the requests get
+    `deadline_s` to finish, and a thread that does not return by then (an embedding
+    batch under way) is cut off by `os._exit`. A store write cut off that way leaves the
+    earlier version searchable (see `knowledge.store`)."""
+
+    def __init__(
+        self, config: uvicorn.Config, on_stop: Callable[[], None], deadline_s: float
+    ) -> None:
+        super().__init__(config)
+        self._on_stop = on_stop
+        self._deadline_s = deadline_s
+        self._stopping = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self._stopping:
+            self._stopping = True
+            self._on_stop()
+            threading.Thread(target=self._cut_off, name="shutdown-deadline", daemon=True).start()
+        super().handle_exit(sig, frame)
+
+    def _cut_off(self) -> None:
+        time.sleep(self._deadline_s)
+        logger.error("Shutdown took over %.0f s: the process is ended.", self._deadline_s)
+        logging.shutdown()
+        os._exit(EXIT_FORCED)
+
+
 def run(settings: Settings, host: str, port: int) -> None:
-    """Serve until interrupted (one process; requests run in a thread pool)."""
+    """Serve until interrupted (one process; requests run in a thread pool). SIGTERM
+    cancels running ingests and ends the process within `serve_shutdown_s` (+1 s for
+    the cut-off to act)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    services = build_services(settings)
+    app = create_app(settings, services)
+    grace = settings.serve_shutdown_s
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        timeout_graceful_shutdown=max(int(grace - LIFESPAN_SHUTDOWN_S), 0),
+    )
+    StoppingServer(config, services.kb.cancel.set, grace + CUT_OFF_MARGIN_S).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,12 @@ th, td { border: 0.6pt solid #444; padding: 3pt 5pt; vertical-align: top; text-a
 thead { display: table-header-group; } tr { break-inside: avoid; }
 p.toc { margin: 0; } p.toc span { float: right; }
 """
-TWO_COLUMN_CSS = "main { columns: 2; column-gap: 18pt; } h1 { column-span: all; }"
+TWO_COLUMN_CSS = (
+    "main { columns: 2; column-gap: 18pt; } h1 { column-span: all; }"
+    # A table wider than a column spans both, as two-column layouts set wide tables;
+    # set inside one column, Chromium clips its last column at the page edge.
+    " table { column-span: all; }"
+)
 
 
 def _list_html(run: list[Item]) -> Iterator[str]:
