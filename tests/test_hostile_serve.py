@@ -465,3 +465,20 @@ def test_unknown_key_ids_refetch_at_most_once_per_interval() -> None:
     with pytest.raises(jwt.PyJWKClientError):
         source.signing_key("iss", "rotated")
     assert len(fetched) == 2 and source.signing_key("iss", "known") == "key"
+
+
+def test_chat_removal_on_a_busy_store_says_so_in_swedish(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removal the store refuses (another write holds it) shows the store's own Swedish
+    message and hint, not the generic failure; nothing is removed."""
+    from knowledge.write_lock import busy
+
+    def refuse(doc_id: str) -> None:
+        raise busy(0.5)
+
+    before = {d.doc_id for d in services.kb.documents()}
+    monkeypatch.setattr(services.kb, "remove", refuse)
+    message = Handlers(services).remove(ADMIN_KEY, sorted(before)[0])
+    assert "upptagen" in message and "Försök igen" in message
+    assert {d.doc_id for d in services.kb.documents()} == before

@@ -645,6 +645,8 @@ class Handlers:
 
             try:
                 report = self.kb.ingest(paths, progress=step)
+            except NaraError as error:  # busy store, full disk, shutting down: its own words
+                return f"**Inläsningen misslyckades.** {error}"
             except Exception:
                 log.exception("upload failed")
                 return "Inläsningen misslyckades. Inget nytt sparades; välj filerna igen."
@@ -664,6 +666,8 @@ class Handlers:
             record = self.kb.remove(doc_id)
         except NotFoundError:
             return "Dokumentet finns inte längre."
+        except NaraError as error:  # busy store, full disk: its own words
+            return f"**Dokumentet togs inte bort.** {error}"
         except Exception:
             log.exception("removal failed")
             return "Dokumentet kunde inte tas bort. Försök igen om en stund."
