@@ -258,7 +258,7 @@ class Settings(BaseSettings):
         "anyone who reaches the server may use the chat (see README, Security).",
     )
 
-    @field_validator("serve_link_domains", mode="before")
+    @field_validator("serve_link_domains", "ingest_work_mail_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
@@ -281,6 +281,20 @@ class Settings(BaseSettings):
         description="On SIGTERM the server cancels running ingests, gives requests this "
         "long to finish, and then ends (nothing stored is lost: each document write is "
         "atomic).",
+    )
+
+    # -- personal data in documents (issue #14); see README, section Personal data ------
+    ingest_personal_data: Literal["refuse", "mask", "off"] = Field(
+        default="refuse",
+        description="A document holding a personnummer, samordningsnummer, or a private "
+        "person's phone number or e-mail address: 'refuse' it, 'mask' the values before "
+        "they are stored ([personnummer] …), or 'off' (not looked for).",
+    )
+    ingest_work_mail_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(Settings.PUBLIC_SECTOR_DOMAINS),
+        description="Comma-separated domains whose e-mail addresses are officials' work "
+        "addresses, not private persons' (a domain covers its subdomains). Default: the "
+        "public-sector domains of NARA_SERVE_LINK_DOMAINS.",
     )
 
     @field_validator("api_keys", "admin_keys", mode="before")

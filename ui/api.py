@@ -64,6 +64,7 @@ from ui.schemas import (
     FlagOut,
     HealthResponse,
     IngestFailure,
+    PersonalDataOut,
     PrioritiesResponse,
     PriorityOut,
     ReadyResponse,
@@ -472,6 +473,10 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
         failed=failed,
         chunks=report.chunks,
         flags={name: [FlagOut.of(f) for f in found] for name, found in report.flags.items()},
+        personal_data={
+            name: [PersonalDataOut(kind=f.kind, page=f.page, section=f.section) for f in found]
+            for name, found in report.personal_data.items()
+        },
     )
     return JSONResponse(body.model_dump(), status_code=200 if stored or not failed else 422)
 

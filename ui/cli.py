@@ -34,6 +34,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ingest import expand_paths
+    from ingest.personal_data import summary
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if args.rebuild:
@@ -59,6 +60,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"Flaggat: {name}: " + "; ".join(f.describe() for f in flags) + ".")
     if report.flags:
         print(FLAG_NOTE)
+    for name, found in report.personal_data.items():
+        print(f"Maskerat: {name}: {summary(found)}.")
     return EXIT_FAILED if failed else EXIT_OK
 
 
