@@ -297,6 +297,26 @@ class Settings(BaseSettings):
         "public-sector domains of NARA_SERVE_LINK_DOMAINS.",
     )
 
+    # -- audit log (issue #14); see README, section Audit log ----------------------------
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit log's pseudonymous actor ids and of its chain (HMAC). "
+        "Unset: a random key is made on first use in data_dir/audit/key.",
+    )
+    audit_keep_questions: bool = Field(
+        default=False,
+        description="Keep the text of questions and searches in the audit log (it may hold "
+        "personal data). Off: only the action, actor id, documents and status are kept.",
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Audit entries older than this many days are purged (at most once an "
+        "hour, by the process that writes). A year by default: set it to the region's "
+        "information management plan (dokumenthanteringsplan).",
+    )
+
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
@@ -331,6 +351,11 @@ class Settings(BaseSettings):
             raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_TENANT_ID is missing")
         if self.teams_app_id and not self.teams_app_password:
             raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_APP_PASSWORD is missing")
+        if self.audit_key is not None and (
+            len(self.audit_key.get_secret_value()) < 16
+            or self.audit_key.get_secret_value().lower() in PLACEHOLDERS
+        ):
+            raise ValueError("NARA_AUDIT_KEY is a placeholder or shorter than 16 characters")
         if self.teams_app_password and (
             self.teams_app_password.get_secret_value().lower() in PLACEHOLDERS
         ):
@@ -340,6 +365,10 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.feedback_path or self.data_dir / "feedback.jsonl"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit"
 
     @property
     def chroma_path(self) -> Path:

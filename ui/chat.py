@@ -32,11 +32,12 @@ from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
-from ui.api import key_matches
+from ui.audit_actions import answered, uploaded
 from ui.chat_access import (
     SIGN_IN_MESSAGE,
     chat_client,
     chat_is_off,
+    chat_user,
     install_chat_off,
     sign_in,
 )
@@ -174,7 +175,7 @@ def build_blocks(services: Services) -> gr.Blocks:
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
-                documents = _documents_tab(admin=bool(services.settings.admin_keys))
+                documents = _documents_tab(admin=services.keys.any_admin())
         _wire_chat(handlers, chat)
         _wire_registers(handlers, registers)
         catalogue = _catalogue_outputs(chat, registers, documents)
@@ -456,17 +457,19 @@ class Handlers:
         text = ""
         final: Answer | None = None
         try:
-            for event in self.services.assistant.stream(
-                question, render.history_turns(done), filters
-            ):
-                if isinstance(event, Delta):
-                    text += event.text
-                    shown = render.answer_markdown(text)
-                    yield render.chat_messages(done, (question, shown)), done, "", busy
-                else:
-                    final = event
-            if final is None:
-                raise RuntimeError("the assistant gave no final answer")
+            with self.services.audit.action("chat", chat_user(request), "question", question) as e:
+                for event in self.services.assistant.stream(
+                    question, render.history_turns(done), filters
+                ):
+                    if isinstance(event, Delta):
+                        text += event.text
+                        shown = render.answer_markdown(text)
+                        yield render.chat_messages(done, (question, shown)), done, "", busy
+                    else:
+                        final = event
+                if final is None:
+                    raise RuntimeError("the assistant gave no final answer")
+                answered(e, final)
             exchange = render.exchange_of(question, final, self._texts(final))
         except QuestionError as error:  # the history or the follow-up made standalone
             exchange = render.error_exchange(
@@ -602,7 +605,7 @@ class Handlers:
             duties,
             priorities,
         ]
-        if self.services.settings.admin_keys:  # the admin section exists
+        if self.services.keys.any_admin():  # the admin section exists
             values.append(
                 gr.update(choices=[(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs], value=None)
             )
@@ -622,17 +625,19 @@ class Handlers:
         update (see `without_leaked_files`)."""
         if refused := self._too_many(request):
             return refused, files
-        if not key_matches(key or "", self.services.settings.admin_keys):
+        if not self.services.keys.is_admin(key or ""):
             return "**Fel administratörsnyckel.** Inget lästes in.", files
         if not files:
             return "Välj en eller flera filer att läsa in.", files
         folder = upload_folder(self.services.settings)
         try:
-            return self._ingest_uploads(files, folder, progress), None
+            return self._ingest_uploads(files, folder, progress, chat_user(request)), None
         finally:
             remove_uploads(files, folder)
 
-    def _ingest_uploads(self, files: list[str], folder: Path, progress: gr.Progress) -> str:
+    def _ingest_uploads(
+        self, files: list[str], folder: Path, progress: gr.Progress, user: str
+    ) -> str:
         progress(0, desc="Förbereder inläsningen …")
         with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
             paths = _stage_uploads(files, Path(tmp))
@@ -644,7 +649,9 @@ class Handlers:
                 progress((done, len(paths)), desc=f"Läser in {path.name}", unit="filer")
 
             try:
-                report = self.kb.ingest(paths, progress=step)
+                with self.services.audit.action("chat", user, "upload") as entry:
+                    report = self.kb.ingest(paths, progress=step)
+                    uploaded(entry, report)
             except NaraError as error:  # busy store, full disk, shutting down: its own words
                 return f"**Inläsningen misslyckades.** {error}"
             except Exception:
@@ -658,12 +665,14 @@ class Handlers:
     def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
         if refused := self._too_many(request):
             return refused
-        if not key_matches(key or "", self.services.settings.admin_keys):
+        if not self.services.keys.is_admin(key or ""):
             return "**Fel administratörsnyckel.** Inget togs bort."
         if not doc_id:
             return "Välj ett dokument att ta bort."
         try:
-            record = self.kb.remove(doc_id)
+            with self.services.audit.action("chat", chat_user(request), "removal") as entry:
+                entry.documents = [doc_id]
+                record = self.kb.remove(doc_id)
         except NotFoundError:
             return "Dokumentet finns inte längre."
         except NaraError as error:  # busy store, full disk: its own words

@@ -45,7 +45,11 @@ def render_answer(answer: Any) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _assistant().ask(args.question, filters=_filters(args))
+    from ui.audit_actions import answered, cli_action
+
+    with cli_action("question", args.question) as entry:
+        answer = _assistant().ask(args.question, filters=_filters(args))
+        answered(entry, answer)
     if args.json:
         json.dump(answer.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -57,6 +61,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.model import Answer, Delta, Turn
     from nara.errors import NaraError
+    from ui.audit_actions import answered, cli_action
 
     assistant = _assistant()
     history: list[Turn] = []
@@ -72,12 +77,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            for event in assistant.stream(question, history):
-                if isinstance(event, Delta):
-                    print(event.text, end="", flush=True)
-                elif isinstance(event, Answer):
-                    print("\n" + render_answer(event).split("\n", 1)[-1] if event.citations else "")
-                    history += [Turn("user", question), Turn("assistant", event.answer)]
+            with cli_action("question", question) as entry:
+                for event in assistant.stream(question, history):
+                    if isinstance(event, Delta):
+                        print(event.text, end="", flush=True)
+                    elif isinstance(event, Answer):
+                        answered(entry, event)
+                        cited = render_answer(event).split("\n", 1)[-1]
+                        print("\n" + cited if event.citations else "")
+                        history += [Turn("user", question), Turn("assistant", event.answer)]
         except NaraError as err:
             print(f"fel: {err.message}" + (f" åtgärd: {err.hint}" if err.hint else ""))
     return EXIT_OK
