@@ -164,7 +164,11 @@ class KeyRing:
 
     def __init__(self, settings: Settings, store: KeyStore | None = None) -> None:
         self.settings = settings
-        self.store = store or KeyStore(settings.data_dir / "keys.json")
+        self.store = store or KeyStore(self.path_for(settings))
+
+    @staticmethod
+    def path_for(settings: Settings) -> Path:
+        return settings.data_dir / "keys.json"
 
     def any(self) -> bool:
         """Whether any key could sign in."""

@@ -11,7 +11,7 @@ from knowledge.base import KnowledgeBase
 from nara.settings import Settings
 from ui.audit import AuditLog
 from ui.feedback import FeedbackStore
-from ui.keys import KeyRing
+from ui.keys import KeyRing, KeyStore
 
 
 @dataclass
@@ -22,8 +22,8 @@ class Services:
     feedback: FeedbackStore
     audit_log: AuditLog | None = None
     """Made from the settings on first use when not given."""
-    key_ring: KeyRing | None = None
-    """Made from the settings on first use when not given."""
+    key_store: KeyStore | None = None
+    """The key records, opened on first use when not given."""
 
     @property
     def audit(self) -> AuditLog:
@@ -34,10 +34,12 @@ class Services:
 
     @property
     def keys(self) -> KeyRing:
-        """The keys that open the API and the chat: records and NARA_* keys (`ui.keys`)."""
-        if self.key_ring is None:
-            self.key_ring = KeyRing(self.settings)
-        return self.key_ring
+        """The keys that open the API and the chat: records and NARA_* keys (`ui.keys`),
+        under the current settings."""
+        path = KeyRing.path_for(self.settings)
+        if self.key_store is None or self.key_store.path != path:
+            self.key_store = KeyStore(path)
+        return KeyRing(self.settings, self.key_store)
 
 
 def build_services(settings: Settings) -> Services:
