@@ -11,8 +11,7 @@ its content under a key derived from NARA_AUDIT_KEY; `head.json` holds the MAC-s
 sequence number and MAC of the last entry, so a removed last line shows too. Entries
 older than NARA_AUDIT_RETENTION_DAYS are purged at most once an hour by the process that
 writes; `anchor.json` then keeps the sequence number and MAC of the last purged entry, so
-the chain that remains still verifies. Writers in several processes (the server, the
-CLI) take a file lock, so the chain has one order.
+the rest still verifies. Writers in several processes take a file lock: one chain order.
 """
 
 from __future__ import annotations
@@ -41,6 +40,8 @@ GENESIS = "0" * 64
 """`prev` of the first entry of a log that was never purged."""
 PURGE_EVERY_S = 3600.0
 """Least time between two retention checks by one process: once an hour."""
+HEAD_BYTES = 256
+"""Size of head.json, padded with spaces (its JSON is under 200 bytes)."""
 ACTOR_CHARS = 32
 """Hex characters of an actor id (128 bits of the HMAC)."""
 
@@ -205,7 +206,15 @@ class AuditLog:
         return self._signed(self.head_path) or self._start()
 
     def _write_head(self, seq: int, mac: str) -> None:
-        self._write_signed(self.head_path, seq, mac)
+        """Overwritten in place at a fixed size (one small write, no new file): a
+        rename per entry cost more than the entry itself."""
+        body = {"seq": seq, "mac": mac}
+        data = json.dumps({**body, "sig": self.mac(body)}).encode().ljust(HEAD_BYTES)
+        fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, data, 0)
+        finally:
+            os.close(fd)
 
     # -- reading, verifying, purging --------------------------------------------------------
     def lines(self) -> list[str]:
@@ -244,8 +253,8 @@ class AuditLog:
         self.purge()
 
     def purge(self) -> int:
-        """Remove the entries older than the retention (callers hold the lock, or call
-        `purge_now`); the last removed one becomes the anchor. Returns how many."""
+        """Remove the entries older than the retention (callers hold the lock); the last
+        removed one becomes the anchor. Returns how many."""
         cutoff = self.clock() - self.retention
         lines = self.lines()
         old = 0
@@ -261,10 +270,6 @@ class AuditLog:
         temp.write_text("".join(line + "\n" for line in lines[old:]), encoding="utf-8")
         os.replace(temp, self.path)
         return old
-
-    def purge_now(self) -> int:
-        with self._locked():
-            return self.purge()
 
 
 def tampered(what: str) -> AuditTamperedError:
