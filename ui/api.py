@@ -51,6 +51,7 @@ from nara.errors import (
 )
 from ui.audit_actions import answered, searched, uploaded
 from ui.cli import search_json
+from ui.keys import key_matches as key_matches  # re-exported: ui.api.key_matches
 from ui.rate_limit import RateLimiter, key_id, retry_after, too_many
 from ui.schemas import (
     AskRequest,
