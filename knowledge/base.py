@@ -14,6 +14,7 @@ from ingest.personal_data import PersonalDataPolicy
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
+from knowledge.fusion import fitted_fusion
 from knowledge.ingest_run import Cancel, IngestReport, check_unclaimed, embed_distinct, record_of
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
@@ -63,7 +64,11 @@ class KnowledgeBase:
         self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)
         self.query_vectors = QueryVectors(self.embedder)
         self.retriever = HybridRetriever(
-            self.store, self.embedder, self.keyword, query_vector=self.query_vectors
+            self.store,
+            self.embedder,
+            self.keyword,
+            fitted_fusion(),
+            query_vector=self.query_vectors,
         )
 
     # -- ingest -----------------------------------------------------------------

@@ -146,3 +146,11 @@ def test_quote_checks_find_the_wrong_page_furniture_and_a_cut_line() -> None:
     for citation in (_citation(text, page), _citation(text, page - 1)):
         checks.add(citation, doc.text, pdf)
     assert checks.as_dict()["on_page_rate"] == 0.5
+
+
+def test_running_lines_recur_on_two_pages_at_least() -> None:
+    """On a two-page document each first and last line stands on "half the pages"; only
+    a line on both is furniture."""
+    pages = ["Rutin för något\nFörsta sidans text.\nSida 1 av 2", "Andra sidans text\nSida 2 av 2"]
+    assert running_lines(pages) == {"Sida # av #"}
+    assert running_lines(["En enda sida\nmed text"]) == set()
