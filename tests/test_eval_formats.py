@@ -91,6 +91,11 @@ def test_gold_quotes_are_found_without_their_markdown_emphasis() -> None:
     assert text[start:end] == "skapas tillsammans, ge trygghet\noch tillit"
     assert _places("a **b** c **b**", "**b**") == [(2, 7), (10, 15)]
     assert _places(text, "otrygghet") == []
+    # a Markdown table row's quote in a store that holds the row's cells apart by a tab
+    row = "Krav\tGäller från\nEn fast kontakt ska erbjudas\t1 juli 2022\n"
+    (start, end), *_ = _places(row, "En fast kontakt ska erbjudas | 1 juli 2022")
+    assert row[start:end] == "En fast kontakt ska erbjudas\t1 juli 2022"
+    assert _places(row, "Krav | 1 juli 2022") == []
 
 
 def test_a_quote_lost_by_a_reader_is_a_miss_in_a_format_store(hash_settings: Settings) -> None:
