@@ -193,7 +193,7 @@ def _table(
 def _right_edges(members: Sequence[Line], columns: list[float]) -> list[float]:
     """How far a line of each column can reach: the next column's start less the
     narrowest gap seen between any column's widest line and the column after it (the
-    cells' padding, the same in every cell). The last column has no such bound (inf)."""
+    cells' padding, the same in every cell); for the last column, its widest line."""
     reach = [0.0] * len(columns)
     for line in members:
         for seg in line.segments:
@@ -202,9 +202,9 @@ def _right_edges(members: Sequence[Line], columns: list[float]) -> list[float]:
                 reach[k] = max(reach[k], seg.x1)
     gaps = [columns[k + 1] - reach[k] for k in range(len(columns) - 1) if reach[k] > 0]
     if not gaps:
-        return [math.inf] * len(columns)
+        return [math.inf] * (len(columns) - 1) + reach[-1:]
     padding = min(gaps)
-    return [columns[k + 1] - padding for k in range(len(columns) - 1)] + [math.inf]
+    return [columns[k + 1] - padding for k in range(len(columns) - 1)] + reach[-1:]
 
 
 FULL_SLACK = 0.6
