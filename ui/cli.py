@@ -12,6 +12,7 @@ from typing import Any
 
 from nara.errors import NaraError
 from nara.settings import load_settings
+from ui.chat_text import document_counts
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FLAG_NOTE = (
@@ -44,14 +45,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar:
         report = kb.ingest(files, progress=lambda _p: bar.update(1))
     for path in missing:
-        print(f"fel: {path}: finns inte (no such file or folder).", file=sys.stderr)
+        print(f"fel: {path}: filen eller mappen finns inte.", file=sys.stderr)
     for err in report.failed:
         print(f"fel: {err}", file=sys.stderr)
     failed = len(report.failed) + len(missing)
     print(
-        f"Dokument: {len(report.added)} nya, {len(report.updated)} uppdaterade, "
-        f"{len(report.unchanged)} oförändrade (hoppades över). Chunks: {report.chunks}. "
-        f"Misslyckade: {failed}."
+        "Dokument: "
+        + document_counts(len(report.added), len(report.updated), len(report.unchanged), failed)
+        + f". Textdelar: {report.chunks}."
     )
     for name, pages in report.ocr_pages.items():
         listed = ", ".join(str(p) for p in pages)
@@ -99,7 +100,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
         print(f"{d.doc_id}  [{d.doc_type}]  {d.title}")
         print(
             f"    fil: {d.file}  organisationer: {', '.join(d.organisations) or '-'}  "
-            f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  chunks: {d.n_chunks}"
+            f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  textdelar: {d.n_chunks}"
         )
         for flag in d.flags:
             print(f"    flaggat: {flag.describe()}")

@@ -8,6 +8,8 @@ import os
 import re
 from typing import IO, Any
 
+from ui.chat_text import swedish_quotes
+
 HEADING = {"sv": "Källor:", "en": "Sources:"}
 """The heading over the sources, in the answer's language (`Answer.lang`)."""
 NO_SECTION = {"sv": "(utan rubrik)", "en": "(no heading)"}
@@ -20,7 +22,6 @@ _HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
 _STRONG = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])|(?<!\w)_(\S(?:[^_]*?\S)?)_(?!\w)")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.M)
-_FOREIGN_QUOTES = re.compile(r"[«»„“]")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -28,11 +29,6 @@ def use_colour(stream: IO[str]) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
-
-
-def swedish_quotes(text: str) -> str:
-    """«…», „…” and “…” written the Swedish way, ”…”."""
-    return _FOREIGN_QUOTES.sub("”", text)
 
 
 def plain_text(markdown: str) -> str:
