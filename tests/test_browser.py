@@ -315,8 +315,18 @@ def test_admin_uploads_and_removes_documents(
 
         page.click("#nara-remove-choice input")
         page.get_by_role("option", name=re.compile(re.escape(doc.doc_id))).click()
+        page.click("#nara-remove-btn")  # asks first, naming the document
+        question = page.locator("#nara-remove-question")
+        expect(question).to_contain_text(f"Ta bort ”{doc.title}”")
+        page.click("#nara-remove-no")
+        page.locator("#nara-remove-status").get_by_text("Inget togs bort").wait_for()
+        expect(page.locator("#nara-remove-confirm")).to_be_hidden()
+        assert [d.doc_id for d in admin_services.kb.documents()] == [doc.doc_id]
         page.click("#nara-remove-btn")
+        expect(question).to_contain_text(doc.title)
+        page.click("#nara-remove-yes")
         page.locator("#nara-remove-status").get_by_text("Borttaget").wait_for()
+        expect(page.locator("#nara-remove-confirm")).to_be_hidden()
         assert admin_services.kb.documents() == []
         expect(documents).not_to_contain_text(doc.title)
         page.context.close()  # before the server stops: no open event streams

@@ -28,11 +28,11 @@ from ui.chat_access import (
     install_chat_off,
     sign_in,
 )
+from ui.chat_admin import AdminPanel, build_admin_panel, wire_admin_panel
 from ui.chat_guard import (
     install_not_found,
     mounted_app,
     use_upload_folder,
-    without_leaked_files,
 )
 from ui.chat_handlers import ALL, Handlers
 from ui.chat_i18n import swedish_i18n
@@ -51,7 +51,6 @@ EXAMPLES = (
 )
 QUIET = "hidden"
 """Progress display of background refreshes: Gradio's shows fixed English ("processing")."""
-UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".yaml"]
 
 
 def add_chat(app: FastAPI, services: Services) -> FastAPI:
@@ -115,17 +114,6 @@ class RegistersTab:
     priority_source: gr.HTML
     responsibility_entries: gr.State
     priority_entries: gr.State
-
-
-@dataclass
-class AdminPanel:
-    key: gr.Textbox
-    files: gr.File
-    upload: gr.Button
-    upload_status: gr.Markdown
-    remove_choice: gr.Dropdown
-    remove: gr.Button
-    remove_status: gr.Markdown
 
 
 @dataclass
@@ -283,27 +271,7 @@ def _documents_tab(admin: bool) -> DocumentsTab:
             "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
         )
         return DocumentsTab(table, None)
-    with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
-        key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
-        files = without_leaked_files(
-            gr.File(
-                label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
-                file_count="multiple",
-                file_types=UPLOAD_TYPES,
-                elem_id="nara-upload",
-            )
-        )
-        upload = gr.Button("Läs in dokumenten", variant="primary", elem_id="nara-upload-btn")
-        upload_status = gr.Markdown(elem_id="nara-upload-status")
-        with gr.Row():
-            remove_choice = gr.Dropdown(
-                [], label="Dokument att ta bort", scale=4, elem_id="nara-remove-choice"
-            )
-            remove = gr.Button(
-                "Ta bort dokumentet", variant="stop", scale=1, elem_id="nara-remove-btn"
-            )
-        remove_status = gr.Markdown(elem_id="nara-remove-status")
-    panel = AdminPanel(key, files, upload, upload_status, remove_choice, remove, remove_status)
+    panel = build_admin_panel()
     return DocumentsTab(table, panel)
 
 
@@ -358,12 +326,5 @@ def _wire_registers(h: Handlers, r: RegistersTab) -> None:
 
 
 def _wire_documents(h: Handlers, d: DocumentsTab, catalogue: list[Any]) -> None:
-    a = d.admin
-    if a is None:
-        return
-    a.upload.click(h.upload, [a.key, a.files], [a.upload_status, a.files]).then(
-        h.catalogue, None, catalogue
-    )
-    a.remove.click(h.remove, [a.key, a.remove_choice], a.remove_status).then(
-        h.catalogue, None, catalogue
-    )
+    if d.admin is not None:
+        wire_admin_panel(h, d.admin, catalogue)

@@ -4,64 +4,34 @@ component values. Rendering is in ui/chat_render.py and ui/chat_answer.py."""
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.model import Answer, Delta
 from assistant.service import QuestionError, check_question, is_text
-from knowledge.base import KnowledgeBase
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
-from ui.api import key_matches
-from ui.chat_access import chat_client
-from ui.chat_guard import remove_uploads, shown_text, upload_folder
+from ui.chat_admin_handlers import AdminHandlers
+from ui.chat_guard import shown_text
 from ui.chat_render import Exchange
-from ui.rate_limit import RateLimiter, too_many
 from ui.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
-from ui.services import Services
 
 log = logging.getLogger(__name__)
 
 ALL = ""  # the value of "Alla …" in the register filters
-UPLOAD_PROGRESS = gr.Progress()  # Gradio gives each call its own tracker
 MAX_EXCHANGES = MAX_HISTORY_TURNS // 2
 """Exchanges a chat session keeps (the oldest dropped first): as many turns as the API's
 history takes."""
 
 
-class Handlers:
-    """Event handlers; each turns the services' results into component values."""
+class Handlers(AdminHandlers):
+    """Event handlers; each turns the services' results into component values (the
+    administration's are in ui/chat_admin_handlers.py)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        settings = services.settings
-        self.limiter = RateLimiter(settings.chat_rate_per_s, settings.chat_burst)
-
-    def _too_many(self, request: gr.Request | None) -> str | None:
-        """A Swedish message when this user (signed in: the user name; else the client
-        address) has used up the chat's rate (NARA_CHAT_RATE_PER_S, _BURST); else None.
-        Without a request (a direct call, not through Gradio) nothing is limited."""
-        if request is None:
-            return None
-        host = request.client.host if request.client is not None else None
-        wait = self.limiter.wait_s(chat_client(request.username, host))
-        if not wait:
-            return None
-        message, hint = too_many(self.limiter, wait, "dig", "NARA_CHAT_RATE_PER_S")
-        return f"{message} {hint}"
-
-    @property
-    def kb(self) -> KnowledgeBase:
-        return self.services.kb
-
-    # chat
     def respond(
         self,
         question: str,
@@ -248,81 +218,3 @@ class Handlers:
                 gr.update(choices=[(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs], value=None)
             )
         return values
-
-    def upload(
-        self,
-        key: str,
-        files: list[str] | None,
-        request: gr.Request | None = None,
-        progress: gr.Progress = UPLOAD_PROGRESS,
-    ) -> tuple[str, Any]:
-        """Read in the uploaded `files` (admin key). With a wrong key they stay selected
-        (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
-        once read in, successfully or not, they and their staged copies are deleted and
-        the selection is cleared. The selection is kept by returning it, never by an
-        update (see `without_leaked_files`)."""
-        if refused := self._too_many(request):
-            return refused, files
-        if not key_matches(key or "", self.services.settings.admin_keys):
-            return "**Fel administratörsnyckel.** Inget lästes in.", files
-        if not files:
-            return "Välj en eller flera filer att läsa in.", files
-        folder = upload_folder(self.services.settings)
-        try:
-            return self._ingest_uploads(files, folder, progress), None
-        finally:
-            remove_uploads(files, folder)
-
-    def _ingest_uploads(self, files: list[str], folder: Path, progress: gr.Progress) -> str:
-        progress(0, desc="Förbereder inläsningen …")
-        with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
-            paths = _stage_uploads(files, Path(tmp))
-            done = 0
-
-            def step(path: Path) -> None:
-                nonlocal done
-                done += 1
-                progress((done, len(paths)), desc=f"Läser in {path.name}", unit="filer")
-
-            try:
-                report = self.kb.ingest(paths, progress=step)
-            except NaraError as error:  # busy store, full disk, shutting down: its own words
-                return f"**Inläsningen misslyckades.** {error}"
-            except Exception:
-                log.exception("upload failed")
-                return "Inläsningen misslyckades. Inget nytt sparades; välj filerna igen."
-        errors = [render.ingest_error_message(e, Path(e.path).name) for e in report.failed]
-        return render.ingest_summary(
-            len(report.added), len(report.updated), len(report.unchanged), errors, report.flags
-        )
-
-    def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
-        if refused := self._too_many(request):
-            return refused
-        if not key_matches(key or "", self.services.settings.admin_keys):
-            return "**Fel administratörsnyckel.** Inget togs bort."
-        if not doc_id:
-            return "Välj ett dokument att ta bort."
-        try:
-            record = self.kb.remove(doc_id)
-        except NotFoundError:
-            return "Dokumentet finns inte längre."
-        except NaraError as error:  # busy store, full disk: its own words
-            return f"**Dokumentet togs inte bort.** {error}"
-        except Exception:
-            log.exception("removal failed")
-            return "Dokumentet kunde inte tas bort. Försök igen om en stund."
-        return f"Borttaget: {record.title} ({record.doc_id})."
-
-
-def _stage_uploads(files: list[str], folder: Path) -> list[Path]:
-    """Copy uploads into one folder under their own names, so that a `NAME.meta.yaml`
-    sidecar sits beside its `NAME`; returns the documents to read (not the sidecars)."""
-    staged: list[Path] = []
-    for file in files:
-        source = Path(file)
-        target = folder / source.name
-        shutil.copyfile(source, target)
-        if not target.name.lower().endswith(".meta.yaml"):
-            staged.append(target)
-    return sorted(set(staged))
