@@ -5,7 +5,8 @@ Gradio's frontend picks its language from the browser and translates its own tex
 given to `mount_gradio_app(i18n=…)` are added under each locale; a flat key such as
 "upload_text.drop_file" is looked up before the nested built-in one, so the Swedish below
 wins in every locale Gradio knows. A few labels are fixed English in Gradio's components
-("More tabs", "Scroll down", "chatbot conversation", "bot's message: …"); `ARIA_SCRIPT`
+("More tabs", "Scroll down", "chatbot conversation", "bot's message: …") and so is
+the status line ("processing |", "queue: 1/2 |"); `ARIA_SCRIPT`
 rewrites those in the page as they appear.
 """
 
@@ -107,19 +108,30 @@ ARIA_SCRIPT = """
       }
     }
   };
+  const STATUS = [[/^processing \\|/, "arbetar |"], [/^queue: /, "i kö: "]];
+  const fixText = (node) => {
+    for (const [re, sv] of STATUS) {
+      if (re.test(node.nodeValue)) node.nodeValue = node.nodeValue.replace(re, sv);
+    }
+  };
   const sweep = (root) => {
+    if (root.nodeType === 3) return fixText(root);
     if (root.nodeType !== 1) return;
     fix(root);
     root.querySelectorAll("[aria-label],[title]").forEach(fix);
+    const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) fixText(texts.currentNode);
   };
   document.documentElement.lang = "sv";
   sweep(document.body);
   new MutationObserver((records) => {
     for (const r of records) {
       if (r.type === "attributes") fix(r.target);
+      else if (r.type === "characterData") fixText(r.target);
       else r.addedNodes.forEach(sweep);
     }
-  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+  }).observe(document.body, {subtree: true, childList: true, characterData: true,
+                             attributes: true,
                              attributeFilter: ["aria-label", "title"]});
 """.replace("FIXED", json.dumps(FIXED_LABELS)).replace("ROLES", json.dumps(MESSAGE_LABELS))
 """Part of the page script (ui/chat_style.py): Swedish page language, and the fixed

@@ -23,7 +23,7 @@ PHONE_MAX_PX = 640
 
 CSS = f"""
 .nara-answer {{ scroll-margin-top: 8px; }}
-.nara-lead {{ font-size: 1.05em; font-weight: 600; margin: 0 0 .5em 0; }}
+.nara-lead {{ font-size: 1em; font-weight: 600; margin: 0 0 .5em 0; }}
 .nara-group {{ margin: .3em 0 .6em 0; }}
 .nara-group-title {{ font-size: .9em; opacity: .8; margin-bottom: .15em; }}
 .nara-group ul {{ margin: 0; padding-left: 1.2em; }}
