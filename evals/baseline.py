@@ -41,7 +41,8 @@ from evals.retrieval import (
 from ingest import expand_paths, load_document
 from knowledge.base import KnowledgeBase
 from knowledge.embedders import Embedder, make_embedder
-from knowledge.retrieval import FusionConfig, HybridRetriever, SearchResult
+from knowledge.fusion import FusionConfig
+from knowledge.retrieval import HybridRetriever, SearchResult
 from knowledge.store import DocumentRecord, StoredChunk
 from nara.settings import load_settings
 

@@ -60,9 +60,16 @@ def page_halves(pdf: Path) -> tuple[str, ...]:
         return tuple(out)
 
 
+MIN_RECURRENCE = 2
+"""A running line recurs on at least two pages: on a one- or two-page document every
+first and last line is on "half the pages", and a body line is not furniture (seen on
+corpus-extra converted to PDF, session 8: 20 of 247 quotes flagged, none furniture)."""
+
+
 def running_lines(pages: Iterable[str]) -> set[str]:
-    """First and last lines that recur (digits aside, as "#") on half the pages: the
-    furniture as pdfplumber prints it, found independently of the reader."""
+    """First and last lines that recur (digits aside, as "#") on half the pages, and on
+    two at least: the furniture as pdfplumber prints it, found independently of the
+    reader."""
     texts = list(pages)
     edges = Counter(
         re.sub(r"\d+", "#", line.strip())
@@ -70,7 +77,9 @@ def running_lines(pages: Iterable[str]) -> set[str]:
         for line in {*text.splitlines()[:1], *text.splitlines()[-1:]}
     )
     return {
-        line for line, n in edges.items() if n >= len(texts) / 2 and re.search(r"[^\W\d]", line)
+        line
+        for line, n in edges.items()
+        if n >= max(len(texts) / 2, MIN_RECURRENCE) and re.search(r"[^\W\d]", line)
     }
 
 

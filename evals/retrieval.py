@@ -126,20 +126,23 @@ Span = tuple[str, int, int]
 """(document id, char_start, char_end) in the document's extracted text."""
 
 
+CELL_SEPARATOR = "|"
+"""Between the cells of a Markdown table row, which a DOCX or PDF holds as a table."""
 EMPHASIS = re.compile(r"\*{1,2}")
 """Markdown emphasis in a quote taken from text; a DOCX or PDF has bold runs instead."""
 
 
 def _places(text: str, quote: str) -> list[tuple[int, int]]:
-    """Where `quote` stands in `text`: verbatim, else with its emphasis marks dropped and
-    any run of whitespace matching any other (a line break in a PDF, a tab in a table)."""
+    """Where `quote` stands in `text`: verbatim, else with its emphasis marks and
+    Markdown cell separators dropped and any run of whitespace matching any other (a
+    line break in a PDF, a tab between the cells of a table row)."""
     places, start = [], text.find(quote)
     while start >= 0:
         places.append((start, start + len(quote)))
         start = text.find(quote, start + 1)
     if places:
         return places
-    words = EMPHASIS.sub("", quote).split()
+    words = [w for w in EMPHASIS.sub("", quote).split() if w != CELL_SEPARATOR]
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
     return [m.span() for m in pattern.finditer(text)] if words else []
 

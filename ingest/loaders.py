@@ -12,6 +12,7 @@ from ingest.docx_limits import check_docx
 from ingest.limits import IngestLimits, check_count, clip_metadata
 from ingest.metadata import infer_metadata
 from ingest.model import Document, ReadNotes
+from ingest.personal_data import PersonalDataPolicy, mask_string, screen
 from ingest.readers import READERS
 from ingest.sidecar import apply_sidecar, sidecar_path
 from ingest.untrusted import flags_of
@@ -39,11 +40,14 @@ def load_document(
     max_bytes: int | None = None,
     limits: IngestLimits | None = None,
     link_domains: Sequence[str] | None = None,
+    personal_data: PersonalDataPolicy | None = None,
 ) -> Document:
     """Read and parse one file within `limits` (default: the settings' defaults), or
     raise `IngestError` saying why not and what to do. The document's `flags` name its
     instruction-like text and its links outside `link_domains` (default: the settings'
-    default NARA_SERVE_LINK_DOMAINS)."""
+    default NARA_SERVE_LINK_DOMAINS). Personal data is refused or masked by
+    `personal_data` (default: the settings' default policy) before anything is inferred
+    from the text; `personal_data` names what was masked."""
     path = Path(path)
     limits = limits or IngestLimits.defaults()
     reader = READERS.get(path.suffix.lower())
@@ -78,6 +82,11 @@ def load_document(
     check_count(
         str(path), "Antalet stycken", len(blocks), limits.max_paragraphs, "ingest_max_paragraphs"
     )
+    policy = personal_data or PersonalDataPolicy.defaults()
+    text, blocks, masked = screen(str(path), text, blocks, policy)
+    if masked:
+        furniture = tuple(mask_string(line, policy.work_domains) for line in notes.furniture)
+        notes = ReadNotes(furniture, notes.styled_headings)
     inferred = clip_metadata(infer_metadata(text, blocks, notes), limits.max_meta_chars)
     metadata = apply_sidecar(path, inferred, limits)
     if not metadata.title:
@@ -95,6 +104,7 @@ def load_document(
         metadata,
         digest.hexdigest()[:16],
         flags_of(text, domains),
+        masked,
     )
 
 

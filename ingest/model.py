@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ingest.untrusted import Flag
+
+if TYPE_CHECKING:
+    from ingest.personal_data import Finding
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
 
@@ -76,6 +79,8 @@ class Document:
     content_hash: str
     flags: tuple[Flag, ...] = ()
     """Instruction-like text and links outside the allowed domains (`ingest.untrusted`)."""
+    personal_data: tuple[Finding, ...] = ()
+    """Private identifiers masked at ingest: kind and place (`ingest.personal_data`)."""
 
     @property
     def ocr_pages(self) -> list[int]:

@@ -27,6 +27,7 @@ from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style, headin
 from ingest.pdf_columns import Post, document_splits, reading_flows, table_bands
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
 from ingest.pdf_markers import drawn_markers
+from ingest.pdf_tables import inner_words
 from nara.errors import IngestError
 
 Parsed = tuple[str, list[Block]]
@@ -111,7 +112,7 @@ def _style(pages: Sequence[Sequence[Line]]) -> Style:
                 sizes[round(line.size * 2) / 2] += len(line.text)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     larger = sorted((s for s in sizes if s >= body + heading_step(body)), reverse=True)
-    return Style(body, larger)
+    return Style(body, larger, inner_words(line for lines in pages for line in lines))
 
 
 def _scale_ocr(lines: list[Line], body: float) -> None:

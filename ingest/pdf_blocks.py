@@ -67,6 +67,8 @@ class Style:
 
     body: float
     heading_sizes: list[float]
+    words: frozenset[str] = frozenset()
+    """Words the document uses inside a line (not first on it): see `pdf_tables`."""
 
     def heading_level(self, line: Line) -> int | None:
         """The level a line's look gives it as a heading, or None for body text. An OCR'd
@@ -103,7 +105,7 @@ class PageReader:
         self.in_toc = False
 
     def page(self, lines: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> None:
-        tables = {t.first: t for t in find_tables(lines, rules)}
+        tables = {t.first: t for t in find_tables(lines, rules, self.style.words)}
         page_items: list[Item] = []
         i = 0
         while i < len(lines):

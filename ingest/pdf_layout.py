@@ -200,6 +200,8 @@ def join_wrapped(head: str, tail: str) -> str:
         return head
     if head.endswith("/-"):  # "omställningsarbetet/-" + "takter"
         return head + tail
+    if head.endswith("–") and head[-2:-1].isdigit() and tail[:1].isdigit():
+        return head + tail  # a range broken after its dash: "1–" + "3"
     if head.endswith("-") and len(head) >= 2 and head[-2].isalnum():
         first = tail.split()[0]
         stem = head.rsplit(" ", 1)[-1][:-1]

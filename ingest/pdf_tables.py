@@ -9,8 +9,9 @@ a repeated header row, and a row split by the page break, are merged in `continu
 from __future__ import annotations
 
 import itertools
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ingest.pdf_layout import Line, Segment, is_marker, join_wrapped
@@ -107,7 +108,11 @@ def _extent(lines: Sequence[Line], i: int, columns: list[float]) -> tuple[int, l
     return j, columns
 
 
-def find_tables(lines: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> list[Table]:
+def find_tables(
+    lines: Sequence[Line],
+    rules: Sequence[tuple[float, float, float]],
+    words: frozenset[str] = frozenset(),
+) -> list[Table]:
     """Tables among a page's lines; `rules` are horizontal ruling lines (y, x0, x1)."""
     tables: list[Table] = []
     i = 0
@@ -123,7 +128,7 @@ def find_tables(lines: Sequence[Line], rules: Sequence[tuple[float, float, float
             i += 1  # a list: markers in the first column
             continue
         if len(multi) >= 2 or (end - i >= 2 and _ruled(members, rules)):
-            tables.append(_table(members, i, end - 1, columns, rules))
+            tables.append(_table(members, i, end - 1, columns, rules, words))
             i = end
         else:
             i += 1
@@ -160,6 +165,7 @@ def _table(
     last: int,
     columns: list[float],
     rules: Sequence[tuple[float, float, float]],
+    words: frozenset[str] = frozenset(),
 ) -> Table:
     groups: list[list[Line]] = [[members[0]]]
     header_rule = False
@@ -175,7 +181,8 @@ def _table(
             groups.append([line])
         else:
             groups[-1].append(line)
-    rows = [_cells(group, columns) for group in groups]
+    edges = _right_edges(members, columns)
+    rows = [_cells(group, columns, edges, words) for group in groups]
     table = Table(first, last, columns, rows, row_pages=[g[0].page for g in groups])
     if len(rows) >= 2 and (header_rule or looks_like_header(rows[0], members[0].bold)):
         table.header = rows.pop(0)
@@ -183,28 +190,101 @@ def _table(
     return table
 
 
-def _cells(group: Sequence[Line], columns: list[float]) -> list[str]:
-    """A row's cell texts: each column's lines joined. A word the writer broke inside a
-    too narrow cell is joined again only when a single letter was carried over; a longer
-    rest cannot be told from a wrap before a short word."""
+def _right_edges(members: Sequence[Line], columns: list[float]) -> list[float]:
+    """How far a line of each column can reach: the next column's start less the
+    narrowest gap seen between any column's widest line and the column after it (the
+    cells' padding, the same in every cell). The last column has no such bound (inf)."""
+    reach = [0.0] * len(columns)
+    for line in members:
+        for seg in line.segments:
+            k = _column_of(columns, seg)
+            if k is not None:
+                reach[k] = max(reach[k], seg.x1)
+    gaps = [columns[k + 1] - reach[k] for k in range(len(columns) - 1) if reach[k] > 0]
+    if not gaps:
+        return [math.inf] * len(columns)
+    padding = min(gaps)
+    return [columns[k + 1] - padding for k in range(len(columns) - 1)] + [math.inf]
+
+
+FULL_SLACK = 0.6
+"""A cell line is full when it reaches within this many font sizes (about one
+character) of how far its column's lines can reach."""
+
+
+def _cells(
+    group: Sequence[Line], columns: list[float], edges: Sequence[float], words: frozenset[str]
+) -> list[str]:
+    """A row's cell texts: each column's lines joined. A word the writer broke because
+    it was wider than its cell is joined again: the broken part stands alone on a full
+    line ("suicidpreventi" + "va") and the rest is no word the document uses inside a
+    line (or the whole is one), or a single letter was carried over ("Tidspla" + "n").
+    Punctuation carried to the next line is joined to its word."""
     cells = [""] * len(columns)
+    full = [False] * len(columns)
     for line in group:
         for seg in line.segments:
             k = _column_of(columns, seg)
             if k is None:
                 continue
-            first = seg.text.split()[0].strip(".,;:")
-            if cells[k][-1:].isalpha() and first.islower() and _broken_off(first):
-                cells[k] += seg.text  # "Tidspla" + "n": the last letter of a broken word
+            first = seg.text.split()[0]
+            word = first.strip(".,;:")
+            # a word alone on a full line is itself broken: the line above ended whole
+            alone = len(seg.text.split()) == 1 and seg.text[-1:].isalpha()
+            now_full = alone and seg.x1 >= edges[k] - FULL_SLACK * line.size
+            after_full = full[k] and not now_full
+            if cells[k] and first[0] in CARRIED_PUNCTUATION:
+                cells[k] += seg.text  # "verksamheten" + "."
+            elif cells[k][-1:].isalpha() and _broken_off(word, after_full, cells[k], words):
+                cells[k] += seg.text
             else:
                 cells[k] = join_wrapped(cells[k], seg.text)
+            full[k] = now_full
     return cells
 
 
-def _broken_off(word: str) -> bool:
-    """A single letter that is not a word of its own: the end of a word the writer broke
-    because it was wider than its cell."""
+CARRIED_PUNCTUATION = ".,;:!?)”"
+"""Characters that never start a word: on a cell's next line they end the word above."""
+
+
+def _broken_off(word: str, after_full_word: bool, head: str, words: frozenset[str]) -> bool:
+    """The start of the next line is the rest of a word the writer broke because it was
+    wider than its cell: after a word alone on a full line, a lower-case start that
+    ends a word of the document ("genomföran" + "de"), or that is neither a short
+    function word nor a word of the document or the start of one ("Verksamhetsc" +
+    "hef"; not "Systemledning" + "lokalt"); else a single letter that is not a word of
+    its own."""
+    if not word[:1].islower() or not word.isalpha():
+        return False
+    if after_full_word:
+        if (head.rsplit(None, 1)[-1] + word).lower() in words:
+            return True  # "genomföran" + "de": the whole is a word of the document
+        return word not in vocabulary_words("pdf_layout", "wrap_words") and not _known(word, words)
     return len(word) == 1 and word not in vocabulary_words("pdf_layout", "single_letter_words")
+
+
+KNOWN_PREFIX = 4
+"""A start this long of a word the document uses ("insats" of "insatser") is a word."""
+
+
+def _known(word: str, words: frozenset[str]) -> bool:
+    """A word of the document, or (four letters or more) the start of one."""
+    if word in words:
+        return True
+    return len(word) >= KNOWN_PREFIX and any(w.startswith(word) for w in words)
+
+
+def inner_words(lines: Iterable[Line]) -> frozenset[str]:
+    """The lower-case words that stand inside a line of the document, not first on it:
+    the rest of a broken word only ever starts a line."""
+    out: set[str] = set()
+    for line in lines:
+        for seg in line.segments:
+            for token in seg.text.split()[1:]:
+                word = token.strip(".,;:!?()”\"'").lower()
+                if word.isalpha():
+                    out.add(word)
+    return frozenset(out)
 
 
 def looks_like_header(cells: Sequence[str], bold: bool = False) -> bool:

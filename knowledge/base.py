@@ -10,9 +10,11 @@ import numpy as np
 
 from ingest import Document, expand_paths, load_document
 from ingest.limits import IngestLimits, check_count
+from ingest.personal_data import PersonalDataPolicy
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
+from knowledge.fusion import fitted_fusion
 from knowledge.ingest_run import Cancel, IngestReport, check_unclaimed, embed_distinct, record_of
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
@@ -62,7 +64,11 @@ class KnowledgeBase:
         self.keyword = KeywordIndex(settings.keyword_dir / settings.collection)
         self.query_vectors = QueryVectors(self.embedder)
         self.retriever = HybridRetriever(
-            self.store, self.embedder, self.keyword, query_vector=self.query_vectors
+            self.store,
+            self.embedder,
+            self.keyword,
+            fitted_fusion(),
+            query_vector=self.query_vectors,
         )
 
     # -- ingest -----------------------------------------------------------------
@@ -85,7 +91,11 @@ class KnowledgeBase:
                 try:
                     check_unclaimed(claimed, Path(path))
                     document = load_document(
-                        path, max_bytes, self.limits, self.settings.serve_link_domains
+                        path,
+                        max_bytes,
+                        self.limits,
+                        self.settings.serve_link_domains,
+                        PersonalDataPolicy.from_settings(self.settings),
                     )
                     self._ingest_one(document, live, report, str(path))
                     claimed[document.doc_id] = Path(path)
@@ -125,6 +135,8 @@ class KnowledgeBase:
             report.ocr_pages[document.file] = document.ocr_pages
         if document.flags:
             report.flags[document.file] = list(document.flags)
+        if document.personal_data:
+            report.personal_data[document.file] = list(document.personal_data)
         moved = [
             d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
         ]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest import Document, document_id
+from ingest.personal_data import Finding
 from ingest.untrusted import Flag
 from knowledge.embedders import Embedder
 from knowledge.store import DocumentRecord
@@ -31,6 +32,9 @@ class IngestReport:
     flags: dict[str, list[Flag]] = field(default_factory=dict)
     """File name → instruction-like text and links outside the allowed domains, for the
     files added or updated (`ingest.untrusted`)."""
+    personal_data: dict[str, list[Finding]] = field(default_factory=dict)
+    """File name → private identifiers masked at ingest (kind and place, never the
+    value), for the files added or updated (`ingest.personal_data`)."""
 
     @property
     def ok(self) -> bool:

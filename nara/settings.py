@@ -258,7 +258,7 @@ class Settings(BaseSettings):
         "anyone who reaches the server may use the chat (see README, Security).",
     )
 
-    @field_validator("serve_link_domains", mode="before")
+    @field_validator("serve_link_domains", "ingest_work_mail_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
@@ -281,6 +281,40 @@ class Settings(BaseSettings):
         description="On SIGTERM the server cancels running ingests, gives requests this "
         "long to finish, and then ends (nothing stored is lost: each document write is "
         "atomic).",
+    )
+
+    # -- personal data in documents (issue #14); see README, section Personal data ------
+    ingest_personal_data: Literal["refuse", "mask", "off"] = Field(
+        default="refuse",
+        description="A document holding a personnummer, samordningsnummer, or a private "
+        "person's phone number or e-mail address: 'refuse' it, 'mask' the values before "
+        "they are stored ([personnummer] …), or 'off' (not looked for).",
+    )
+    ingest_work_mail_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(Settings.PUBLIC_SECTOR_DOMAINS),
+        description="Comma-separated domains whose e-mail addresses are officials' work "
+        "addresses, not private persons' (a domain covers its subdomains). Default: the "
+        "public-sector domains of NARA_SERVE_LINK_DOMAINS.",
+    )
+
+    # -- audit log (issue #14); see README, section Audit log ----------------------------
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit log's pseudonymous actor ids and of its chain (HMAC). "
+        "Unset: a random key is made on first use in data_dir/audit/key.",
+    )
+    audit_keep_questions: bool = Field(
+        default=False,
+        description="Keep the text of questions and searches in the audit log (it may hold "
+        "personal data). Off: only the action, actor id, documents and status are kept.",
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Audit entries older than this many days are purged (at most once an "
+        "hour, by the process that writes). A year by default: set it to the region's "
+        "information management plan (dokumenthanteringsplan).",
     )
 
     @field_validator("api_keys", "admin_keys", mode="before")
@@ -317,6 +351,11 @@ class Settings(BaseSettings):
             raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_TENANT_ID is missing")
         if self.teams_app_id and not self.teams_app_password:
             raise ValueError("NARA_TEAMS_APP_ID is set but NARA_TEAMS_APP_PASSWORD is missing")
+        if self.audit_key is not None and (
+            len(self.audit_key.get_secret_value()) < 16
+            or self.audit_key.get_secret_value().lower() in PLACEHOLDERS
+        ):
+            raise ValueError("NARA_AUDIT_KEY is a placeholder or shorter than 16 characters")
         if self.teams_app_password and (
             self.teams_app_password.get_secret_value().lower() in PLACEHOLDERS
         ):
@@ -326,6 +365,10 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.feedback_path or self.data_dir / "feedback.jsonl"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit"
 
     @property
     def chroma_path(self) -> Path:

@@ -319,6 +319,7 @@ def test_upload_docx_then_ask_cites_it_then_delete(
         "failed": [],
         "chunks": 0,
         "flags": {},  # no instruction-like text, no link
+        "personal_data": {},  # no personnummer, no private phone or address
     }
     again = client.post("/v1/documents", files=files, headers=ADMIN)
     assert again.json()["unchanged"] == [doc_id]

@@ -91,6 +91,11 @@ def test_gold_quotes_are_found_without_their_markdown_emphasis() -> None:
     assert text[start:end] == "skapas tillsammans, ge trygghet\noch tillit"
     assert _places("a **b** c **b**", "**b**") == [(2, 7), (10, 15)]
     assert _places(text, "otrygghet") == []
+    # a Markdown table row's quote in a store that holds the row's cells apart by a tab
+    row = "Krav\tGäller från\nEn fast kontakt ska erbjudas\t1 juli 2022\n"
+    (start, end), *_ = _places(row, "En fast kontakt ska erbjudas | 1 juli 2022")
+    assert row[start:end] == "En fast kontakt ska erbjudas\t1 juli 2022"
+    assert _places(row, "Krav | 1 juli 2022") == []
 
 
 def test_a_quote_lost_by_a_reader_is_a_miss_in_a_format_store(hash_settings: Settings) -> None:
@@ -146,3 +151,11 @@ def test_quote_checks_find_the_wrong_page_furniture_and_a_cut_line() -> None:
     for citation in (_citation(text, page), _citation(text, page - 1)):
         checks.add(citation, doc.text, pdf)
     assert checks.as_dict()["on_page_rate"] == 0.5
+
+
+def test_running_lines_recur_on_two_pages_at_least() -> None:
+    """On a two-page document each first and last line stands on "half the pages"; only
+    a line on both is furniture."""
+    pages = ["Rutin för något\nFörsta sidans text.\nSida 1 av 2", "Andra sidans text\nSida 2 av 2"]
+    assert running_lines(pages) == {"Sida # av #"}
+    assert running_lines(["En enda sida\nmed text"]) == set()

@@ -389,7 +389,8 @@ def test_browser_signs_in_and_shows_a_quoted_link_as_text(tmp_path: Path, docs: 
         ".example.com/x), www.evil.example.com eller mejla larm@evil.example.com.\n",
         encoding="utf-8",
     )
-    for url in chat_app_url(tmp_path, docs, api_keys=[USER_KEY]):
+    # the address is a private one by ingest.personal_ids: kept, to test how it is shown
+    for url in chat_app_url(tmp_path, docs, api_keys=[USER_KEY], ingest_personal_data="off"):
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True)
             page = browser.new_context(locale="sv-SE").new_page()

@@ -12,15 +12,13 @@ Every response carries an `X-Request-ID` header.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 import shutil
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,7 +49,9 @@ from nara.errors import (
     StoreBusyError,
     StoreUnavailableError,
 )
+from ui.audit_actions import answered, searched, uploaded
 from ui.cli import search_json
+from ui.keys import key_matches as key_matches  # re-exported: ui.api.key_matches
 from ui.rate_limit import RateLimiter, key_id, retry_after, too_many
 from ui.schemas import (
     AskRequest,
@@ -64,6 +64,7 @@ from ui.schemas import (
     FlagOut,
     HealthResponse,
     IngestFailure,
+    PersonalDataOut,
     PrioritiesResponse,
     PriorityOut,
     ReadyResponse,
@@ -306,14 +307,10 @@ bearer = HTTPBearer(
 )
 
 
-def key_matches(given: str, keys: Iterable[str]) -> bool:
-    """Constant-time comparison against every key, with no early exit; digests are
-    compared, so the time does not depend on the keys' lengths either."""
-    token = hashlib.sha256(given.encode("utf-8")).digest()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(token, hashlib.sha256(key.encode("utf-8")).digest())
-    return found
+def key_name(services: Services, key: str) -> str:
+    """The audit log's name of a key that passed `api_key` (its record's name)."""
+    identity = services.keys.identify(key)
+    return identity.name if identity else "?"
 
 
 async def api_key(
@@ -321,9 +318,7 @@ async def api_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     services: ServicesDep,
 ) -> str:
-    settings = services.settings
-    keys = [*settings.api_keys, *settings.admin_keys]
-    if not keys:
+    if not services.keys.any():
         raise ApiError(
             503,
             "The REST API is off: no API keys are configured.",
@@ -340,7 +335,7 @@ async def api_key(
             challenge,
         )
     token = credentials.credentials.strip()
-    if not key_matches(token, keys):
+    if services.keys.identify(token) is None:
         # RFC 6750, 3.1: a token that is not valid is a 401 with error="invalid_token";
         # 403 stays for a valid key without the right (admin_key).
         raise ApiError(
@@ -356,11 +351,12 @@ ApiKey = Annotated[str, Depends(api_key)]
 
 
 async def admin_key(key: ApiKey, services: ServicesDep) -> str:
-    if not key_matches(key, services.settings.admin_keys):
+    identity = services.keys.identify(key)
+    if identity is None or not identity.admin:
         raise ApiError(
             403,
             "Uploading and deleting documents need an admin key.",
-            "Use a key from NARA_ADMIN_KEYS.",
+            "Use a key from NARA_ADMIN_KEYS, or one made with nara keys create NAME --admin.",
         )
     return key
 
@@ -411,25 +407,29 @@ def readyz(services: ServicesDep) -> JSONResponse:
     return JSONResponse(body.model_dump())
 
 
-def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
+def ask(body: AskRequest, services: ServicesDep, key: ApiKey) -> AskResponse:
     """A cited answer, or a refusal with its reason: the shape of `nara ask --json`.
     An empty or too long question is a 422."""
     history = [Turn(turn.role, turn.content) for turn in body.history]
     filters = body.filters.to_filters() if body.filters else None
-    answer = services.assistant.ask(body.question, history, filters)
+    with services.audit.action("api", key_name(services, key), "question", body.question) as entry:
+        answer = services.assistant.ask(body.question, history, filters)
+        answered(entry, answer)
     return AskResponse.of(answer, services.settings.serve_link_domains)
 
 
-def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
+def search(body: SearchRequest, services: ServicesDep, key: ApiKey) -> SearchResponse:
     """Hybrid search: the shape of `nara search --json`."""
-    limit = services.settings.max_question_chars
-    if len(body.query.strip()) > limit:
-        raise QuestionError(
-            f"The query is {len(body.query.strip())} characters; at most {limit} are accepted.",
-            "Shorten the query, or raise NARA_MAX_QUESTION_CHARS.",
-        )
-    filters = body.filters.to_filters() if body.filters else None
-    results = services.kb.search(body.query, body.k, filters)
+    with services.audit.action("api", key_name(services, key), "search", body.query) as entry:
+        limit = services.settings.max_question_chars
+        if len(body.query.strip()) > limit:
+            raise QuestionError(
+                f"The query is {len(body.query.strip())} characters; at most {limit} are accepted.",
+                "Shorten the query, or raise NARA_MAX_QUESTION_CHARS.",
+            )
+        filters = body.filters.to_filters() if body.filters else None
+        results = services.kb.search(body.query, body.k, filters)
+        searched(entry, results)
     return SearchResponse.model_validate(search_json(body.query, results))
 
 
@@ -438,14 +438,16 @@ def list_documents(services: ServicesDep) -> DocumentsResponse:
     return DocumentsResponse(documents=[DocumentOut.of(d) for d in services.kb.documents()])
 
 
-def remove_document(document_id: str, services: ServicesDep) -> RemovedResponse:
+def remove_document(document_id: str, services: ServicesDep, key: ApiKey) -> RemovedResponse:
     """Remove a document (admin key). 404 when there is no such document; 503 when
     another write holds the store longer than NARA_SERVE_WRITE_WAIT_S."""
-    record = services.kb.remove(document_id)
+    with services.audit.action("api", key_name(services, key), "removal") as entry:
+        entry.documents = [document_id]
+        record = services.kb.remove(document_id)
     return RemovedResponse(removed=DocumentOut.of(record))
 
 
-async def upload_documents(request: Request, services: ServicesDep) -> JSONResponse:
+async def upload_documents(request: Request, services: ServicesDep, key: ApiKey) -> JSONResponse:
     """Ingest one or more files (admin key), sent as multipart/form-data parts named
     `files`. A document's id comes from its file name, so uploading a file again replaces
     the earlier version. 415 for an unsupported type, 413 for a file over NARA_MAX_FILE_MB
@@ -458,10 +460,12 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
             "Upload files as multipart/form-data.",
             "Send one or more file parts named 'files', e.g. curl -F files=@plan.pdf.",
         )
-    async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
-        uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-        items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
-        report = await run_in_threadpool(_save_and_ingest, items, services)
+    with services.audit.action("api", key_name(services, key), "upload") as entry:
+        async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
+            uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
+            report = await run_in_threadpool(_save_and_ingest, items, services)
+        uploaded(entry, report)
     failed = [_failure(err) for err in report.failed]
     stored = report.added or report.updated or report.unchanged
     body = UploadResponse(
@@ -472,6 +476,10 @@ async def upload_documents(request: Request, services: ServicesDep) -> JSONRespo
         failed=failed,
         chunks=report.chunks,
         flags={name: [FlagOut.of(f) for f in found] for name, found in report.flags.items()},
+        personal_data={
+            name: [PersonalDataOut(kind=f.kind, page=f.page, section=f.section) for f in found]
+            for name, found in report.personal_data.items()
+        },
     )
     return JSONResponse(body.model_dump(), status_code=200 if stored or not failed else 422)
 

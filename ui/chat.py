@@ -137,7 +137,7 @@ def build_blocks(services: Services) -> gr.Blocks:
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
-                documents = _documents_tab(admin=bool(services.settings.admin_keys))
+                documents = _documents_tab(admin=services.keys.any_admin())
         _wire_chat(handlers, chat)
         _wire_registers(handlers, registers)
         catalogue = _catalogue_outputs(chat, registers, documents)

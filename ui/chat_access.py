@@ -3,7 +3,7 @@
 The project's rule is that nothing answers without a key, a token or a session, except
 the health checks. So by default (`required`) the chat asks for a sign-in: Gradio's own
 login, whose password is one of the configured keys (NARA_API_KEYS or NARA_ADMIN_KEYS,
-compared as digests in constant time by `ui.api.key_matches`); the user name is free and
+compared as digests in constant time by `ui.keys`, records included); the user name is free and
 names the user in the chat's rate limit. Until signed in, Gradio refuses its routes
 (upload, queue, predict, files, config) with 401 and the page shows only the login form.
 With `required` and no key configured the chat is off: "/" answers 503 with what to set,
@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from nara.settings import Settings
-from ui.api import key_matches, problem, request_id_of
+from ui.api import problem, request_id_of
+from ui.audit import AuditLog
+from ui.keys import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +38,9 @@ CHAT_OFF = (
 )
 
 
-def sign_in_keys(settings: Settings) -> list[str]:
-    """The keys that sign in to the chat: every API and admin key."""
-    return [*settings.api_keys, *settings.admin_keys]
-
-
 def chat_is_off(settings: Settings) -> bool:
     """Sign-in is required and no key could sign in."""
-    return settings.chat_sign_in == "required" and not sign_in_keys(settings)
+    return settings.chat_sign_in == "required" and not KeyRing(settings).any()
 
 
 def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
@@ -50,10 +48,14 @@ def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
     password); None for `open`."""
     if settings.chat_sign_in == "open":
         return None
-    keys = sign_in_keys(settings)
+    ring = KeyRing(settings)
+    audit = AuditLog.from_settings(settings)
 
     def check(username: str, password: str) -> bool:
-        return bool(username.strip()) and key_matches(password or "", keys)
+        ok = bool(username.strip()) and ring.identify(password or "") is not None
+        user = chat_client(username, None)
+        audit.record("chat", user, "sign_in", status="ok" if ok else "refused")
+        return ok
 
     return check
 
@@ -71,3 +73,10 @@ def install_chat_off(app: FastAPI) -> None:
 def chat_client(username: str | None, host: str | None) -> str:
     """Whom the chat's rate limit counts: the signed-in user, else the client address."""
     return f"user:{username}" if username else f"addr:{host or '?'}"
+
+
+def chat_user(request: Any) -> str:
+    """Whom the audit log names (pseudonymised) for a chat action of a Gradio request:
+    the signed-in user, else the client address."""
+    client = getattr(request, "client", None)
+    return chat_client(getattr(request, "username", None), getattr(client, "host", None))

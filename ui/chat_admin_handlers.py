@@ -16,8 +16,8 @@ import gradio as gr
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
-from ui.api import key_matches
-from ui.chat_access import chat_client
+from ui.audit_actions import uploaded
+from ui.chat_access import chat_client, chat_user
 from ui.chat_guard import remove_uploads, upload_folder
 from ui.chat_text import plain_links
 from ui.rate_limit import RateLimiter, too_many
@@ -68,17 +68,19 @@ class AdminHandlers:
         update (see `without_leaked_files`)."""
         if refused := self._too_many(request):
             return refused, files
-        if not key_matches(key or "", self.services.settings.admin_keys):
+        if not self.services.keys.is_admin(key or ""):
             return "**Fel administratörsnyckel.** Inget lästes in.", files
         if not files:
             return "Välj en eller flera filer att läsa in.", files
         folder = upload_folder(self.services.settings)
         try:
-            return self._ingest_uploads(files, folder, progress), None
+            return self._ingest_uploads(files, folder, progress, chat_user(request)), None
         finally:
             remove_uploads(files, folder)
 
-    def _ingest_uploads(self, files: list[str], folder: Path, progress: gr.Progress) -> str:
+    def _ingest_uploads(
+        self, files: list[str], folder: Path, progress: gr.Progress, user: str
+    ) -> str:
         progress(0, desc="Förbereder inläsningen …")
         with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
             paths = _stage_uploads(files, Path(tmp))
@@ -90,7 +92,9 @@ class AdminHandlers:
                 progress((done, len(paths)), desc=f"Läser in {path.name}", unit="filer")
 
             try:
-                report = self.kb.ingest(paths, progress=step)
+                with self.services.audit.action("chat", user, "upload") as entry:
+                    report = self.kb.ingest(paths, progress=step)
+                    uploaded(entry, report)
             except NaraError as error:  # busy store, full disk, shutting down: its own words
                 return f"**Inläsningen misslyckades.** {error}"
             except Exception:
@@ -124,12 +128,14 @@ class AdminHandlers:
     def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
         if refused := self._too_many(request):
             return refused
-        if not key_matches(key or "", self.services.settings.admin_keys):
+        if not self.services.keys.is_admin(key or ""):
             return "**Fel administratörsnyckel.** Inget togs bort."
         if not doc_id:
             return "Välj ett dokument att ta bort."
         try:
-            record = self.kb.remove(doc_id)
+            with self.services.audit.action("chat", chat_user(request), "removal") as entry:
+                entry.documents = [doc_id]
+                record = self.kb.remove(doc_id)
         except NotFoundError:
             return "Dokumentet finns inte längre."
         except NaraError as error:  # busy store, full disk: its own words

@@ -15,6 +15,8 @@ from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
+from ui.audit_actions import answered
+from ui.chat_access import chat_user
 from ui.chat_admin_handlers import AdminHandlers
 from ui.chat_guard import shown_text
 from ui.chat_render import Exchange
@@ -67,17 +69,19 @@ class Handlers(AdminHandlers):
         text = ""
         final: Answer | None = None
         try:
-            for event in self.services.assistant.stream(
-                question, render.history_turns(done), filters
-            ):
-                if isinstance(event, Delta):
-                    text += event.text
-                    shown = render.streaming_html(text)
-                    yield render.chat_messages(done, (question, shown)), done, "", busy
-                else:
-                    final = event
-            if final is None:
-                raise RuntimeError("the assistant gave no final answer")
+            with self.services.audit.action("chat", chat_user(request), "question", question) as e:
+                for event in self.services.assistant.stream(
+                    question, render.history_turns(done), filters
+                ):
+                    if isinstance(event, Delta):
+                        text += event.text
+                        shown = render.streaming_html(text)
+                        yield render.chat_messages(done, (question, shown)), done, "", busy
+                    else:
+                        final = event
+                if final is None:
+                    raise RuntimeError("the assistant gave no final answer")
+                answered(e, final)
             exchange = render.exchange_of(question, final, self._texts(final), len(done))
         except QuestionError as error:  # the history or the follow-up made standalone
             exchange = render.error_exchange(
@@ -213,7 +217,7 @@ class Handlers(AdminHandlers):
             duties,
             priorities,
         ]
-        if self.services.settings.admin_keys:  # the admin section exists
+        if self.services.keys.any_admin():  # the admin section exists
             values.append(
                 gr.update(choices=[(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs], value=None)
             )

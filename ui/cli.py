@@ -12,6 +12,7 @@ from typing import Any
 
 from nara.errors import NaraError
 from nara.settings import load_settings
+from ui.audit_actions import cli_action, searched, uploaded
 from ui.chat_text import document_counts
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -36,14 +37,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ingest import expand_paths
+    from ingest.personal_data import summary
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if args.rebuild:
         _rebuild()
     kb = _kb()
     files = list(expand_paths(Path(p) for p in args.paths if Path(p).exists()))
-    with tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar:
+    with (
+        cli_action("upload") as entry,
+        tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar,
+    ):
         report = kb.ingest(files, progress=lambda _p: bar.update(1))
+        uploaded(entry, report)
     for path in missing:
         print(f"fel: {path}: filen eller mappen finns inte.", file=sys.stderr)
     for err in report.failed:
@@ -61,6 +67,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"Flaggat: {name}: " + "; ".join(f.describe() for f in flags) + ".")
     if report.flags:
         print(FLAG_NOTE)
+    for name, found in report.personal_data.items():
+        print(f"Maskerat: {name}: {summary(found)}.")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -108,7 +116,9 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    record = _kb().remove(args.document_id)
+    with cli_action("removal") as entry:
+        entry.documents = [args.document_id]
+        record = _kb().remove(args.document_id)
     print(f"Borttaget: {record.doc_id} ({record.title})")
     return EXIT_OK
 
@@ -147,7 +157,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         doc_types=tuple(args.type or ()),
         year=args.year,
     )
-    results = _kb().search(args.query, args.k, filters)
+    with cli_action("search", args.query) as entry:
+        results = _kb().search(args.query, args.k, filters)
+        searched(entry, results)
     if args.json:
         _print_json(search_json(args.query, results))
         return EXIT_OK
@@ -209,10 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval_retrieval)
 
     from evals.formats import add_command as add_formats_command
+    from ui.audit_cli import add_command as add_audit_command
     from ui.cli_assistant import add_commands
+    from ui.keys_cli import add_command as add_keys_command
 
     add_commands(sub)
     add_formats_command(sub)
+    add_audit_command(sub)
+    add_keys_command(sub)
     return parser
 
 

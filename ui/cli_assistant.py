@@ -33,7 +33,11 @@ def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _assistant().ask(args.question, filters=_filters(args))
+    from ui.audit_actions import answered, cli_action
+
+    with cli_action("question", args.question) as entry:
+        answer = _assistant().ask(args.question, filters=_filters(args))
+        answered(entry, answer)
     if args.json:
         json.dump(answer.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

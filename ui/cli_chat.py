@@ -107,5 +107,16 @@ def chat_loop(
 
 
 def run_chat(assistant: Any) -> None:
-    """`nara chat` on the process's standard streams."""
-    chat_loop(lambda q, h: assistant.stream(q, h), sys.stdin, sys.stdout)
+    """`nara chat` on the process's standard streams; each question is audited as
+    `nara ask`'s is (ui/audit_actions.py)."""
+    from assistant.model import Answer
+    from ui.audit_actions import answered, cli_action
+
+    def stream(question: str, history: list[Any]) -> Iterator[Any]:
+        with cli_action("question", question) as entry:
+            for event in assistant.stream(question, history):
+                if isinstance(event, Answer):
+                    answered(entry, event)
+                yield event
+
+    chat_loop(stream, sys.stdin, sys.stdout)

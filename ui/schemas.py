@@ -239,6 +239,14 @@ class DocumentsResponse(BaseModel):
     documents: list[DocumentOut]
 
 
+class PersonalDataOut(BaseModel):
+    """One masked identifier: its kind and where it was, never its value."""
+
+    kind: str = Field(description="personnummer, samordningsnummer, telefonnummer, e-postadress")
+    page: int | None
+    section: str
+
+
 class IngestFailure(BaseModel):
     file: str
     error: str
@@ -258,6 +266,11 @@ class UploadResponse(BaseModel):
         default_factory=dict,
         description="File name → instruction-like text and links outside "
         "NARA_SERVE_LINK_DOMAINS, for the files added or updated (they are stored).",
+    )
+    personal_data: dict[str, list[PersonalDataOut]] = Field(
+        default_factory=dict,
+        description="File name → personal data masked at ingest (NARA_INGEST_PERSONAL_DATA="
+        "mask): kind and place, never the value.",
     )
 
 

@@ -51,6 +51,7 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
 from nara.errors import ConfigError
+from ui.audit_actions import answered
 from ui.rate_limit import RateLimiter, too_many
 from ui.services import Services
 from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, jwks_uri, read_activity
@@ -217,11 +218,14 @@ class TeamsAgent:
             message, hint = too_many(self.limiter, wait, "dig", "NARA_SERVE_TEAMS_RATE_PER_S")
             await context.send_activity(text_message(f"{message} {hint}"))
             return
+        user = (sender.aad_object_id or sender.id) if sender else ""
         try:
-            # The assistant is synchronous (retrieval, embeddings, maybe an LLM): off the loop.
-            answer = await asyncio.to_thread(
-                self.services.assistant.ask, question, self.memory.history(key)
-            )
+            with self.services.audit.action("teams", user, "question", question) as entry:
+                # The assistant is synchronous (retrieval, embeddings, an LLM): off the loop.
+                answer = await asyncio.to_thread(
+                    self.services.assistant.ask, question, self.memory.history(key)
+                )
+                answered(entry, answer)
         except QuestionError:
             limit = self.services.settings.max_question_chars
             text = f"Frågan är för lång eller tom. Skriv en fråga på högst {limit} tecken."
