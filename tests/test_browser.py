@@ -83,6 +83,13 @@ def sample_url(sample_services: Services) -> Iterator[str]:
         yield url
 
 
+def marks(locator) -> list[str]:  # type: ignore[no-untyped-def]
+    """The highlighted text under `locator`, shown or inside collapsed sources."""
+    return [
+        str(t) for t in locator.locator("mark").evaluate_all("ms => ms.map(m => m.textContent)")
+    ]
+
+
 def open_chat(page, url: str, key: str = USER_KEY) -> None:  # type: ignore[no-untyped-def]
     """Open the chat and sign in (NARA_CHAT_SIGN_IN=required): any name, a key as the
     password."""
@@ -127,13 +134,20 @@ def test_chat_answers_with_highlighted_source(
     answer = ask(page, DOROTEA_QUESTION)
     text = answer.inner_text()
     assert "Kommunikationsplan" in text
-    assert DOROTEA_TITLE in text  # the source's document title
-    assert "Avsnitt: " + expected.citations[0].source.section in text
-    highlighted = [squash(m) for m in answer.locator("mark").all_inner_texts()]
+    assert DOROTEA_TITLE in text  # the document's title, once above its statements
+    # [1] opens the collapsed sources, shows its source and highlights it
+    first = expected.citations[0]
+    answer.locator(".nara-cite").first.click()
+    source = answer.locator(".nara-source").first
+    expect(source).to_be_in_viewport()
+    expect(source).to_have_class(re.compile("nara-flash"))
+    assert first.source.section in source.inner_text()
+    assert "Fil: " + first.source.file in source.inner_text()
+    highlighted = [squash(" ".join(marks(s))) for s in answer.locator(".nara-source").all()]
     assert highlighted == [squash(c.quote) for c in expected.citations]
     # the quote is shown inside its surrounding text
     passage = squash(answer.locator(".nara-passage").first.inner_text())
-    assert len(passage) > len(highlighted[0]) + 50 and highlighted[0] in passage
+    assert len(passage) > len(highlighted[0]) + 50
 
     ARTIFACTS.mkdir(exist_ok=True)
     # for the screenshot only: the whole conversation, not the chat's scrolled window
@@ -158,7 +172,7 @@ def test_chat_answers_with_highlighted_source(
     # a follow-up question is answered in the light of the conversation
     follow_up = ask(page, "Och vem ansvarar för intressentkartan?")
     assert DOROTEA_TITLE in follow_up.inner_text()
-    assert "Intressentkarta" in " ".join(follow_up.locator("mark").all_inner_texts())
+    assert "Intressentkarta" in " ".join(marks(follow_up))
 
     # an empty question gets a Swedish message in the chat
     assert "Frågan är tom" in ask(page, "").inner_text()
@@ -173,7 +187,7 @@ def test_example_question_is_asked_on_click(page, sample_url: str) -> None:  # t
     page.wait_for_function("() => !document.querySelector('#nara-send').disabled")
     answer = page.locator("#nara-chatbot .bot-row").last
     assert "Färdplan Nära vård i Västernorrland" in answer.inner_text()
-    assert "2027" in " ".join(answer.locator("mark").all_inner_texts())
+    assert "2027" in " ".join(marks(answer))
 
 
 def test_filters_restrict_the_sources(page, sample_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -194,9 +208,10 @@ def test_register_tab_shows_rows_and_their_sources(page, sample_url: str) -> Non
     assert DOROTEA_TITLE in table.inner_text()  # the source column
     cell.click()
     source = page.locator("#nara-responsibility-source")
-    source.locator("mark").wait_for()
+    source.locator("mark").first.wait_for()
     assert "Källa: " + DOROTEA_TITLE in source.inner_text()
-    assert "Kommunikationsplan" in source.locator("mark").inner_text()
+    assert "Kommunikationsplan" in marks(source)  # the row as a table (column, value)
+    assert "Aktivitet" in source.locator(".nara-row th").all_inner_texts()
     assert page.locator("#nara-priorities").get_by_text("barn och unga").count() >= 1
 
 
@@ -289,7 +304,7 @@ def test_admin_uploads_and_removes_documents(
         page.click("#nara-upload-btn")
         status.get_by_text("Inläsningen är klar").wait_for()
         report = status.inner_text()
-        assert "1 nya" in report and "1 misslyckade" in report
+        assert "1 nytt" in report and "1 misslyckat" in report
         assert "tom.txt är tom." in report
         [doc] = admin_services.kb.documents()
         assert doc.file == "handlingsplan-testby.md"
@@ -300,8 +315,18 @@ def test_admin_uploads_and_removes_documents(
 
         page.click("#nara-remove-choice input")
         page.get_by_role("option", name=re.compile(re.escape(doc.doc_id))).click()
+        page.click("#nara-remove-btn")  # asks first, naming the document
+        question = page.locator("#nara-remove-question")
+        expect(question).to_contain_text(f"Ta bort ”{doc.title}”")
+        page.click("#nara-remove-no")
+        page.locator("#nara-remove-status").get_by_text("Inget togs bort").wait_for()
+        expect(page.locator("#nara-remove-confirm")).to_be_hidden()
+        assert [d.doc_id for d in admin_services.kb.documents()] == [doc.doc_id]
         page.click("#nara-remove-btn")
+        expect(question).to_contain_text(doc.title)
+        page.click("#nara-remove-yes")
         page.locator("#nara-remove-status").get_by_text("Borttaget").wait_for()
+        expect(page.locator("#nara-remove-confirm")).to_be_hidden()
         assert admin_services.kb.documents() == []
         expect(documents).not_to_contain_text(doc.title)
         page.context.close()  # before the server stops: no open event streams

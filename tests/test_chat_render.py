@@ -104,59 +104,6 @@ def test_newlines_become_br_and_blank_runs_are_shortened() -> None:
     assert "<br><br><br>" not in out
 
 
-def test_citation_shows_title_section_page_and_highlight() -> None:
-    c = citation()
-    out = r.citation_html(c, TEXT)
-    assert "[1] Förstudie Dorotea" in out
-    assert "Avsnitt: 2 Kommunikation" in out
-    assert "Sida 3" in out
-    assert "doro.pdf" in out
-    assert marked(out) == [QUOTE]
-    assert "Processledare" in out  # surrounding text
-
-
-def test_citation_without_page_leaves_page_out() -> None:
-    out = r.citation_html(citation(page=None), TEXT)
-    assert "Sida" not in out
-
-
-def test_citation_falls_back_to_bare_quote_when_text_changed() -> None:
-    c = citation()
-    for stored in (None, "Ett helt annat dokument nu."):
-        out = r.citation_html(c, stored)
-        assert marked(out) == [QUOTE]
-        assert "Processledare" not in out
-
-
-def test_citation_metadata_is_escaped() -> None:
-    start = TEXT.index(QUOTE)
-    c = Citation(
-        2,
-        QUOTE,
-        Source("d", "<i>Titel</i> & co", "a<b>.pdf", "Del <1>", 1, start, start + len(QUOTE)),
-    )
-    out = r.citation_html(c, TEXT)
-    assert "&lt;i&gt;Titel&lt;/i&gt; &amp; co" in out
-    assert "Del &lt;1&gt;" in out and "a&lt;b&gt;.pdf" in out
-    assert "<i>" not in out
-
-
-def test_sources_html_numbers_each_citation_on_one_line() -> None:
-    second_quote = "Styrgruppen följer upp arbetet varje kvartal"
-    cites = [citation(), citation(quote=second_quote, cid=2)]
-    out = r.sources_html(cites, {"doro": TEXT})
-    assert "Källor (2)" in out
-    assert "[1] Förstudie Dorotea" in out and "[2] Förstudie Dorotea" in out
-    assert marked(out) == [QUOTE, second_quote]
-    assert "\n" not in out  # one HTML block for Markdown
-    assert r.sources_html([], {}) == ""
-
-
-def test_answer_markdown_escapes_the_answer_text() -> None:
-    out = r.answer_markdown("Svar <script>x</script> [1]", "<div>källor</div>")
-    assert out == "Svar &lt;script&gt;x&lt;/script&gt; [1]\n\n<div>källor</div>"
-
-
 # -- conversation ----------------------------------------------------------------------
 def answer(text: str = "Kommunikatören ansvarar [1].") -> Answer:
     return Answer("Vem?", text, Status.ANSWERED, "responsibility", (citation(),))
@@ -169,6 +116,7 @@ def test_exchange_of_answer_keeps_text_citations_and_sources() -> None:
     assert ex.citations[0]["quote"] == QUOTE
     assert ex.citations[0]["source"]["page"] == 3
     assert marked(ex.shown) == [QUOTE]
+    assert ex.shown.startswith('<div class="nara-answer"') and "\n" not in ex.shown
 
 
 def test_chat_messages_pairs_and_pending() -> None:
@@ -259,8 +207,9 @@ def test_register_source_highlights_the_row_quote() -> None:
     entry = duty()
     out = r.register_source_html(entry, "Förstudie <Dorotea>", TEXT)
     assert "Förstudie &lt;Dorotea&gt; – 2 Kommunikation, sida 4" in out
-    assert marked(out) == [html.escape(entry.quote)]
-    assert marked(r.register_source_html(entry, "T", None)) == [html.escape(entry.quote)]
+    shown = html.escape(entry.quote.replace("\t", " · "))  # no header row: cells in a line
+    assert marked(out) == [shown]
+    assert marked(r.register_source_html(entry, "T", None)) == [shown]
 
 
 def record(**kw: object) -> DocumentRecord:
@@ -347,6 +296,13 @@ def test_ingest_errors_in_swedish() -> None:
 
 def test_ingest_summary_lists_failed_files() -> None:
     out = r.ingest_summary(1, 0, 2, ["tom.txt är tom.", "<x>.pdf är skadad"])
-    assert "1 nya, 0 uppdaterade, 2 oförändrade, 2 misslyckade" in out
+    assert "1 nytt, 0 uppdaterade, 2 oförändrade, 2 misslyckade" in out
     assert "- tom.txt är tom." in out and "&lt;x&gt;.pdf" in out
     assert "Filer som inte kunde" not in r.ingest_summary(1, 0, 0, [])
+
+
+def test_document_counts_agree_in_number() -> None:
+    from ui.chat_text import document_counts
+
+    assert document_counts(1, 1, 1, 1) == "1 nytt, 1 uppdaterat, 1 oförändrat, 1 misslyckat"
+    assert document_counts(2, 0, 3, 0) == "2 nya, 0 uppdaterade, 3 oförändrade, 0 misslyckade"

@@ -69,7 +69,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     cli = Cli(cwd=cwd, data_dir=cwd / "data")
     result = cli.run("ingest", "-q", str(CORPUS))
     assert result.returncode == 0, result.stderr
-    assert "Dokument: 4 nya" in result.stdout and "Misslyckade: 0" in result.stdout
+    assert "Dokument: 4 nya, 0 uppdaterade, 0 oförändrade, 0 misslyckade." in result.stdout
     return cli
 
 
@@ -177,7 +177,7 @@ def test_a_settings_change_is_refused_until_the_store_is_rebuilt(tmp_path: Path)
 
     rebuilt = cli.run("ingest", "-q", "--rebuild", str(docs), NARA_CHUNK_MAX_CHARS="400")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "Dokument: 1 nya" in rebuilt.stdout and "tömt" in rebuilt.stderr
+    assert "Dokument: 1 nytt," in rebuilt.stdout and "tömt" in rebuilt.stderr
     now = ok_json(cli.run("documents", "--json", NARA_CHUNK_MAX_CHARS="400"))["documents"]
     assert [d["document_id"] for d in now] == ["plan"]
     hits = ok_json(cli.run("search", "barn och unga", "--json", NARA_CHUNK_MAX_CHARS="400"))

@@ -219,7 +219,7 @@ def test_server_sees_ingest_and_rebuild_by_another_process(served: Served) -> No
     with Poller(served) as poller:
         changed = change_a_file(served.docs, MARKER)
         done = cli(served.env, "ingest", "-q", str(changed))
-        assert done.returncode == 0 and "1 uppdaterade" in done.stdout, done.stderr
+        assert done.returncode == 0 and "1 uppdaterat," in done.stdout, done.stderr
         seen_after_ingest = wait_for(served, MARKER, QUERY)
         text = changed.read_text(encoding="utf-8").replace(MARKER, MARKER_2)
         changed.write_text(text, encoding="utf-8")

@@ -292,7 +292,7 @@ def test_chat_upload_lives_under_the_data_dir_and_is_removed_after_ingest(
         kept = files_under(folder)  # kept for a retry with the right key, in the data dir
         assert [p.name for p in kept] == [doc.name]
         summary, _ = chat.predict(ADMIN_KEY, [handle_file(str(doc))], api_name="/upload")
-        assert "1 nya" in summary
+        assert "1 nytt" in summary
         assert files_under(folder) == set()  # read in (the same file as kept): removed
     assert files_under(GRADIO_DEFAULT_DIR) == gradio_before
     assert not Path(chat_guard.__file__).with_suffix(".pyi").exists()  # no stub written

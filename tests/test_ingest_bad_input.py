@@ -174,8 +174,8 @@ def test_cli_reports_each_bad_file_and_exits_1(tmp_path: Path) -> None:
     assert named == FOLDER_FAILURES, errors
     assert len(errors) == len(FOLDER_FAILURES)
     summary = re.search(
-        r"Dokument: 1 nya, 0 uppdaterade, 0 oförändrade \(hoppades över\)\. "
-        r"Chunks: [1-9]\d*\. Misslyckade: (\d+)\.",
+        r"Dokument: 1 nytt, 0 uppdaterade, 0 oförändrade, (\d+) (?:misslyckat|misslyckade)\. "
+        r"Textdelar: [1-9]\d*\.",
         done.stdout,
     )
     assert summary, done.stdout

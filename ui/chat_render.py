@@ -19,9 +19,10 @@ from ingest.untrusted import Flag
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError, NaraError
+from ui.chat_answer import CONTEXT_CHARS, answer_html, passage_html, quote_html, streaming_html
 
-CONTEXT_CHARS = 200
-"""Characters of surrounding text shown on each side of a quoted passage."""
+__all__ = ["CONTEXT_CHARS", "passage_html", "plain_links", "streaming_html"]
+from ui.chat_text import document_counts, html_text, plain_links
 
 GENERIC_ERROR = (
     "Något gick fel när svaret skulle tas fram. Försök igen om en stund; "
@@ -31,25 +32,6 @@ SEARCHING = "_Söker i dokumenten …_"
 
 
 # -- text ------------------------------------------------------------------------------
-_LINK_MARKS = re.compile(r"(?<=[A-Za-z0-9])(://)|\b(www)\.|(?<=\w)(@)(?=\w)|(\[)(?!\d+\])")
-_ENTITY = {"://": "&#58;//", "www": "www&#46;", "@": "&#64;", "[": "&#91;"}
-
-
-def plain_links(escaped: str) -> str:
-    """HTML-escaped text in which no link can become clickable: the marks by which
-    Markdown (marked, GFM) makes a link ("https://", "www.", "a@b", the "[" of
-    "[text](url)"; not of a citation marker "[1]") are written as character references,
-    which the browser shows as the same characters.
-    Document text is unvetted (issue #16): a link in a quote is shown, never followed."""
-    return _LINK_MARKS.sub(lambda m: _ENTITY[next(g for g in m.groups() if g)], escaped)
-
-
-def html_text(text: str) -> str:
-    """Escaped text for HTML, links shown as text (`plain_links`); line breaks kept as
-    <br> (the block stays on one line, so Markdown treats it as one HTML block)."""
-    return plain_links(html.escape(text)).replace("\r\n", "\n").replace("\n", "<br>")
-
-
 def page_label(page: int | None) -> str:
     return f"sida {page}" if page is not None else ""
 
@@ -62,89 +44,6 @@ def source_label(title: str, section: str, page: int | None) -> str:
     if page is not None:
         label += f", {page_label(page)}"
     return label
-
-
-# -- quoted passages -----------------------------------------------------------------
-def _snap_start(text: str, lo: int, limit: int) -> int:
-    """Move a context start forward to a word boundary, never past `limit`."""
-    if lo <= 0:
-        return 0
-    space = re.search(r"\s", text[lo:limit])
-    return lo + space.end() if space else lo
-
-
-def _snap_end(text: str, hi: int, limit: int) -> int:
-    """Move a context end back to a word boundary, never before `limit`."""
-    if hi >= len(text):
-        return len(text)
-    cut = max(text.rfind(" ", limit, hi), text.rfind("\n", limit, hi), text.rfind("\t", limit, hi))
-    return cut if cut > limit else hi
-
-
-_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
-
-
-def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
-    """`text[start:end]` inside its surrounding text, the quote in <mark>, all escaped.
-    The quote is shown exactly; runs of blank lines around it are shortened to one."""
-    start, end = max(0, start), min(len(text), end)
-    lo = _snap_start(text, max(0, start - context), start)
-    hi = _snap_end(text, min(len(text), end + context), end)
-    before, quote, after = text[lo:start], text[start:end], text[end:hi]
-    return (
-        ("…" if lo > 0 else "")
-        + html_text(_BLANK_LINES.sub("\n\n", before))
-        + "<mark>"
-        + html_text(quote)
-        + "</mark>"
-        + html_text(_BLANK_LINES.sub("\n\n", after))
-        + ("…" if hi < len(text) else "")
-    )
-
-
-def citation_html(citation: Citation, document_text: str | None) -> str:
-    """One source under an answer: number, title, section, page, and the quote in its
-    surrounding text. Falls back to the bare quote when the stored text no longer holds it
-    (the document was replaced or removed since the answer)."""
-    src = citation.source
-    start, end = src.char_start, src.char_end
-    if document_text is not None and document_text[start:end] == citation.quote:
-        passage = passage_html(document_text, start, end)
-    else:
-        passage = "<mark>" + html_text(citation.quote) + "</mark>"
-    where = []
-    if src.section:
-        where.append("Avsnitt: " + html_text(src.section))
-    if src.page is not None:
-        where.append("Sida " + str(src.page))
-    where.append("Fil: " + html_text(src.file))
-    return (
-        '<div class="nara-source">'
-        '<div class="nara-source-title">'
-        f"<strong>[{citation.id}] {html_text(src.title)}</strong></div>"
-        f'<div class="nara-source-where">{" · ".join(where)}</div>'
-        f'<blockquote class="nara-passage">{passage}</blockquote>'
-        "</div>"
-    )
-
-
-def sources_html(citations: Sequence[Citation], texts: Mapping[str, str | None]) -> str:
-    """All sources of an answer; `texts` maps document id to its stored text."""
-    if not citations:
-        return ""
-    blocks = "".join(citation_html(c, texts.get(c.source.document_id)) for c in citations)
-    title = "Källa" if len(citations) == 1 else f"Källor ({len(citations)})"
-    return (
-        f'<details class="nara-sources" open><summary class="nara-sources-title">{title}</summary>'
-        f"{blocks}</details>"
-    )
-
-
-def answer_markdown(answer_text: str, sources: str = "") -> str:
-    """The chat message of an answer: its text (escaped, Markdown kept but no link made),
-    then its sources as one HTML block."""
-    body = plain_links(html.escape(answer_text, quote=False))
-    return f"{body}\n\n{sources}" if sources else body
 
 
 def citations_json(citations: Iterable[Citation]) -> list[dict[str, Any]]:
@@ -170,11 +69,15 @@ class Exchange:
         return self.status == "error"
 
 
-def exchange_of(question: str, answer: Answer, texts: Mapping[str, str | None]) -> Exchange:
+def exchange_of(
+    question: str, answer: Answer, texts: Mapping[str, str | None], turn: int = 0
+) -> Exchange:
+    """The exchange of an answer; `turn` (its place in the conversation) keeps the ids of
+    its sources apart from other answers'."""
     return Exchange(
         question=question,
         answer=answer.answer,
-        shown=answer_markdown(answer.answer, sources_html(answer.citations, texts)),
+        shown=answer_html(answer.answer, answer.citations, texts, turn, answer.lang),
         status="refused" if answer.refused else "answered",
         citations=tuple(citations_json(answer.citations)),
     )
@@ -294,11 +197,11 @@ def register_source_html(
     if document_text is not None and document_text[start:end] == entry.quote:
         passage = passage_html(document_text, start, end)
     else:
-        passage = "<mark>" + html_text(entry.quote) + "</mark>"
+        passage = quote_html(entry.quote, None)
     return (
         '<div class="nara-source">'
         f'<div class="nara-source-title"><strong>Källa: {header}</strong></div>'
-        f'<blockquote class="nara-passage">{passage}</blockquote>'
+        f'<div class="nara-passage">{passage}</div>'
         "</div>"
     )
 
@@ -400,8 +303,7 @@ def ingest_summary(
     """Markdown summary of an upload, with one line per failed file and one per file
     flagged for instruction-like text or links outside the allowed domains."""
     lines = [
-        f"**Inläsningen är klar:** {added} nya, {updated} uppdaterade, "
-        f"{unchanged} oförändrade, {len(errors)} misslyckade."
+        "**Inläsningen är klar:** " + document_counts(added, updated, unchanged, len(errors)) + "."
     ]
     if errors:
         lines.append("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from nara.errors import NaraError
 from nara.settings import load_settings
 from ui.audit_actions import cli_action, searched, uploaded
+from ui.chat_text import document_counts
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FLAG_NOTE = (
@@ -49,14 +51,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = kb.ingest(files, progress=lambda _p: bar.update(1))
         uploaded(entry, report)
     for path in missing:
-        print(f"fel: {path}: finns inte (no such file or folder).", file=sys.stderr)
+        print(f"fel: {path}: filen eller mappen finns inte.", file=sys.stderr)
     for err in report.failed:
         print(f"fel: {err}", file=sys.stderr)
     failed = len(report.failed) + len(missing)
     print(
-        f"Dokument: {len(report.added)} nya, {len(report.updated)} uppdaterade, "
-        f"{len(report.unchanged)} oförändrade (hoppades över). Chunks: {report.chunks}. "
-        f"Misslyckade: {failed}."
+        "Dokument: "
+        + document_counts(len(report.added), len(report.updated), len(report.unchanged), failed)
+        + f". Textdelar: {report.chunks}."
     )
     for name, pages in report.ocr_pages.items():
         listed = ", ".join(str(p) for p in pages)
@@ -106,7 +108,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
         print(f"{d.doc_id}  [{d.doc_type}]  {d.title}")
         print(
             f"    fil: {d.file}  organisationer: {', '.join(d.organisations) or '-'}  "
-            f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  chunks: {d.n_chunks}"
+            f"datum: {d.date or '-'}  gäller till: {d.valid_until or '-'}  textdelar: {d.n_chunks}"
         )
         for flag in d.flags:
             print(f"    flaggat: {flag.describe()}")
@@ -245,4 +247,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    """The console script. A reader that stops early (`nara ask … | head`) ends the
+    command quietly: nothing more is written, no traceback."""
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's documented recipe (library/signal, "Note on SIGPIPE"): point stdout at
+        # devnull so the flush at interpreter exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    sys.exit(code)

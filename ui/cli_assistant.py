@@ -32,18 +32,6 @@ def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def render_answer(answer: Any) -> str:
-    lines = [answer.answer]
-    if answer.citations:
-        lines.append("\nKällor:")
-    for c in answer.citations:
-        s = c.source
-        page = f", s. {s.page}" if s.page is not None else ""
-        lines.append(f"[{c.id}] {s.title} — {s.section or '(utan rubrik)'}{page}")
-        lines.append(f"    „{' '.join(c.quote.split())}”")
-    return "\n".join(lines)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     from ui.audit_actions import answered, cli_action
 
@@ -54,40 +42,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         json.dump(answer.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_answer(answer))
+        from ui.cli_render import render_answer, use_colour
+
+        print(render_answer(answer, use_colour(sys.stdout)))
     return EXIT_OK
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.model import Answer, Delta, Turn
-    from nara.errors import NaraError
-    from ui.audit_actions import answered, cli_action
+    from ui.cli_chat import run_chat
 
-    assistant = _assistant()
-    history: list[Turn] = []
-    print("Nära vård-assistenten. Ställ en fråga; /ny börjar om, /avsluta (eller Ctrl-D) avslutar.")
-    for line in sys.stdin:
-        question = line.strip()
-        if question in ("/avsluta", "/exit", "/quit"):
-            break
-        if question == "/ny":
-            history.clear()
-            print("(Ny konversation.)")
-            continue
-        if not question:
-            continue
-        try:
-            with cli_action("question", question) as entry:
-                for event in assistant.stream(question, history):
-                    if isinstance(event, Delta):
-                        print(event.text, end="", flush=True)
-                    elif isinstance(event, Answer):
-                        answered(entry, event)
-                        cited = render_answer(event).split("\n", 1)[-1]
-                        print("\n" + cited if event.citations else "")
-                        history += [Turn("user", question), Turn("assistant", event.answer)]
-        except NaraError as err:
-            print(f"fel: {err.message}" + (f" åtgärd: {err.hint}" if err.hint else ""))
+    run_chat(_assistant())
     return EXIT_OK
 
 

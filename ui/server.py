@@ -3,7 +3,8 @@
     nara serve [--host 127.0.0.1] [--port 8000]
     python -m ui.server [--host 127.0.0.1] [--port 8000]
 
-OpenAPI documentation is generated at /docs (and /openapi.json).
+OpenAPI documentation is generated at /docs and /redoc (and /openapi.json), served
+without internet (ui/api_docs.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from nara.errors import NaraError
 from nara.settings import Settings, load_settings
 from ui.api import add_api
+from ui.api_docs import add_offline_docs
 from ui.services import Services, build_services
 
 logger = logging.getLogger("nara.server")
@@ -64,7 +66,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         await run_in_threadpool(_warm_up, services)
         yield
 
-    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,  # served offline by add_offline_docs
+        redoc_url=None,
+    )
+    add_offline_docs(app)
     add_api(app, services)
 
     try:

@@ -1,0 +1,87 @@
+"""The chat's document administration (the "Dokument" tab, with an admin key): upload,
+and removal after a confirmation that names the document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ui.chat_guard import without_leaked_files
+from ui.chat_handlers import Handlers
+
+UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".yaml"]
+
+
+@dataclass
+class AdminPanel:
+    key: gr.Textbox
+    files: gr.File
+    upload: gr.Button
+    upload_status: gr.Markdown
+    remove_choice: gr.Dropdown
+    remove: gr.Button
+    remove_status: gr.Markdown
+    confirm_row: gr.Row
+    """Shown after "Ta bort dokumentet": the question naming the document, yes or no."""
+    confirm_text: gr.Markdown
+    confirm: gr.Button
+    cancel: gr.Button
+    pending: gr.State
+    """The document id awaiting confirmation (None when nothing is)."""
+
+
+def build_admin_panel() -> AdminPanel:
+    with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
+        key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
+        files = without_leaked_files(
+            gr.File(
+                label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                elem_id="nara-upload",
+            )
+        )
+        upload = gr.Button("Läs in dokumenten", variant="primary", elem_id="nara-upload-btn")
+        upload_status = gr.Markdown(elem_id="nara-upload-status")
+        with gr.Row():
+            remove_choice = gr.Dropdown(
+                [], label="Dokument att ta bort", scale=4, elem_id="nara-remove-choice"
+            )
+            remove = gr.Button(
+                "Ta bort dokumentet", variant="stop", scale=1, elem_id="nara-remove-btn"
+            )
+        with gr.Row(visible=False, elem_id="nara-remove-confirm") as confirm_row:
+            confirm_text = gr.Markdown(elem_id="nara-remove-question")
+            confirm = gr.Button("Ja, ta bort", variant="stop", elem_id="nara-remove-yes")
+            cancel = gr.Button("Avbryt", elem_id="nara-remove-no")
+        remove_status = gr.Markdown(elem_id="nara-remove-status")
+    return AdminPanel(
+        key,
+        files,
+        upload,
+        upload_status,
+        remove_choice,
+        remove,
+        remove_status,
+        confirm_row,
+        confirm_text,
+        confirm,
+        cancel,
+        gr.State(None),
+    )
+
+
+def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
+    """Upload reads the files in; "Ta bort dokumentet" asks first, naming the document;
+    only "Ja, ta bort" removes it (with the admin key checked then)."""
+    a.upload.click(h.upload, [a.key, a.files], [a.upload_status, a.files]).then(
+        h.catalogue, None, catalogue
+    )
+    asked = [a.confirm_row, a.confirm_text, a.pending, a.remove_status]
+    a.remove.click(h.ask_remove, a.remove_choice, asked)
+    a.cancel.click(h.cancel_remove, None, asked)
+    a.confirm.click(h.remove, [a.key, a.pending], a.remove_status).then(
+        h.cancel_remove_quietly, None, [a.confirm_row, a.confirm_text, a.pending]
+    ).then(h.catalogue, None, catalogue)
