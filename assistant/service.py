@@ -38,12 +38,12 @@ def check_question(question: str, limit: int) -> str:
     text = question.strip()
     if not text:
         raise QuestionError(
-            "Frågan är tom (the question is empty).",
-            "Skriv en fråga, t.ex. 'Vem ansvarar för kommunikationsplanen?'",
+            "Frågan är tom.",
+            "Skriv en fråga, t.ex. ”Vem ansvarar för kommunikationsplanen?”",
         )
     if len(text) > limit:
         raise QuestionError(
-            f"Frågan är för lång: {len(text)} tecken, högst {limit} (question too long).",
+            f"Frågan är för lång: {len(text)} tecken, högst {limit}.",
             "Korta frågan, eller höj NARA_MAX_QUESTION_CHARS.",
         )
     if not is_text(text):
