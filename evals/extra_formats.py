@@ -16,7 +16,6 @@ LibreOffice, which CI does not install.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.fit_scorers import EXTRA_CORPUS, SAMPLE_CORPUS
-from evals.formats import corpus_store, format_row, table
+from evals.formats import corpus_store, emit, format_row
 from evals.split import Part, load_suite
 from nara.settings import load_settings
 
@@ -80,12 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--part", choices=["dev", "test", "all"], default="test")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    rows = run(args.writer or list(WRITERS), args.part)
-    if args.json:
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(table(rows))
+    emit(run(args.writer or list(WRITERS), args.part), args.json)
     return 0
 
 

@@ -161,13 +161,17 @@ def main_formats(args: argparse.Namespace) -> int:
     folders = format_folders(args.formats_dir or FORMATS_DIR)
     if args.only:
         folders = {k: v for k, v in folders.items() if k in set(args.only)}
-    rows = run_formats(load_settings(), gold, folders, suite)
-    if args.json:
+    emit(run_formats(load_settings(), gold, folders, suite), args.json)
+    return 0
+
+
+def emit(rows: dict[str, dict[str, Any]], as_json: bool) -> None:
+    """The rows on stdout: as JSON, or as the Markdown table."""
+    if as_json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(table(rows))
-    return 0
 
 
 def add_command(sub: Any) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT, make_settings
 from tests.http_server import serve_app
+from tests.test_browser import ask
 from ui.server import create_app
 from ui.services import build_services
 
@@ -116,18 +117,6 @@ def sign_in(page: Any, url: str, locale: str) -> None:
     page.locator("input[type=password]").fill(KEY)
     page.locator("button").last.click()  # "Logga in" (its text follows the browser)
     page.wait_for_selector("#nara-question textarea")
-
-
-def ask(page: Any, question: str) -> Any:
-    rows = page.locator("#nara-chatbot .bot-row")
-    before = rows.count()
-    page.fill("#nara-question textarea", question)
-    page.click("#nara-send")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#nara-chatbot .bot-row').length > n", arg=before
-    )
-    page.wait_for_function("() => !document.querySelector('#nara-send').disabled")
-    return rows.last
 
 
 def open_tab(page: Any, name: str) -> None:
