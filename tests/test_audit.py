@@ -216,7 +216,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
 
         before = len(log.entries())
         summary, _ = chat.predict(ADMIN_KEY, [handle_file(str(doc))], api_name="/upload")
-        assert "1 nya" in summary
+        assert "1 nytt" in summary
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"]) == ("upload", ["rutin"])
 
