@@ -22,12 +22,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ui import chat_render as render
-from ui.chat_access import (
-    SIGN_IN_MESSAGE,
-    chat_is_off,
-    install_chat_off,
-    sign_in,
-)
+from ui.chat_access import admin_in_chat, chat_is_off, gradio_auth, install_chat_off
 from ui.chat_admin import AdminPanel, build_admin_panel, wire_admin_panel
 from ui.chat_guard import (
     install_not_found,
@@ -49,6 +44,16 @@ EXAMPLES = (
     "Hur länge gäller överenskommelsen i Västernorrland?",
     "Vilka målgrupper prioriteras för barn och unga?",
 )
+NO_ADMIN_KEY = (
+    "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
+    "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
+)
+NO_ADMIN_GROUP = (
+    "Uppladdning och borttagning är avstängda: ingen administratörsgrupp är "
+    "konfigurerad (inställningen `NARA_OIDC_ADMIN_GROUPS`)."
+)
+SIGN_OUT_LINK = '<a href="/auth/sign-out" target="_self">Logga ut</a>'
+"""Shown with OpenID Connect on (ui/oidc.py ends the session there)."""
 QUIET = "hidden"
 """Progress display of background refreshes: Gradio's shows fixed English ("processing")."""
 
@@ -65,6 +70,10 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     if chat_is_off(settings):  # sign-in required, and no key to sign in with
         install_chat_off(app)
         return app
+    if settings.oidc_enabled:
+        from ui.oidc import add_oidc  # only with OpenID Connect configured
+
+        add_oidc(app, settings)  # the session cookie and /auth/*, before the mount
     use_upload_folder(settings)  # before any component is built: each reads the folder
     blocks = build_blocks(services)
     blocks.queue(
@@ -79,14 +88,17 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
-        auth=sign_in(settings),  # NARA_CHAT_SIGN_IN: see ui/chat_access.py
-        auth_message=SIGN_IN_MESSAGE,
+        **gradio_auth(settings),  # OpenID Connect, or NARA_CHAT_SIGN_IN: ui/chat_access.py
         i18n=swedish_i18n(),  # Gradio's own texts in Swedish, whatever the browser's language
         js=PAGE_JS,
     )
     chat_app = mounted_app(mounted)
     if chat_app is not None:
         install_not_found(chat_app)
+    if settings.oidc_enabled:
+        from ui.oidc_gate import guard_chat
+
+        guard_chat(mounted, settings)  # nothing under "/" without a session
     return mounted
 
 
@@ -131,13 +143,15 @@ def build_blocks(services: Services) -> gr.Blocks:
             f"# {TITLE}\nSvar på frågor om de inlästa Nära vård-dokumenten. Varje svar visar "
             "sina källor; finns inget stöd i dokumenten säger assistenten det."
         )
+        if services.settings.oidc_enabled:
+            gr.HTML(SIGN_OUT_LINK, elem_id="nara-sign-out")
         with gr.Tabs():
             with gr.Tab("Fråga", id="chat"):
                 chat = _chat_tab(services.settings.max_question_chars)
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
-                documents = _documents_tab(admin=services.keys.any_admin())
+                documents = _documents_tab(services)
         _wire_chat(handlers, chat)
         _wire_registers(handlers, registers)
         catalogue = _catalogue_outputs(chat, registers, documents)
@@ -256,7 +270,7 @@ def _registers_tab() -> RegistersTab:
     )
 
 
-def _documents_tab(admin: bool) -> DocumentsTab:
+def _documents_tab(services: Services) -> DocumentsTab:
     table = gr.Dataframe(
         headers=render.DOCUMENT_HEADERS,
         interactive=False,
@@ -265,13 +279,11 @@ def _documents_tab(admin: bool) -> DocumentsTab:
         column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
         elem_id="nara-documents",
     )
-    if not admin:
-        gr.Markdown(
-            "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
-            "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
-        )
+    oidc = services.settings.oidc_enabled
+    if not admin_in_chat(services.settings, services.keys):
+        gr.Markdown(NO_ADMIN_GROUP if oidc else NO_ADMIN_KEY)
         return DocumentsTab(table, None)
-    panel = build_admin_panel()
+    panel = build_admin_panel(key_box=not oidc)
     return DocumentsTab(table, panel)
 
 

@@ -16,7 +16,8 @@ UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", "
 
 @dataclass
 class AdminPanel:
-    key: gr.Textbox
+    key: gr.Textbox | gr.State
+    """The admin key box; with OpenID Connect an empty state (the session decides)."""
     files: gr.File
     upload: gr.Button
     upload_status: gr.Markdown
@@ -32,9 +33,14 @@ class AdminPanel:
     """The document id awaiting confirmation (None when nothing is)."""
 
 
-def build_admin_panel() -> AdminPanel:
+def build_admin_panel(key_box: bool = True) -> AdminPanel:
+    """The panel; `key_box` False (OpenID Connect on) leaves out the admin key box."""
     with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
-        key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
+        key: gr.Textbox | gr.State = (
+            gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
+            if key_box
+            else gr.State("")
+        )
         files = without_leaked_files(
             gr.File(
                 label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
