@@ -1,13 +1,15 @@
 """Sign-in to the chat with OpenID Connect (issue #14), against a real provider: panva's
 oidc-provider under node on loopback (tests/oidc_fixture.py), the real app served by
 uvicorn, driven over HTTP as a browser goes (redirects, the provider's login and consent
-forms, cookies), and through Gradio's own client with the session cookie.
+forms, cookies), through Gradio's own client with the session cookie, and once in
+Debian's Chromium (Playwright).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,3 +283,45 @@ def test_without_an_issuer_the_chat_signs_in_as_before_and_says_so(
         app = create_app(settings)
     assert "OpenID Connect is off" in caplog.text
     assert not any(getattr(r, "path", "").startswith("/auth/") for r in app.routes)
+
+
+# -- a real browser -----------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_TIMEOUT_MS = 60_000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (Debian: chromium)")
+def test_a_browser_signs_in_at_the_provider_and_out_again(
+    oidc_app: tuple[str, Services],
+) -> None:
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    expect = playwright_sync.expect
+    url, services = oidc_app
+    before = len(services.audit.entries())
+    with playwright_sync.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            context = chromium.new_context(locale="sv-SE")
+            context.set_default_timeout(BROWSER_TIMEOUT_MS)
+            page = context.new_page()
+            page.goto(url + "/")
+            assert urlsplit(page.url).port != urlsplit(url).port  # the provider's login
+            page.fill("input[name=login]", "berit")
+            page.fill("input[name=password]", "any-password")
+            page.click("button[type=submit]")
+            page.click("button[type=submit]")  # the provider's consent
+            expect(page.locator("#nara-question textarea")).to_be_visible()
+            assert page.url == f"{url}/"
+            expect(page.locator("#nara-admin-key")).to_have_count(0)  # an admin: no key box
+            page.fill("#nara-question textarea", QUESTION)
+            page.click("#nara-send")
+            expect(page.locator("#nara-chatbot")).to_contain_text("Sjuksköterskan")
+            page.click("#nara-sign-out a")
+            page.click("button[type=submit]")  # the provider's "sign out?" question
+            expect(page.get_by_text("Du är utloggad")).to_be_visible()
+            page.goto(url + "/")
+            expect(page.locator("input[name=login]")).to_be_visible()  # at the provider
+        finally:
+            chromium.close()
+    actions = [e["action"] for e in services.audit.entries()[before:]]
+    assert actions == ["sign_in", "question", "sign_out"]
