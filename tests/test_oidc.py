@@ -12,6 +12,8 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +33,7 @@ from tests.oidc_fixture import (
     through_forms,
 )
 from ui.oidc_session import COOKIE_NAME, fernet_for
+from ui.oidc_user import MAX_SESSION_GROUPS, groups_of, user_from_claims
 from ui.server import create_app
 from ui.services import Services, build_services
 
@@ -61,32 +64,57 @@ CHAT_ROUTES = (
 
 
 # -- fixtures ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+    ports: tuple[int, ...]
+    """App ports whose callback and sign-out return URIs the provider knows."""
+
+
 @pytest.fixture(scope="module")
-def oidc_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Services]]:
-    """The app with sign-in by OpenID Connect, over HTTP, and its services (one routine
-    stored). The provider knows the app's callback and sign-out return URIs."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with oidc_provider([f"{base}/auth/callback"], [f"{base}/auth/signed-out"], USERS) as issuer:
-        folder = tmp_path_factory.mktemp("oidc")
-        settings = make_settings(
-            folder / "store",
-            embedder="hash",
-            oidc_issuer=issuer,
-            oidc_client_id=CLIENT_ID,
-            oidc_client_secret=CLIENT_SECRET,
-            oidc_session_key=SESSION_KEY,
-            oidc_admin_groups=[ADMINS],
-        )
-        services = build_services(settings)
-        docs = folder / "docs"
-        docs.mkdir()
-        (docs / "rutin.md").write_text(ROUTINE, encoding="utf-8")
-        assert services.kb.ingest([docs]).ok
-        with pytest.MonkeyPatch.context() as mp:
-            mp.delenv("GRADIO_TEMP_DIR", raising=False)  # the chat sets it for the process
-            with serve_app(create_app(settings, services), port=port) as url:
-                yield url, services
+def provider() -> Iterator[Provider]:
+    """The provider, with the app's URIs registered for two ports: the app of
+    `oidc_app`, and one more for an app configured otherwise."""
+    ports = (free_port(), free_port())
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    with oidc_provider(
+        [f"{b}/auth/callback" for b in bases], [f"{b}/auth/signed-out" for b in bases], USERS
+    ) as issuer:
+        yield Provider(issuer, ports)
+
+
+@contextmanager
+def app_at(
+    provider: Provider, port: int, folder: Path, **overrides: Any
+) -> Iterator[tuple[str, Services]]:
+    """The app with sign-in at `provider`, served on `port`, one routine stored."""
+    config: dict[str, Any] = {
+        "embedder": "hash",
+        "oidc_issuer": provider.issuer,
+        "oidc_client_id": CLIENT_ID,
+        "oidc_client_secret": CLIENT_SECRET,
+        "oidc_session_key": SESSION_KEY,
+        "oidc_admin_groups": [ADMINS],
+    }
+    settings = make_settings(folder / "store", **(config | overrides))
+    services = build_services(settings)
+    docs = folder / "docs"
+    docs.mkdir()
+    (docs / "rutin.md").write_text(ROUTINE, encoding="utf-8")
+    assert services.kb.ingest([docs]).ok
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("GRADIO_TEMP_DIR", raising=False)  # the chat sets it for the process
+        with serve_app(create_app(settings, services), port=port) as url:
+            yield url, services
+
+
+@pytest.fixture(scope="module")
+def oidc_app(
+    provider: Provider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Services]]:
+    """The app with sign-in by OpenID Connect, over HTTP, and its services."""
+    with app_at(provider, provider.ports[0], tmp_path_factory.mktemp("oidc")) as app:
+        yield app
 
 
 def browser(url: str) -> httpx.Client:
@@ -257,6 +285,41 @@ def test_an_admin_group_uploads_without_a_key_and_others_may_not(
         assert "ny-rutin" in {d.doc_id for d in services.kb.documents()}
     finally:
         berit.close()
+
+
+def test_a_wrong_client_secret_is_a_refused_sign_in(provider: Provider, tmp_path: Path) -> None:
+    wrong = CLIENT_SECRET[::-1]
+    with app_at(provider, provider.ports[1], tmp_path, oidc_client_secret=wrong) as (url, svc):
+        with browser(url) as client:
+            landed = sign_in(client, "anna")
+            assert landed.status_code == 401 and landed.url.path == "/auth/callback"
+            assert "Inloggningen kunde inte slutföras" in landed.text
+            assert "invalid_client" not in landed.text  # the provider's words stay in the log
+            assert client.get("/config").status_code == 401
+        (entry,) = svc.audit.entries()
+        assert (entry["action"], entry["status"]) == ("sign_in", "refused")
+
+
+def test_groups_come_from_the_configured_claim(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        oidc_issuer="https://login.example.se/t/v2.0",
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        oidc_session_key=SESSION_KEY,
+        oidc_group_claim="roles",
+        oidc_admin_groups=["Nara.Admin"],
+    )
+    entra = {"sub": "s1", "groups": [ADMINS], "roles": ["Nara.Reader", "Nara.Admin"]}
+    user = user_from_claims(entra, settings)
+    assert user.groups == ("Nara.Reader", "Nara.Admin") and user.admin
+    assert user.user_id == "oidc:s1"
+    assert not user_from_claims({"sub": "s2", "groups": ["Nara.Admin"]}, settings).admin
+    assert groups_of({"roles": "a b a"}, "roles") == ("a", "b")
+    overage = {"_claim_names": {"roles": "src1"}}
+    assert groups_of(overage, "roles") == ()
+    many = groups_of({"roles": [f"g{i}" for i in range(MAX_SESSION_GROUPS + 5)]}, "roles")
+    assert many[0] == "g0" and len(many) == MAX_SESSION_GROUPS
 
 
 # -- settings ---------------------------------------------------------------------------

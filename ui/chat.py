@@ -2,7 +2,8 @@
 
 Three tabs: "Fråga" (streamed answers with their sources, filters, example questions,
 thumbs up/down), "Ansvar och prioriteringar" (the two registers as tables) and "Dokument"
-(the stored documents; upload and removal with an admin key).
+(the stored documents; upload and removal with an admin key, or with OpenID Connect for
+an admin group).
 
 `add_chat` is called last by ui/server.py's `create_app`: routes added to the app before
 the mount (/v1, /api/messages, /healthz, /readyz) keep answering, since Starlette tries
@@ -22,8 +23,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ui import chat_render as render
-from ui.chat_access import admin_in_chat, chat_is_off, gradio_auth, install_chat_off
-from ui.chat_admin import AdminPanel, build_admin_panel, wire_admin_panel
+from ui.chat_access import announce_sign_in, chat_is_off, gradio_auth, install_chat_off
+from ui.chat_admin import DocumentsTab, documents_tab, wire_admin_panel
 from ui.chat_guard import (
     install_not_found,
     mounted_app,
@@ -44,14 +45,6 @@ EXAMPLES = (
     "Hur länge gäller överenskommelsen i Västernorrland?",
     "Vilka målgrupper prioriteras för barn och unga?",
 )
-NO_ADMIN_KEY = (
-    "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
-    "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
-)
-NO_ADMIN_GROUP = (
-    "Uppladdning och borttagning är avstängda: ingen administratörsgrupp är "
-    "konfigurerad (inställningen `NARA_OIDC_ADMIN_GROUPS`)."
-)
 SIGN_OUT_LINK = '<a href="/auth/sign-out" target="_self">Logga ut</a>'
 """Shown with OpenID Connect on (ui/oidc.py ends the session there)."""
 QUIET = "hidden"
@@ -63,10 +56,13 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
 
     Uploads go to `data_dir/chat-uploads` (this sets GRADIO_TEMP_DIR for the process) and
     each is at most NARA_MAX_FILE_MB; the queue holds at most NARA_CHAT_QUEUE_SIZE events,
-    NARA_CHAT_CONCURRENCY of them running at once. With NARA_CHAT_SIGN_IN=required (the
-    default) the chat needs a sign-in with a configured key, and is off (503 at "/") when
-    no key is configured (ui/chat_access.py)."""
+    NARA_CHAT_CONCURRENCY of them running at once. With NARA_OIDC_ISSUER set, nothing of
+    the chat answers without a session from a sign-in there (ui/oidc.py, ui/oidc_gate.py).
+    Otherwise, with NARA_CHAT_SIGN_IN=required (the default) the chat needs a sign-in
+    with a configured key, and is off (503 at "/") when no key is configured
+    (ui/chat_access.py)."""
     settings = services.settings
+    announce_sign_in(settings)
     if chat_is_off(settings):  # sign-in required, and no key to sign in with
         install_chat_off(app)
         return app
@@ -128,13 +124,6 @@ class RegistersTab:
     priority_entries: gr.State
 
 
-@dataclass
-class DocumentsTab:
-    table: gr.Dataframe
-    admin: AdminPanel | None
-    """Present only when admin keys are configured."""
-
-
 def build_blocks(services: Services) -> gr.Blocks:
     handlers = Handlers(services)
     max_age = services.settings.chat_upload_max_age_s
@@ -151,7 +140,7 @@ def build_blocks(services: Services) -> gr.Blocks:
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
-                documents = _documents_tab(services)
+                documents = documents_tab(services)
         _wire_chat(handlers, chat)
         _wire_registers(handlers, registers)
         catalogue = _catalogue_outputs(chat, registers, documents)
@@ -268,23 +257,6 @@ def _registers_tab() -> RegistersTab:
         gr.State([]),
         gr.State([]),
     )
-
-
-def _documents_tab(services: Services) -> DocumentsTab:
-    table = gr.Dataframe(
-        headers=render.DOCUMENT_HEADERS,
-        interactive=False,
-        wrap=True,
-        label="Inlästa dokument",
-        column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
-        elem_id="nara-documents",
-    )
-    oidc = services.settings.oidc_enabled
-    if not admin_in_chat(services.settings, services.keys):
-        gr.Markdown(NO_ADMIN_GROUP if oidc else NO_ADMIN_KEY)
-        return DocumentsTab(table, None)
-    panel = build_admin_panel(key_box=not oidc)
-    return DocumentsTab(table, panel)
 
 
 def _catalogue_outputs(

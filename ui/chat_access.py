@@ -49,18 +49,25 @@ def chat_is_off(settings: Settings) -> bool:
 def gradio_auth(settings: Settings) -> dict[str, Any]:
     """The sign-in arguments of `gr.mount_gradio_app`: with OpenID Connect on, Gradio's
     `auth_dependency` (the session's user, ui/oidc_gate.py); else Gradio's own login with
-    a key (`sign_in`). Logs which one at start-up."""
+    a key (`sign_in`)."""
     if settings.oidc_enabled:
         from ui.oidc_gate import chat_user_id  # only with OpenID Connect configured
 
         return {"auth_dependency": chat_user_id(settings)}
+    return {"auth": sign_in(settings), "auth_message": SIGN_IN_MESSAGE}
+
+
+def announce_sign_in(settings: Settings) -> None:
+    """Say in the start-up log how the chat signs users in when OpenID Connect is off
+    (when on, `ui.oidc.add_oidc` says so)."""
+    if settings.oidc_enabled:
+        return
     log.info(
         "Sign-in with OpenID Connect is off (NARA_OIDC_ISSUER is not set): the chat %s.",
         "asks for a key (NARA_CHAT_SIGN_IN=required)"
         if settings.chat_sign_in == "required"
         else "is open to anyone who reaches the server (NARA_CHAT_SIGN_IN=open)",
     )
-    return {"auth": sign_in(settings), "auth_message": SIGN_IN_MESSAGE}
 
 
 def admin_in_chat(settings: Settings, keys: KeyRing) -> bool:

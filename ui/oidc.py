@@ -21,6 +21,7 @@ by ui/oidc_gate.py.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 from typing import Any
@@ -29,6 +30,7 @@ import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from fastapi import FastAPI, Request
+from joserfc.errors import JoseError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from nara.errors import NaraError
@@ -46,6 +48,12 @@ SIGNED_OUT_PATH = "/auth/signed-out"
 NEXT = "next"
 """Session key of the page to return to after sign-in."""
 CLIENT_NAME = "nara"
+
+
+REFUSALS = (OAuthError, JoseError, httpx.HTTPError, KeyError, ValueError)
+"""What ends a sign-in's callback unsigned-in: the provider's error or denial (OAuthError),
+an ID token whose signature, issuer, audience or nonce does not verify (JoseError), the
+provider not answering, a token without `sub`."""
 
 
 class SignInError(NaraError):
@@ -118,16 +126,15 @@ class SignInRoutes:
     async def callback(self, request: Request) -> Response:
         try:
             token = await self.client.authorize_access_token(request)
-        except (OAuthError, httpx.HTTPError, ValueError) as exc:
-            log.warning("A sign-in was refused: %s", exc)
+            user = user_from_claims(token.get("userinfo") or {}, self.settings)
+        except REFUSALS as exc:  # denied, forged, replayed, a bad token, no provider
+            log.warning("A sign-in was refused: %s: %s", type(exc).__name__, exc)
             self._audit(request, None, "sign_in", "refused")
             error = SignInError(
                 "Inloggningen kunde inte slutföras.",
                 "Logga in igen från början; använd samma webbläsarflik hela vägen.",
             )
             return error_page(401, error)
-        claims = token.get("userinfo") or {}
-        user = user_from_claims(claims, self.settings)
         store_user(request.session, user)
         self._audit(request, user.user_id, "sign_in", "ok")
         return RedirectResponse(safe_next(request.session.pop(NEXT, None)), status_code=302)
@@ -151,10 +158,8 @@ class SignInRoutes:
     async def signed_out(self, request: Request) -> Response:
         """The page the provider sends the browser back to after its sign-out; the
         sign-out's state is taken out of the session (a page without it is shown too)."""
-        try:
+        with contextlib.suppress(OAuthError):  # no or an old state: the page all the same
             await self.client.validate_logout_response(request)
-        except OAuthError:
-            pass
         return page(
             200,
             "Du är utloggad",
