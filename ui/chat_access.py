@@ -1,4 +1,6 @@
-"""Who may use the chat (issue #16): NARA_CHAT_SIGN_IN.
+"""Who may use the chat (issues #16 and #14): sign-in with OpenID Connect when
+NARA_OIDC_ISSUER is set (ui/oidc.py, ui/oidc_gate.py; NARA_CHAT_SIGN_IN is then not
+used), else NARA_CHAT_SIGN_IN as below.
 
 The project's rule is that nothing answers without a key, a token or a session, except
 the health checks. So by default (`required`) the chat asks for a sign-in: Gradio's own
