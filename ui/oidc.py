@@ -107,6 +107,14 @@ class SignInRoutes:
         self.client = oidc_client(settings)
         self.audit = AuditLog.from_settings(settings)
 
+    def public_url(self, request: Request, path: str, name: str) -> str:
+        """The URL of one of our /auth/* routes as the provider knows it: beside
+        NARA_OIDC_REDIRECT_URL when that is set (behind a proxy), else from the request."""
+        registered = self.settings.oidc_redirect_url
+        if registered and registered.endswith(CALLBACK_PATH):
+            return registered.removesuffix(CALLBACK_PATH) + path
+        return str(request.url_for(name))
+
     def redirect_uri(self, request: Request) -> str:
         return self.settings.oidc_redirect_url or str(request.url_for("oidc_callback"))
 
@@ -135,9 +143,11 @@ class SignInRoutes:
                 "Logga in igen från början; använd samma webbläsarflik hela vägen.",
             )
             return error_page(401, error)
+        back = safe_next(request.session.get(NEXT))
+        request.session.clear()  # nothing from before the sign-in carries over
         store_user(request.session, user)
         self._audit(request, user.user_id, "sign_in", "ok")
-        return RedirectResponse(safe_next(request.session.pop(NEXT, None)), status_code=302)
+        return RedirectResponse(back, status_code=302)
 
     async def sign_out(self, request: Request) -> Response:
         user = signed_in(request.session, self.settings)
@@ -150,7 +160,7 @@ class SignInRoutes:
             metadata = {}
         if not metadata.get("end_session_endpoint"):
             return RedirectResponse(SIGNED_OUT_PATH, status_code=302)
-        back = str(request.url_for("oidc_signed_out"))
+        back = self.public_url(request, SIGNED_OUT_PATH, "oidc_signed_out")
         return await self.client.logout_redirect(
             request, post_logout_redirect_uri=back, client_id=self.settings.oidc_client_id
         )

@@ -1,8 +1,8 @@
 """Who is signed in to the chat with OpenID Connect, as kept in the session cookie.
 
 The session (ui/oidc_session.py) holds, under `USER`, the user's id (the token's `sub`),
-display name, groups (from the claim NARA_OIDC_GROUP_CLAIM), whether they are an
-administrator (a group in NARA_OIDC_ADMIN_GROUPS) and the time of sign-in. A sign-in
+display name, groups (from the claim NARA_OIDC_GROUP_CLAIM) and the time of sign-in; a
+user is an administrator when a group is in NARA_OIDC_ADMIN_GROUPS. A sign-in
 older than NARA_OIDC_SESSION_MAX_AGE_S no longer counts.
 """
 
@@ -73,6 +73,12 @@ def groups_of(claims: Mapping[str, Any], claim: str) -> tuple[str, ...]:
     return groups
 
 
+def is_admin(groups: tuple[str, ...], settings: Settings) -> bool:
+    """Whether a user with `groups` is an administrator (NARA_OIDC_ADMIN_GROUPS as it is
+    now, so a change of the setting holds for sessions already open)."""
+    return bool(set(groups) & set(settings.oidc_admin_groups))
+
+
 def user_from_claims(claims: Mapping[str, Any], settings: Settings) -> SignedIn:
     """The signed-in user of an ID token's verified claims."""
     groups = groups_of(claims, settings.oidc_group_claim)
@@ -81,15 +87,17 @@ def user_from_claims(claims: Mapping[str, Any], settings: Settings) -> SignedIn:
         sub=str(claims["sub"]),
         name=name,
         groups=groups,
-        admin=bool(set(groups) & set(settings.oidc_admin_groups)),
+        admin=is_admin(groups, settings),
         at=time.time(),
     )
 
 
 def store_user(session: dict[str, Any], user: SignedIn) -> None:
-    """Keep `user` in the session (the cookie is written with the response)."""
+    """Keep `user` in the session (the cookie is written with the response); the admin
+    flag is not kept but worked out from the groups on each request."""
     data = asdict(user)
     data["groups"] = list(user.groups)
+    del data["admin"]
     session[USER] = data
 
 
@@ -99,11 +107,12 @@ def signed_in(session: Mapping[str, Any] | None, settings: Settings) -> SignedIn
     if not isinstance(data, dict):
         return None
     try:
+        groups = tuple(str(g) for g in data["groups"])
         user = SignedIn(
             sub=str(data["sub"]),
             name=str(data["name"]),
-            groups=tuple(str(g) for g in data["groups"]),
-            admin=bool(data["admin"]),
+            groups=groups,
+            admin=is_admin(groups, settings),
             at=float(data["at"]),
         )
     except (KeyError, TypeError, ValueError):
