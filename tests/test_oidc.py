@@ -39,9 +39,22 @@ from ui.services import Services, build_services
 
 SESSION_KEY = "oidc-session-key-0123456789abcdef0123456789"
 ADMINS = "nara-admins"
-USERS = {
-    "anna": {"name": "Anna Andersson", "groups": ["vardcentral-norr"], "roles": []},
-    "berit": {"name": "Berit Berg", "groups": ["vardcentral-norr", ADMINS], "roles": []},
+TENANT = "9f5b5b1e-0000-4000-8000-000000000001"
+USERS = {  # claims as Entra puts them in an ID token: tid, oid, groups, roles
+    "anna": {
+        "name": "Anna Andersson",
+        "tid": TENANT,
+        "oid": "0a0a0a0a-0000-4000-8000-00000000000a",
+        "groups": ["vardcentral-norr"],
+        "roles": [],
+    },
+    "berit": {
+        "name": "Berit Berg",
+        "tid": TENANT,
+        "oid": "0b0b0b0b-0000-4000-8000-00000000000b",
+        "groups": ["vardcentral-norr", ADMINS],
+        "roles": [],
+    },
 }
 ROUTINE = (
     "# Rutin för läkemedelsgenomgång\n\nSjuksköterskan ansvarar för att "
