@@ -178,7 +178,7 @@ def _extend(bands: list[tuple[float, float]], words: Sequence[Word]) -> list[tup
         size = max(float(w.get("size") or 0) for w in inside) if inside else 0.0
         for w in ordered:
             gap = w["top"] - bottom
-            if 0 < gap <= WRAP_GAP * size and abs(float(w.get("size") or 0) - size) < 0.5:
+            if 0 < gap <= WRAP_GAP * size and abs(float(w.get("size") or 0) - size) < HALF_POINT:
                 bottom = w["bottom"]
         out.append((top, bottom))
     return out
@@ -198,6 +198,61 @@ def _crossing(words: Sequence[Word], split: float) -> list[Word]:
             if any(abs(v["top"] - w["top"]) < 1 and w["x0"] - v["x1"] < MIN_GUTTER for v in left):
                 out.append(w)
     return out
+
+
+HEADING_STEP = 1.0
+"""Points over the body size from which a line is a heading (as in `pdf_layout`)."""
+CLEAR = 0.5
+"""Font sizes of empty space above and below a heading, beside it, that a heading set
+over both columns leaves in the other column."""
+
+
+def _spanning_headings(words: Sequence[Word], split: float) -> list[tuple[float, float]]:
+    """Vertical extents of headings set over both columns but short enough to fit in the
+    left one: a heading line left of the split with nothing beside it in the right column
+    while that column has text above and below it. Columns fill in turn, so beside a
+    heading inside the left column the right column is full; an empty strip there is
+    the space the heading spans."""
+    if not words:
+        return []
+    sizes = Counter(round(float(w.get("size") or 0)) for w in words)
+    body = sizes.most_common(1)[0][0]
+    right = [w for w in words if w["x0"] >= split]
+    lines: dict[int, list[Word]] = {}
+    for w in words:
+        if w["x1"] <= split and float(w.get("size") or 0) >= body + HEADING_STEP:
+            lines.setdefault(round(w["top"]), []).append(w)
+    out = []
+    for block in _heading_blocks(list(lines.values())):
+        top, bottom = min(w["top"] for w in block), max(w["bottom"] for w in block)
+        pad = CLEAR * max(float(w.get("size") or 0) for w in block)
+        beside = any(w["bottom"] > top - pad and w["top"] < bottom + pad for w in right)
+        above = any(w["bottom"] <= top for w in right)
+        below = any(w["top"] >= bottom for w in right)
+        if above and below and not beside:
+            out.append((top, bottom))
+    return out
+
+
+def _heading_blocks(lines: list[list[Word]]) -> list[list[Word]]:
+    """Heading lines joined into headings: lines of one size right under each other
+    (a heading wrapped onto several lines)."""
+    blocks: list[list[Word]] = []
+    for line in sorted(lines, key=lambda ws: min(w["top"] for w in ws)):
+        size = max(float(w.get("size") or 0) for w in line)
+        if blocks:
+            last = blocks[-1]
+            last_size = max(float(w.get("size") or 0) for w in last)
+            gap = min(w["top"] for w in line) - max(w["bottom"] for w in last)
+            if gap <= WRAP_GAP * size and abs(size - last_size) < HALF_POINT:
+                last.extend(line)
+                continue
+        blocks.append(list(line))
+    return blocks
+
+
+HALF_POINT = 0.5
+"""Font sizes closer than this are one size (rounding in the writers)."""
 
 
 Rule = tuple[float, float, float]
@@ -246,7 +301,8 @@ def reading_flows(
     column, then the right; a band over both columns is a flow of its own."""
     if split is None:
         return [list(words)]
-    bands = _merge([*_extend(_bands(_crossing(words, split)), words), *tables])
+    crossing = _bands(_crossing(words, split))
+    bands = _merge([*_extend(crossing, words), *_spanning_headings(words, split), *tables])
     flows: list[list[Word]] = []
     left: list[Word] = []
     right: list[Word] = []
