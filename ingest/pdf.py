@@ -23,8 +23,9 @@ from typing import Any
 from ingest.builder import TextBuilder
 from ingest.model import Block
 from ingest.ocr import ocr_words
+from ingest.pdf_bands import Post, reading_flows, table_bands
 from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style, heading_step
-from ingest.pdf_columns import Post, document_splits, reading_flows, table_bands
+from ingest.pdf_columns import document_splits
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
 from ingest.pdf_markers import drawn_markers
 from ingest.pdf_tables import inner_words

@@ -295,7 +295,7 @@ def test_a_boxed_table_over_both_columns_is_read_row_by_row() -> None:
     and vertical rules box its rows) is one flow, read row by row; the column text
     above it and between two separate tables (no vertical rule beside it) stays in
     its columns."""
-    from ingest.pdf_columns import reading_flows, table_bands
+    from ingest.pdf_bands import reading_flows, table_bands
 
     split = 300.0
     rules = [(100.0, 60.0, 540.0), (120.0, 60.0, 540.0), (140.0, 60.0, 540.0), (300.0, 60.0, 540.0)]
