@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -377,9 +378,9 @@ def test_langchain_batch_searches_in_threads_while_the_index_is_rebuilt(
     kb.ingest([write(docs, "rutin.md", RUTIN), write(docs, "plan.md", PLAN_V1)])
     build = SegmentedBM25.with_rows
 
-    def slow_build(self: SegmentedBM25, *args: object, **kwargs: object) -> object:
+    def slow_build(self: SegmentedBM25, docs: Sequence[Sequence[str]]) -> SegmentedBM25:
         time.sleep(0.2)  # widens the window in which a rebuild is half done
-        return build(self, *args, **kwargs)
+        return build(self, docs)
 
     monkeypatch.setattr(SegmentedBM25, "with_rows", slow_build)
     retriever = NaraRetriever(retriever=kb, k=3)
