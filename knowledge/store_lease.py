@@ -66,6 +66,7 @@ class StoreLease:
         self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._collection: Any = None
         self._held: int | None = None
+        self._since = 0.0
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -96,6 +97,7 @@ class StoreLease:
             time.sleep(POLL_S)
 
     def _claim(self, n: int) -> bool:
+        self._since = time.time()
         self._collection.add(ids=[_lease_id(n)], embeddings=[[1.0]], metadatas=[self._meta()])
         records = self._records()
         mine = [m for k, m in records if k == n and m.get("owner") == self.owner]
@@ -114,8 +116,15 @@ class StoreLease:
         return True
 
     def _meta(self, released: bool = False) -> dict[str, Any]:
+        """The record of a lease: who holds it, since when, and until when (the moment
+        of its release, once released), in seconds since the epoch."""
         expires = time.time() + (0.0 if released else self.term_s)
-        return {"owner": self.owner, "expires": expires, "released": released}
+        return {
+            "owner": self.owner,
+            "since": self._since,
+            "expires": expires,
+            "released": released,
+        }
 
     def _write(self, n: int, released: bool) -> None:
         self._collection.upsert(
