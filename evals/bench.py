@@ -273,6 +273,7 @@ def measure_scale(
         "query_embedding_share": round(query_embed_ms / sum(latencies), 3),
         "peak_rss_mb": round(peak_rss_mb()),
         "load_average_1min": round(os.getloadavg()[0], 2),  # other work on the machine
+        "keyword_build": [kb.keyword.last_update[0], round(kb.keyword.last_update[1], 3)],
     }
     if ask_repeat > 0:
         result["ask"] = measure_ask(kb, ask_repeat)
@@ -280,9 +281,17 @@ def measure_scale(
 
 
 def run(
-    repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1, ingest_runs: int = 1
+    repeat: int,
+    scales: Sequence[int] = (1,),
+    ask_repeat: int = 1,
+    ingest_runs: int = 1,
+    serving: bool = False,
 ) -> dict[str, Any]:
-    """×1 always runs first: it measures ingest with embedding and fills the cache."""
+    """×1 always runs first: it measures ingest with embedding and fills the cache.
+    `serving`: after each scale, a fresh process opens its store and measures serving
+    (`evals.bench_serving`)."""
+    from evals.bench_serving import measure_serving
+
     order = [1, *sorted({s for s in scales if s > 1})]
     results = []
     spawn = multiprocessing.get_context("spawn")
@@ -300,6 +309,10 @@ def run(
                     ingest_runs,
                 )
                 results.append(future.result())
+            if serving:
+                with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                    args = (scale, repeat, tmp, cache_file)
+                    results[-1]["serving"] = pool.submit(measure_serving, *args).result()
     base = results[0]
     embedder = load_settings().embedder
     return {
@@ -389,7 +402,33 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     else:
         lines.append(f"ask: unavailable ({ask.get('error', '')})")
+    lines += serving_lines(result["scales"])
     return "\n".join(lines) + "\n"
+
+
+def serving_lines(scales: Sequence[dict[str, Any]]) -> list[str]:
+    """The table of `evals.bench_serving`, when it ran."""
+    rows = [r for r in scales if "serving" in r]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Serving (a fresh process opens the store; `--serving`):",
+        "",
+        "| Scale | Keyword build s | Keyword load s | Keyword MB | Search p50 ms "
+        "| Search p95 ms | One more document s | Keyword update s | Peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        s = r["serving"]
+        lines.append(
+            f"| ×{r['scale']} | {r['keyword_build'][1]:.2f} | {s['keyword_load'][1]:.2f} "
+            f"| {s['keyword_index_mb']:.1f} | {s['search_ms_p50']:.1f} "
+            f"| {s['search_ms_p95']:.1f} | {s['one_more_ingest_s']:.2f} "
+            f"| {s['keyword_after_one_more'][1]:.2f} ({s['keyword_after_one_more'][0]}) "
+            f"| {s['peak_rss_mb']} |"
+        )
+    return lines
 
 
 def parse_scales(text: str) -> list[int]:
@@ -426,10 +465,14 @@ def main() -> None:
     parser.add_argument(
         "--ingest-runs", type=int, default=1, help="ingests of the sample corpus (median)"
     )
+    parser.add_argument(
+        "--serving", action="store_true", help="also measure a fresh serving process per scale"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    emit(run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs)), markdown, args)
+    result = run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs), args.serving)
+    emit(result, markdown, args)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ and the stems of both parts are indexed beside the stem of the whole.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -114,3 +115,25 @@ class Analyzer:
 TERM_SETS = 8192
 """Texts whose term sets an analyzer keeps (the spans and sections of a few hundred
 chunks, with the joins of span and section the features measure; a few MB at most)."""
+
+
+COMPOUND_HEAD = 8
+"""A query term this long also matches the compounds it ends (dokumentation:
+omsorgsdokumentation), which the splitter cannot split when the head never occurs alone."""
+MIN_MODIFIER = 3
+"""Characters a compound needs in front of the head."""
+
+
+def with_compounds(terms: Sequence[str], heads: list[str]) -> list[str]:
+    """`terms` and the indexed compounds that end with one of the long ones."""
+    out = list(terms)
+    for term in dict.fromkeys(terms):
+        if len(term) < COMPOUND_HEAD:
+            continue
+        tail = term[::-1]
+        i = bisect.bisect_left(heads, tail)
+        while i < len(heads) and heads[i].startswith(tail):
+            if len(heads[i]) - len(tail) >= MIN_MODIFIER:
+                out.append(heads[i][::-1])
+            i += 1
+    return out

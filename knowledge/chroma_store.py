@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.chroma_access import GENERATION, ChromaAccess
+from knowledge.dense_query import unfiltered_size, where_keys
 from knowledge.read_cache import ReadCache
 from knowledge.span_store import SPANS_COLLECTION, SpanCollection
 from knowledge.spans import StoredSpan
@@ -185,17 +186,32 @@ class ChromaStore(ChromaAccess, VectorStore):
     def query(
         self, vector: np.ndarray, k: int, keys: Sequence[str]
     ) -> list[tuple[StoredChunk, float]]:
+        """See `knowledge.dense_query`: unfiltered with a margin when `keys` admit most of
+        the store, filtered otherwise or when the margin did not suffice."""
         if not keys or k <= 0:
             return []
-        where = {"key": keys[0]} if len(keys) == 1 else {"key": {"$in": list(keys)}}
+        wanted = set(keys)
+        size = unfiltered_size(k, wanted, self.documents())
+        if size is not None:
+            hits, complete = self._nearest(vector, size, None)
+            kept = [(chunk, score) for chunk, score in hits if chunk.key in wanted]
+            if len(kept) >= k or complete:
+                return kept[:k]
+        return self._nearest(vector, k, where_keys(keys))[0]
+
+    def _nearest(
+        self, vector: np.ndarray, n: int, where: dict[str, object] | None
+    ) -> tuple[list[tuple[StoredChunk, float]], bool]:
+        """The n nearest chunks (of `where`), and whether Chroma had fewer to give."""
         found = self._read(
             lambda c: c.chunks.query(
-                query_embeddings=[vector.tolist()], n_results=k, where=where, include=["distances"]
+                query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
             )
         )
         ids, dists = found["ids"][0], (found["distances"] or [[]])[0]
         chunks = self._cached_chunks(ids)
-        return [(chunks[i], 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in chunks]
+        hits = [(chunks[i], 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in chunks]
+        return hits, len(ids) < n
 
     def _cached_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Those chunks by id, from the read cache, the others read and kept (a chunk
@@ -231,7 +247,7 @@ class ChromaStore(ChromaAccess, VectorStore):
 
 
 def _get_by_keys(keys: list[str]) -> Callable[[Opened], Any]:
-    where = {"key": keys[0]} if len(keys) == 1 else {"key": {"$in": keys}}
+    where = where_keys(keys)
     return lambda c: c.chunks.get(where=where, include=["documents", "metadatas"])
 
 

@@ -1,7 +1,11 @@
 """BM25 keyword index, derived from the store and persisted beside it.
 
-The index is rebuilt whenever the live set of document versions differs from the one
-it was built from (its fingerprint), so it can never disagree with Chroma for long.
+The index follows the live set of document versions (its fingerprint), which every
+search reads through the store's generation token, so it never disagrees with Chroma
+for long, in this process or another. When a few versions were added or retired, it is
+updated: their rows retired, a segment of the new chunks added
+(`knowledge.bm25_segments`: the scores equal those of an index built anew). When many
+were, or at start with no saved index, it is rebuilt from every chunk and saved.
 
 Beside the BM25 index of stemmed terms it keeps an index of adjacent term pairs (a
 phrase signal: "ytterst ansvarig" in the question and in the text) and, per chunk, the
@@ -10,28 +14,40 @@ length of its text and the kinds of answer it can hold (see `knowledge.answer_ty
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import hashlib
 import json
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
-from knowledge.analysis import ANALYZER_VERSION, Analyzer
+from knowledge.analysis import ANALYZER_VERSION, Analyzer, with_compounds
 from knowledge.answer_types import chunk_flags
+from knowledge.bm25_segments import SegmentedBM25
 from knowledge.store import StoredChunk
 
-KEYWORD_VERSION = "kw-3-bigrams-answer-types"
+KEYWORD_VERSION = "kw-4-segments"
 """What the keyword index holds; part of its fingerprint, so a change rebuilds it."""
+TERMS = (1.2, 0.75)
+"""BM25 k1 and b of the stemmed terms (the usual values)."""
+PAIRS = (0.0, 0.0)
+"""k1 = 0, b = 0 for adjacent pairs: a pair scores its IDF once, whatever the length."""
+MERGE_SHARE = 0.1
+"""Versions added or retired since the last full build, as a share of the live ones,
+up to which the index is updated in place; beyond it, it is rebuilt (merging its
+segments and re-analysing every chunk with the whole vocabulary)."""
+
+
+Loader = Callable[[Sequence[str]], list[StoredChunk]]
+"""Reads the chunks of some document versions (`VectorStore.chunks`)."""
 
 
 def fingerprint(keys: Sequence[str]) -> str:
@@ -73,74 +89,135 @@ class KeywordIndex:
         self.fingerprint: str | None = None
         self.chunk_ids: list[str] = []
         self.chunk_keys: list[str] = []
+        """Rows of the index, retired ones included (their version is no longer live)."""
         self.analyzer = Analyzer()
-        self._bm25: bm25s.BM25 | None = None
-        self._pairs: bm25s.BM25 | None = None
+        self._vocabulary: frozenset[str] = frozenset()
+        self._bm25 = SegmentedBM25.empty(*TERMS)
+        self._pairs = SegmentedBM25.empty(*PAIRS)
         self._lengths = np.zeros(0, dtype=np.int32)
         self._flags = np.zeros(0, dtype=np.int8)
         self._positions: dict[str, int] = {}
+        self._rows: dict[str, list[int]] = {}  # live version → its rows
+        self._keys: frozenset[str] = frozenset()  # versions indexed, some without rows
         self._heads: list[str] = []  # vocabulary terms reversed, sorted: suffix look-ups
-        # Searches may run in threads (LangChain's batch, a web server): a rebuild must
+        self._churn = 0  # versions added or retired since the last full build
+        self.last_update: tuple[str, float] = ("", 0.0)
+        """How the index last changed ("build", "load", "load+update" or "update") and
+        in how many seconds."""
+        # Searches may run in threads (LangChain's batch, a web server): a change must
         # not be seen half done.
         self._lock = threading.Lock()
 
-    def ensure(self, keys: Sequence[str], load: Callable[[], list[StoredChunk]]) -> None:
-        """Make the index match `keys` (live document versions): load it, or rebuild it."""
+    def ensure(
+        self, keys: Sequence[str], load: Callable[[Sequence[str]], list[StoredChunk]]
+    ) -> None:
+        """Make the index match `keys` (live document versions): load the saved one, and
+        update it with the versions added and retired since (`load(keys)` reads their
+        chunks), or rebuild it when they exceed `MERGE_SHARE` of the versions."""
         wanted = fingerprint(keys)
         with self._lock:
             if self.fingerprint == wanted:
                 return
-            if not self._load(wanted):
-                self._build(wanted, load())
+            started, how = time.perf_counter(), "update"
+            if self.fingerprint is None:
+                how = "load" if self._load() else "build"
+            if self.fingerprint != wanted:
+                added = [k for k in dict.fromkeys(keys) if k not in self._keys]
+                retired = self._keys - set(keys)
+                churn = self._churn + len(added) + len(retired)
+                if self.fingerprint is not None and churn <= MERGE_SHARE * len(keys):
+                    self._update(added, retired, load)
+                    self._churn = churn
+                    how = f"{how}+update" if how == "load" else how
+                else:
+                    how = "build"
+                    self._build(keys, load(keys))
+                self.fingerprint = wanted
+            self.last_update = (how, time.perf_counter() - started)
 
-    def _load(self, wanted: str) -> bool:
-        meta_path = self.directory / "meta.json"
+    def _load(self) -> bool:
+        """The saved index, whatever versions it was built from (False: none usable)."""
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("fingerprint") != wanted:
+            meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("version") != KEYWORD_VERSION:
                 return False
-            bm25, pairs = None, None
-            if meta["chunk_ids"]:
-                bm25 = bm25s.BM25.load(str(self.directory / "bm25"), show_progress=False)
-                pairs = bm25s.BM25.load(str(self.directory / "pairs"), show_progress=False)
+            with np.load(self.directory / "terms.npz", allow_pickle=False) as f:
+                bm25 = SegmentedBM25.from_arrays(dict(f))
+            with np.load(self.directory / "pairs.npz", allow_pickle=False) as f:
+                pairs = SegmentedBM25.from_arrays(dict(f))
             lengths = np.asarray(meta["lengths"], dtype=np.int32)
             flags = np.asarray(meta["flags"], dtype=np.int8)
-            if len(lengths) != len(meta["chunk_ids"]) or len(flags) != len(lengths):
+            n = len(meta["chunk_ids"])
+            if not n == len(lengths) == len(flags) == bm25.rows == pairs.rows:
                 return False
         except (OSError, ValueError, KeyError):
             return False
         self._bm25, self._pairs = bm25, pairs
-        self._lengths, self._flags = lengths, flags
-        self.chunk_ids, self.chunk_keys = meta["chunk_ids"], meta["chunk_keys"]
-        self._positions = {cid: i for i, cid in enumerate(self.chunk_ids)}
-        self._heads = _reversed_vocabulary(bm25)
-        self.analyzer = Analyzer(meta["vocabulary"])
-        self.fingerprint = wanted
+        self._set_rows(meta["chunk_ids"], meta["chunk_keys"], lengths, flags)
+        self._vocabulary = frozenset(meta["vocabulary"])
+        self._keys = frozenset(meta["keys"])
+        self.analyzer = Analyzer(self._vocabulary)
+        self._churn = 0
+        self.fingerprint = str(meta["fingerprint"])
         return True
 
-    def _build(self, wanted: str, chunks: list[StoredChunk]) -> None:
-        vocabulary = Analyzer.vocabulary_of(c.index_text for c in chunks)
-        self.analyzer = Analyzer(vocabulary)
-        self.chunk_ids = [c.chunk_id for c in chunks]
-        self.chunk_keys = [c.key for c in chunks]
-        self._positions = {cid: i for i, cid in enumerate(self.chunk_ids)}
-        self._lengths = np.asarray([len(c.text) for c in chunks], dtype=np.int32)
-        self._flags = np.asarray([chunk_flags(c.text) for c in chunks], dtype=np.int8)
-        self._bm25, self._pairs = None, None
-        if chunks:
-            corpus = [self.analyzer.terms(c.index_text) or ["_"] for c in chunks]
-            self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-            self._bm25.index(corpus, show_progress=False)
-            # k1=0: a pair scores its IDF once, however often the chunk repeats it.
-            pairs = [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
-            self._pairs = bm25s.BM25(k1=0.0, b=0.0)
-            self._pairs.index(pairs, show_progress=False)
-        self._heads = _reversed_vocabulary(self._bm25)
-        self.fingerprint = wanted
-        self._save(sorted(vocabulary))
+    def _set_rows(
+        self, ids: list[str], keys: list[str], lengths: np.ndarray, flags: np.ndarray
+    ) -> None:
+        self.chunk_ids, self.chunk_keys = ids, keys
+        self._lengths, self._flags = lengths, flags
+        self._positions = {cid: i for i, cid in enumerate(ids)}
+        live = self._bm25.live
+        rows: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            if live[i]:
+                rows.setdefault(key, []).append(i)
+        self._rows = rows
+        self._heads = sorted(t[::-1] for t in self._bm25.terms())
 
-    def _save(self, vocabulary: list[str]) -> None:
-        """Persist the index. It is a cache of the store, so a failure to save (another
+    def _build(self, keys: Sequence[str], chunks: list[StoredChunk]) -> None:
+        self._vocabulary = frozenset(Analyzer.vocabulary_of(c.index_text for c in chunks))
+        self.analyzer = Analyzer(self._vocabulary)
+        self._bm25 = SegmentedBM25.empty(*TERMS).with_rows(self._term_rows(chunks))
+        self._pairs = SegmentedBM25.empty(*PAIRS).with_rows(self._pair_rows(chunks))
+        lengths, flags = _row_arrays(chunks)
+        self._set_rows([c.chunk_id for c in chunks], [c.key for c in chunks], lengths, flags)
+        self._keys, self._churn = frozenset(keys), 0
+        self._save(sorted(self._vocabulary), keys)
+
+    def _update(
+        self,
+        added: Sequence[str],
+        retired: frozenset[str],
+        load: Loader,
+    ) -> None:
+        """Rows of the `retired` versions retired, a segment for the `added` ones. Their
+        words join the vocabulary of compound splitting for them and for queries; rows
+        indexed before keep their terms until the next full build."""
+        chunks = load(added) if added else []
+        gone = [r for key in retired for r in self._rows.get(key, [])]
+        self._keys = (self._keys - retired) | frozenset(added)
+        self._vocabulary |= Analyzer.vocabulary_of(c.index_text for c in chunks)
+        self.analyzer = Analyzer(self._vocabulary)
+        self._bm25 = self._bm25.without(gone).with_rows(self._term_rows(chunks))
+        self._pairs = self._pairs.without(gone).with_rows(self._pair_rows(chunks))
+        lengths, flags = _row_arrays(chunks)
+        self._set_rows(
+            self.chunk_ids + [c.chunk_id for c in chunks],
+            self.chunk_keys + [c.key for c in chunks],
+            np.concatenate([self._lengths, lengths]),
+            np.concatenate([self._flags, flags]),
+        )
+
+    def _term_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
+        return [self.analyzer.terms(c.index_text) or ["_"] for c in chunks]
+
+    def _pair_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
+        # k1=0: a pair scores its IDF once, however often the chunk repeats it.
+        return [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
+
+    def _save(self, vocabulary: list[str], keys: Sequence[str]) -> None:
+        """Persist a full build. It is a cache of the store, so a failure to save (another
         process swapping in its copy at the same moment, a read-only folder) does not fail
         the search: the index in memory is complete, and a later build saves it."""
         unique = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # concurrent writers never collide
@@ -148,11 +225,12 @@ class KeywordIndex:
         old = self.directory.with_name(f"{self.directory.name}.old-{unique}")
         try:
             tmp.mkdir(parents=True)
-            if self._bm25 is not None and self._pairs is not None:
-                self._bm25.save(str(tmp / "bm25"), show_progress=False)
-                self._pairs.save(str(tmp / "pairs"), show_progress=False)
+            save_arrays(tmp / "terms.npz", self._bm25.arrays())
+            save_arrays(tmp / "pairs.npz", self._pairs.arrays())
             meta = {
-                "fingerprint": self.fingerprint,
+                "version": KEYWORD_VERSION,
+                "fingerprint": fingerprint(keys),
+                "keys": sorted(keys),
                 "chunk_ids": self.chunk_ids,
                 "chunk_keys": self.chunk_keys,
                 "vocabulary": vocabulary,
@@ -180,18 +258,16 @@ class KeywordIndex:
     def scores(self, query: str, keys: set[str] | None = None) -> KeywordScores | None:
         """Every chunk's lexical scores for `query`, or None when the index is empty."""
         with self._lock:
-            if self._bm25 is None or self._pairs is None:
+            if not self._rows:
                 return None
             bm25, pairs = self._bm25, self._pairs
             chunk_ids, chunk_keys = self.chunk_ids, self.chunk_keys
             lengths, flags, analyzer = self._lengths, self._flags, self.analyzer
             positions, heads = self._positions, self._heads
         n = len(chunk_ids)
-        admitted = (
-            np.ones(n, dtype=bool)
-            if keys is None
-            else np.fromiter((key in keys for key in chunk_keys), dtype=bool, count=n)
-        )
+        admitted = bm25.live.copy()
+        if keys is not None:
+            admitted &= np.fromiter((key in keys for key in chunk_keys), dtype=bool, count=n)
         return KeywordScores(
             chunk_ids=chunk_ids,
             chunk_keys=chunk_keys,
@@ -204,35 +280,16 @@ class KeywordIndex:
         )
 
 
-COMPOUND_HEAD = 8
-"""A query term this long also matches the compounds it ends (dokumentation:
-omsorgsdokumentation), which the splitter cannot split when the head never occurs alone."""
-MIN_MODIFIER = 3
-"""Characters a compound needs in front of the head."""
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with path.open("wb") as f:
+        np.savez(f, **arrays)  # type: ignore[arg-type]
 
 
-def _reversed_vocabulary(index: bm25s.BM25 | None) -> list[str]:
-    return sorted(t[::-1] for t in index.vocab_dict) if index is not None else []
+def _row_arrays(chunks: Sequence[StoredChunk]) -> tuple[np.ndarray, np.ndarray]:
+    """Characters and answer kinds of each chunk."""
+    lengths = np.asarray([len(c.text) for c in chunks], dtype=np.int32)
+    return lengths, np.asarray([chunk_flags(c.text) for c in chunks], dtype=np.int8)
 
 
-def with_compounds(terms: Sequence[str], heads: list[str]) -> list[str]:
-    """`terms` and the indexed compounds that end with one of the long ones."""
-    out = list(terms)
-    for term in dict.fromkeys(terms):
-        if len(term) < COMPOUND_HEAD:
-            continue
-        tail = term[::-1]
-        i = bisect.bisect_left(heads, tail)
-        while i < len(heads) and heads[i].startswith(tail):
-            if len(heads[i]) - len(tail) >= MIN_MODIFIER:
-                out.append(heads[i][::-1])
-            i += 1
-    return out
-
-
-def _scores(index: bm25s.BM25, tokens: Sequence[str], admitted: np.ndarray) -> np.ndarray:
-    known = list(dict.fromkeys(t for t in tokens if t in index.vocab_dict))
-    if not known:
-        return np.zeros(len(admitted), dtype=np.float32)
-    scores = np.asarray(index.get_scores(known), dtype=np.float32)
-    return np.where(admitted, scores, np.float32(0.0))
+def _scores(index: SegmentedBM25, tokens: Sequence[str], admitted: np.ndarray) -> np.ndarray:
+    return np.where(admitted, index.scores(tokens), np.float32(0.0))

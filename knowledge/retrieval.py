@@ -83,7 +83,7 @@ class HybridRetriever:
     def live_documents(self, filters: SearchFilters | None = None) -> list[DocumentRecord]:
         docs = self.store.documents()
         keys = [d.key for d in docs]
-        self.keyword.ensure(keys, lambda: self.store.chunks(keys))
+        self.keyword.ensure(keys, self.store.chunks)
         return [d for d in docs if filters is None or filters.admits(d)]
 
     def search(

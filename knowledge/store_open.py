@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 from knowledge.store import ChromaStore, Manifest, chroma_client, drop_store
+from knowledge.store_lease import StoreLease
 from knowledge.store_link import Client, private_client
 from knowledge.write_lock import WriteLock
 from nara.settings import Settings
@@ -34,7 +35,11 @@ def open_store(settings: Settings, manifest: Manifest) -> ChromaStore:
 
 
 def write_lock(settings: Settings) -> WriteLock:
-    return WriteLock(settings.data_dir / f"{settings.collection}.write.lock")
+    """The lock file beside the store and, with a Chroma server, the store's lease."""
+    lease = None
+    if settings.chroma_url:
+        lease = StoreLease(lambda: client_of(settings), settings.collection)
+    return WriteLock(settings.data_dir / f"{settings.collection}.write.lock", lease=lease)
 
 
 def empty_store(settings: Settings) -> None:

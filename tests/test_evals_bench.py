@@ -178,3 +178,23 @@ def test_ingest_once_counts_documents_chunks_and_spans(tmp_path: Path) -> None:
     kb.query_vectors.embedder = calls
     search("Vem leder rehabiliteringen?")  # the cache is emptied: embedded again
     assert calls.seen == [("Vem leder rehabiliteringen?", True)]
+
+
+def test_serving_measures_a_fresh_process_and_the_keyword_update_of_one_more_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--serving` with the hash embedder at ×1 and ×3: one more document is one version
+    of 5 at ×1 (the keyword index is rebuilt) and one of 13 at ×3 (it is updated)."""
+    from evals.bench import markdown, run
+
+    monkeypatch.setenv("NARA_EMBEDDER", "hash")  # the spawned processes read it
+    result = run(1, (1, 3), ask_repeat=0, serving=True)
+    one, three = (r["serving"] for r in result["scales"])
+    assert one["keyword_load"][0] == "load" and three["keyword_load"][0] == "load"
+    assert one["keyword_after_one_more"][0] == "build"
+    assert three["keyword_after_one_more"][0] == "update"
+    assert one["one_more_chunks"] == three["one_more_chunks"] > 0
+    assert three["keyword_index_mb"] > one["keyword_index_mb"] > 0
+    assert all(r["keyword_build"][0] == "build" for r in result["scales"])
+    assert three["peak_rss_mb"] > 0 and three["search_ms_p50"] > 0
+    assert "| ×3 |" in markdown(result).split("Serving")[1]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
 import pytest
 import yaml
 from langchain_core.documents import Document as LCDocument
 
 from knowledge.analysis import Analyzer, stem
 from knowledge.base import KnowledgeBase
+from knowledge.bm25_segments import SegmentedBM25
 from knowledge.keyword import KeywordIndex
 from knowledge.langchain_retriever import NaraRetriever
 from knowledge.retrieval import SearchFilters
@@ -214,7 +215,7 @@ def test_failing_to_persist_the_keyword_index_does_not_fail_the_search(
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(bm25s.BM25, "save", disk_full)
+    monkeypatch.setattr("knowledge.keyword.save_arrays", disk_full)
     kb.ingest([write(tmp_path / "docs", "plan.md", PLAN_V1)])
     hits = kb.search("blåbärssoppa", k=1)
     assert hits[0].document.doc_id == "plan" and hits[0].signals.get("bm25") == 1
@@ -375,13 +376,13 @@ def test_langchain_batch_searches_in_threads_while_the_index_is_rebuilt(
     the keyword index stale, and none may see another's rebuild half done."""
     docs = tmp_path / "docs"
     kb.ingest([write(docs, "rutin.md", RUTIN), write(docs, "plan.md", PLAN_V1)])
-    build = bm25s.BM25.index
+    build = SegmentedBM25.with_rows
 
-    def slow_build(self: bm25s.BM25, *args: object, **kwargs: object) -> object:
+    def slow_build(self: SegmentedBM25, docs: Sequence[Sequence[str]]) -> SegmentedBM25:
         time.sleep(0.2)  # widens the window in which a rebuild is half done
-        return build(self, *args, **kwargs)
+        return build(self, docs)
 
-    monkeypatch.setattr(bm25s.BM25, "index", slow_build)
+    monkeypatch.setattr(SegmentedBM25, "with_rows", slow_build)
     retriever = NaraRetriever(retriever=kb, k=3)
     queries = ["blåbärssoppa", "läkemedelsgenomgången", "uppföljning", "deltagare"] * 2
     out = retriever.batch(queries, config={"max_concurrency": 8}, return_exceptions=True)

@@ -418,3 +418,78 @@ def test_a_pinned_block_reads_the_generation_once_and_sees_the_next_write_after_
         assert reader.remove_document("plan")  # this store's own write, inside the block
         assert reader.documents() == [] and reader.document_text("plan") is None
         assert reader.spans(v2.ids) == []
+
+
+class QuerySpy:
+    """Records the `where` of every Chroma query a store makes."""
+
+    def __init__(self, store: ChromaStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.wheres: list[object] = []
+        real = store._chunks.query
+
+        def query(**kwargs: object) -> object:
+            self.wheres.append(kwargs.get("where"))
+            return real(**kwargs)
+
+        monkeypatch.setattr(store._chunks, "query", query)
+
+
+def test_a_search_over_the_live_versions_is_not_filtered_and_drops_versions_in_flight(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's filter costs time with every version it admits, so a search over most
+    of the store asks for the nearest chunks unfiltered; chunks of a version written but
+    not committed (a replace in flight, or crashed) never reach the result."""
+    store = open_store()
+    a, b = version("a", "v1", A1), version("b", "v1", B1, first_direction=4)
+    a.put(store)
+    b.put(store)
+    in_flight = version("a", "v2", ("Ny", "Plan", "Tre", "Fyra"), first_direction=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(store._docs, "upsert", _crash)
+        with pytest.raises(Crash):
+            in_flight.put(store)
+    spy = QuerySpy(store, monkeypatch)
+    live = [d.key for d in store.documents()]
+
+    hits = store.query(direction(1), 3, live)  # the new version is nearest
+    assert spy.wheres == [None]
+    assert len(hits) == 3 and hits[0][0] == a.chunks[1]
+    assert {c.chunk_id for c, _ in hits} <= set(a.ids + b.ids)  # none of the new version
+
+
+def test_when_versions_in_flight_crowd_out_the_margin_the_filtered_query_answers(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store()
+    a = version("a", "v1", A1)
+    a.put(store)
+    crowd = version("a", "v2", tuple(f"Del {i}" for i in range(12)), first_direction=1)
+    crowd.vectors = np.vstack([direction(1)] * 12)  # all nearer to the question than a's
+    with monkeypatch.context() as patch:
+        patch.setattr(store._docs, "upsert", _crash)
+        with pytest.raises(Crash):
+            crowd.put(store)
+    monkeypatch.setattr("knowledge.dense_query.OVERFETCH", 2)
+    spy = QuerySpy(store, monkeypatch)
+
+    hits = store.query(direction(1), 2, [a.record.key])
+    assert len(hits) == 2 and hits[0][0] == a.chunks[1]
+    assert {c.key for c, _ in hits} == {a.record.key}
+    assert spy.wheres == [None, {"key": a.record.key}]  # unfiltered first, then filtered
+
+
+def test_a_search_restricted_to_a_small_part_of_the_store_is_filtered(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One document of five (a user's filter): a filter over few versions is cheaper
+    than over-fetching the whole store, and the result holds only that document."""
+    store = open_store()
+    docs = [version(f"d{i}", "v1", A1, first_direction=i) for i in range(5)]
+    for doc in docs:
+        doc.put(store)
+    spy = QuerySpy(store, monkeypatch)
+
+    hits = store.query(direction(1), 10, [docs[3].record.key])
+    assert {c.chunk_id for c, _ in hits} == set(docs[3].ids)
+    assert spy.wheres == [{"key": docs[3].record.key}]
