@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from evals.bench_cold import markdown as cold_markdown
+from evals.bench_cold import measure as measure_cold
 from evals.retrieval import load_gold
 from knowledge.base import KnowledgeBase
 from knowledge.embedders import Embedder, make_embedder
@@ -280,9 +282,14 @@ def measure_scale(
 
 
 def run(
-    repeat: int, scales: Sequence[int] = (1,), ask_repeat: int = 1, ingest_runs: int = 1
+    repeat: int,
+    scales: Sequence[int] = (1,),
+    ask_repeat: int = 1,
+    ingest_runs: int = 1,
+    cold_runs: int = 0,
 ) -> dict[str, Any]:
-    """×1 always runs first: it measures ingest with embedding and fills the cache."""
+    """×1 always runs first: it measures ingest with embedding and fills the cache. With
+    `cold_runs`, the command line's cold start on the ×1 store (`evals.bench_cold`)."""
     order = [1, *sorted({s for s in scales if s > 1})]
     results = []
     spawn = multiprocessing.get_context("spawn")
@@ -300,6 +307,7 @@ def run(
                     ingest_runs,
                 )
                 results.append(future.result())
+        cold = measure_cold(Path(tmp) / "store-x1", cold_runs) if cold_runs > 0 else None
     base = results[0]
     embedder = load_settings().embedder
     return {
@@ -331,7 +339,7 @@ def run(
             {k: v for k, v in r.items() if k not in ("ask", "ingest_runs")} for r in results
         ],
         "note": CACHE_NOTE,
-    }
+    } | ({"cold": cold} if cold else {})
 
 
 # -- output ---------------------------------------------------------------------------
@@ -389,6 +397,8 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     else:
         lines.append(f"ask: unavailable ({ask.get('error', '')})")
+    if "cold" in result:
+        lines += ["", cold_markdown(result["cold"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -426,10 +436,14 @@ def main() -> None:
     parser.add_argument(
         "--ingest-runs", type=int, default=1, help="ingests of the sample corpus (median)"
     )
+    parser.add_argument(
+        "--cold", type=int, default=0, help="cold starts of the CLI per command (0: none)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    emit(run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs)), markdown, args)
+    result = run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs), args.cold)
+    emit(result, markdown, args)
 
 
 if __name__ == "__main__":
