@@ -157,7 +157,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from knowledge.retrieval import SearchFilters
 
     if not args.query.strip():
-        raise NaraError("The query is empty.", 'Write what you are looking for: nara search "…"')
+        raise NaraError("Sökfrågan är tom.", "Skriv vad du letar efter: nara search ”…”")
     filters = SearchFilters(
         documents=tuple(args.document or ()),
         organisations=tuple(args.organisation or ()),
