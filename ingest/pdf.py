@@ -23,8 +23,9 @@ from typing import Any
 from ingest.builder import TextBuilder
 from ingest.model import Block
 from ingest.ocr import ocr_words
+from ingest.pdf_bands import Post, reading_flows, table_bands
 from ingest.pdf_blocks import OCR_HEADING_RATIO, Item, PageReader, Style, heading_step
-from ingest.pdf_columns import Post, document_splits, reading_flows, table_bands
+from ingest.pdf_columns import document_splits
 from ingest.pdf_layout import Line, build_lines, furniture, strip_page_numbers
 from ingest.pdf_markers import drawn_markers
 from ingest.pdf_tables import inner_words
@@ -165,6 +166,28 @@ def _flows(lines: Sequence[Line]) -> list[list[Line]]:
     return out or [[]]
 
 
+SHORT_COLUMN = 1.0
+"""Line heights by which a column ends above the column beside it when its last
+paragraph ends there (columns are balanced to within a line)."""
+LAST_LINE_GAP = 0.15
+"""Share of its column's measure a paragraph's last line leaves empty: a line a
+paragraph runs on from is filled to the margin."""
+
+
+def ends_short(column: Sequence[Line], beside: Sequence[Line]) -> bool:
+    """`column` ends its last paragraph, though `beside`, the column to its right, goes
+    on below it. Columns fill in turn, so text running on from one column to the next
+    fills the first to its foot and its last line to the margin; a first column ending a
+    line or more above the second, on a short line, ends with its paragraph (a subtitle
+    beside an introduction)."""
+    if not column or not beside or beside[0].top >= column[-1].top:
+        return False
+    last = column[-1]
+    left, right = min(ln.x0 for ln in column), max(ln.x1 for ln in column)
+    short_line = last.x1 < right - LAST_LINE_GAP * (right - left)
+    return short_line and last.bottom < beside[-1].bottom - SHORT_COLUMN * (last.bottom - last.top)
+
+
 def read_pdf(path: Path, data: bytes) -> Parsed:
     pages, rules, heights = _open_pages(path, data)
     dropped = furniture(pages, heights)
@@ -174,8 +197,9 @@ def read_pdf(path: Path, data: bytes) -> Parsed:
         if lines and lines[0].ocr:
             _scale_ocr(lines, style.body)
         kept = [ln for i, ln in enumerate(lines) if (p, i) not in dropped]
-        for flow in _flows(kept):
-            reader.page(flow, rules[p])
+        flows = _flows(kept)
+        for k, flow in enumerate(flows):
+            reader.page(flow, rules[p], closed=k > 0 and ends_short(flows[k - 1], flow))
     items = reader.finish()
     if not items:
         raise IngestError(

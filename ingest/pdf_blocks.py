@@ -41,6 +41,11 @@ INDENT_TOLERANCE = 4.0
 TOC_LEADER = re.compile(r"(?:\.{4,}|…{2,}|\s\.(?: \.){3,})\s*\d{1,3}$")
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?(?=\s)")
 TERMINAL = (".", "!", "?", ":", ";")
+TOC_PAGE = re.compile(r"\s\d{1,3}$")
+"""A contents entry's page number, at the end of its line."""
+RUNS_ON = (",",)
+"""Line ends after which the sentence always goes on (a paragraph never ends on a
+comma), whatever the layout says."""
 
 
 @dataclass
@@ -104,7 +109,14 @@ class PageReader:
         self.items: list[Item] = []
         self.in_toc = False
 
-    def page(self, lines: Sequence[Line], rules: Sequence[tuple[float, float, float]]) -> None:
+    def page(
+        self,
+        lines: Sequence[Line],
+        rules: Sequence[tuple[float, float, float]],
+        closed: bool = False,
+    ) -> None:
+        """Read one flow of a page (the page, or one of its columns or bands); `closed`:
+        the flow before it ended its last paragraph (`pdf.ends_short`)."""
         tables = {t.first: t for t in find_tables(lines, rules, self.style.words)}
         page_items: list[Item] = []
         i = 0
@@ -119,13 +131,15 @@ class PageReader:
                 self.in_toc = False
                 continue
             i = self._line(lines, i, page_items)
-        self._append_page(page_items)
+        self._append_page(page_items, closed)
 
     def _line(self, lines: Sequence[Line], i: int, out: list[Item]) -> int:
         line = lines[i]
         text = line.text
-        if TOC_LEADER.search(text) or (self.in_toc and re.search(r"\s\d{1,3}$", text)):
+        if TOC_LEADER.search(text) or (self.in_toc and TOC_PAGE.search(text)):
             self.in_toc = True
+            return i + 1
+        if self.in_toc and self._wrapped_entry(lines, i):
             return i + 1
         self.in_toc = False
         if text.lower().strip(" :") in toc_titles():
@@ -222,6 +236,13 @@ class PageReader:
         out[-1].level = round(marker.x0)  # the marker's indent; levels are ranked later
         return j
 
+    def _wrapped_entry(self, lines: Sequence[Line], i: int) -> bool:
+        """Line i is a contents entry wrapped onto the next line, its page number there."""
+        if i + 1 >= len(lines):
+            return False
+        nxt = lines[i + 1]
+        return self._continues(lines[i], nxt, lines[i].x0) and bool(TOC_PAGE.search(nxt.text))
+
     def _continues(self, prev: Line, line: Line, x: float) -> bool:
         """`line` wraps the text of `prev` (its paragraph or list item starting at x)."""
         if line.top - prev.top > PARAGRAPH_BREAK * line.size or abs(line.size - prev.size) > 0.5:
@@ -233,7 +254,8 @@ class PageReader:
         if self.style.heading_level(line) is not None or _numbered_heading(line):
             return False
         right = max(prev.x1, line.x1)
-        return not (prev.text.endswith(TERMINAL) and prev.x1 < right - SHORT_LINE * prev.size)
+        ended = prev.text.endswith(TERMINAL) and prev.x1 < right - SHORT_LINE * prev.size
+        return not ended or line.text[:1].islower()  # "Bitr." + "divisionschef …"
 
     def _paragraph(self, lines: Sequence[Line], i: int, out: list[Item]) -> int:
         line = lines[i]
@@ -245,17 +267,21 @@ class PageReader:
         out.append(Item("paragraph", text, line.page, 0, line.x0, line.ocr))
         return j
 
-    def _append_page(self, page_items: list[Item]) -> None:
+    def _append_page(self, page_items: list[Item], closed: bool = False) -> None:
         """Add a page's items, joining the first to the last of the page before when it
-        continues it: a sentence or list item broken by the page, or a table."""
+        continues it: a sentence or list item broken by the page, or a table (a
+        sentence only when the flow before is not `closed`)."""
         if page_items and self.items:
             last, first = self.items[-1], page_items[0]
             if last.kind == "table" and first.kind == "table" and last.table and first.table:
                 if continue_table(last.table, first.table):
                     page_items.pop(0)
             elif last.kind in ("paragraph", "list_item") and first.kind == "paragraph":
-                open_end = not last.text.endswith(TERMINAL) or first.text[:1].islower()
-                aligned = last.kind == "paragraph" or abs(first.x - last.x) <= INDENT_TOLERANCE
+                runs_on = first.text[:1].islower() or last.text.endswith(RUNS_ON)
+                open_end = runs_on or not (closed or last.text.endswith(TERMINAL))
+                aligned = (
+                    last.kind == "paragraph" or abs(first.x - last.x) <= INDENT_TOLERANCE or runs_on
+                )
                 if open_end and aligned:
                     joined = join_wrapped(last.text, first.text)
                     at = len(joined) - len(first.text)

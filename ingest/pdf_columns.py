@@ -3,11 +3,11 @@
 A page has two columns when a vertical strip near its middle (the gutter) is crossed by
 almost none of its body words and both sides hold a good share of them. Words crossing
 the gutter (a title set over both columns) start a band of their own; the page is read
-band by band, top to bottom, and within a band the left column before the right. The
-layout is a document's: pages are split only when more than half the pages with enough
-text have a gutter (a page with a table beside the strip abstains: the strip may be a
-table's column boundary), and a page's own gutter must overlap the document's (the
-median gutter edges).
+band by band, top to bottom, and within a band the left column before the right
+(`pdf_bands`). The layout is a document's: pages are split only when more than half
+the pages with enough text have a gutter (a page with a table beside the strip
+abstains: the strip may be a table's column boundary), and a page's own gutter must
+overlap the document's (the median gutter edges).
 """
 
 from __future__ import annotations
@@ -150,120 +150,3 @@ def document_splits(pages: Sequence[tuple[Sequence[Word], float, float]]) -> lis
     lo = sorted(g[0] for g in with_gutter)[len(with_gutter) // 2]
     hi = sorted(g[1] for g in with_gutter)[len(with_gutter) // 2]
     return [_split_at(words, height, (lo, hi)) for words, _, height in pages]
-
-
-def _bands(crossing: Sequence[Word]) -> list[tuple[float, float]]:
-    """Merged vertical extents of the words set over the split."""
-    bands: list[tuple[float, float]] = []
-    for w in sorted(crossing, key=lambda w: w["top"]):
-        if bands and w["top"] <= bands[-1][1]:
-            bands[-1] = (bands[-1][0], max(bands[-1][1], w["bottom"]))
-        else:
-            bands.append((w["top"], w["bottom"]))
-    return bands
-
-
-WRAP_GAP = 0.6
-"""Font sizes between a band and a line of its size right under it: the band's text
-(a heading over both columns) wrapped onto that line."""
-
-
-def _extend(bands: list[tuple[float, float]], words: Sequence[Word]) -> list[tuple[float, float]]:
-    """Each band grown down over the lines that wrap its text: the same size, right
-    under it (a wrapped heading's last line may fit within one column)."""
-    out = []
-    ordered = sorted(words, key=lambda w: w["top"])
-    for top, bottom in bands:
-        inside = [w for w in ordered if top <= (w["top"] + w["bottom"]) / 2 <= bottom]
-        size = max(float(w.get("size") or 0) for w in inside) if inside else 0.0
-        for w in ordered:
-            gap = w["top"] - bottom
-            if 0 < gap <= WRAP_GAP * size and abs(float(w.get("size") or 0) - size) < 0.5:
-                bottom = w["bottom"]
-        out.append((top, bottom))
-    return out
-
-
-def _crossing(words: Sequence[Word], split: float) -> list[Word]:
-    """Words set over the split: a word across it, or two words on one line either side
-    of it closer than a gutter (a heading too wide for its column runs on into the
-    gutter and the next column)."""
-    out = [w for w in words if w["x0"] < split < w["x1"]]
-    left = [w for w in words if w["x1"] <= split and split - w["x1"] < MIN_GUTTER]
-    for w in words:
-        if split <= w["x0"] < split + MIN_GUTTER:
-            out.extend(
-                v for v in left if abs(v["top"] - w["top"]) < 1 and w["x0"] - v["x1"] < MIN_GUTTER
-            )
-            if any(abs(v["top"] - w["top"]) < 1 and w["x0"] - v["x1"] < MIN_GUTTER for v in left):
-                out.append(w)
-    return out
-
-
-Rule = tuple[float, float, float]
-"""A horizontal ruling line: (y, x0, x1)."""
-Post = tuple[float, float, float]
-"""A vertical ruling line: (top, bottom, x)."""
-
-
-def table_bands(
-    rules: Sequence[Rule], posts: Sequence[Post], split: float
-) -> list[tuple[float, float]]:
-    """Vertical extents of tables set over both columns: the stretch between two
-    successive horizontal rules across the split that a vertical rule joins (a boxed
-    row). Text between two tables has no vertical rule beside it, so it stays in its
-    columns."""
-    across = sorted(y for y, x0, x1 in rules if x0 < split - MIN_GUTTER and x1 > split + MIN_GUTTER)
-    rows = [
-        (a, b)
-        for a, b in itertools.pairwise(across)
-        if b - a > 1 and any(top <= a + 1 and bottom >= b - 1 for top, bottom, _ in posts)
-    ]
-    bands: list[tuple[float, float]] = []
-    for a, b in rows:
-        if bands and a <= bands[-1][1] + 1:
-            bands[-1] = (bands[-1][0], b)
-        else:
-            bands.append((a, b))
-    return bands
-
-
-def _merge(bands: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for top, bottom in sorted(bands):
-        if out and top <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], bottom))
-        else:
-            out.append((top, bottom))
-    return out
-
-
-def reading_flows(
-    words: Sequence[Word], split: float | None, tables: Sequence[tuple[float, float]] = ()
-) -> list[list[Word]]:
-    """The page's words as flows in reading order: the whole page without a split, else
-    between the bands of words set over the split (and of `tables` set over it) the left
-    column, then the right; a band over both columns is a flow of its own."""
-    if split is None:
-        return [list(words)]
-    bands = _merge([*_extend(_bands(_crossing(words, split)), words), *tables])
-    flows: list[list[Word]] = []
-    left: list[Word] = []
-    right: list[Word] = []
-    band: list[Word] = []
-    current = -1
-    for w in sorted(words, key=lambda w: w["top"]):
-        middle = (w["top"] + w["bottom"]) / 2
-        inside = next((k for k, (t, b) in enumerate(bands) if t <= middle <= b), None)
-        if inside is not None and inside != current:
-            flows.extend(f for f in (left, right, band) if f)
-            left, right, band, current = [], [], [], inside
-        if inside is not None:
-            band.append(w)
-            continue
-        if band:
-            flows.append(band)
-            band, current = [], -1
-        (left if w["x0"] < split else right).append(w)
-    flows.extend(f for f in (left, right, band) if f)
-    return flows

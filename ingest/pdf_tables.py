@@ -310,16 +310,21 @@ PAGE_NUMBERS = re.compile(r"\d{1,3}(?:\s+\d{1,3})*")
 def is_contents(table: Table, min_rows: int = MIN_CONTENTS_ROWS) -> bool:
     """A table of contents set without dot leaders (titles, then their page numbers at
     the right margin) reads as a two-column table: every row's last cell is page
-    numbers, never decreasing. Under a contents title one row is enough (a contents list
-    indented by level falls into several such tables)."""
+    numbers, never decreasing; a title too long for its line ends on the row below. Under
+    a contents title one entry is enough (a contents list indented by level falls into
+    several such tables)."""
     rows = [*([table.header] if table.header else []), *table.rows]
     numbers: list[int] = []
-    for row in rows:
+    entries = 0
+    for k, row in enumerate(rows):
         cells = [c for c in row if c]
+        if len(cells) == 1 and k + 1 < len(rows):
+            continue  # an entry wrapped onto the next row, its number there
         if len(cells) < 2 or not PAGE_NUMBERS.fullmatch(cells[-1]):
             return False
+        entries += 1
         numbers.extend(int(n) for n in cells[-1].split())
-    return len(rows) >= min_rows and numbers == sorted(numbers)
+    return entries >= min_rows and numbers == sorted(numbers)
 
 
 def same_columns(a: Table, b: Table) -> bool:

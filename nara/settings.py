@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nara.errors import ConfigError
 
+OIDC_SESSION_KEY_CHARS = 32
+"""Least length of NARA_OIDC_SESSION_KEY: 32 characters, e.g. `secrets.token_urlsafe(32)`."""
 PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-key", "<key>", "..."}
 
 
@@ -317,7 +319,51 @@ class Settings(BaseSettings):
         "information management plan (dokumenthanteringsplan).",
     )
 
-    @field_validator("api_keys", "admin_keys", mode="before")
+    # -- sign-in with OpenID Connect (issue #14); see README, section Sign-in -----------
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the OpenID Connect provider, e.g. "
+        "https://login.microsoftonline.com/<tenant id>/v2.0. Set: the chat needs a sign-in "
+        "there (NARA_CHAT_SIGN_IN is then not used). Unset: the chat signs in as before.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="The app's client id at the provider (Entra: Application id)."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret at the provider."
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email",
+        description="Scopes asked for, separated by spaces; must hold 'openid'.",
+    )
+    oidc_group_claim: str = Field(
+        default="groups",
+        description="Claim of the ID token holding the user's groups or roles "
+        "(Entra: 'groups' for group object ids, 'roles' for app roles).",
+    )
+    oidc_admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated values of the group claim whose members are "
+        "administrators (may upload and remove documents in the chat).",
+    )
+    oidc_session_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (at least 32 characters) that signs and encrypts the session "
+        "cookie; needed with NARA_OIDC_ISSUER. Changing it signs everyone out.",
+    )
+    oidc_session_max_age_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long a sign-in lasts, in seconds (default a working day, 8 h).",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="The sign-in callback URL as registered at the provider, e.g. "
+        "https://nara.example.se/auth/callback. Unset: taken from the request.",
+    )
+
+    @field_validator("api_keys", "admin_keys", "oidc_admin_groups", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -361,6 +407,32 @@ class Settings(BaseSettings):
         ):
             raise ValueError("NARA_TEAMS_APP_PASSWORD is a placeholder")
         return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if not self.oidc_issuer:
+            return self
+        missing = [n for n in ("oidc_client_id", "oidc_client_secret") if not getattr(self, n)]
+        if missing:
+            raise ValueError(
+                "NARA_OIDC_ISSUER is set but "
+                + " and ".join("NARA_" + n.upper() for n in missing)
+                + " missing"
+            )
+        key = self.oidc_session_key.get_secret_value() if self.oidc_session_key else ""
+        if len(key) < OIDC_SESSION_KEY_CHARS or key.lower() in PLACEHOLDERS:
+            raise ValueError(
+                "NARA_OIDC_ISSUER is set but NARA_OIDC_SESSION_KEY is missing, a placeholder "
+                f"or shorter than {OIDC_SESSION_KEY_CHARS} characters"
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("NARA_OIDC_SCOPES must hold 'openid'")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Configuring the issuer turns sign-in with OpenID Connect on."""
+        return bool(self.oidc_issuer)
 
     @property
     def feedback_file(self) -> Path:

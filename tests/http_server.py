@@ -22,11 +22,13 @@ from starlette.types import ASGIApp
 
 
 @contextmanager
-def serve_app(app: ASGIApp, *, startup_timeout: float = 60.0) -> Iterator[str]:
-    """Yields the base URL, e.g. "http://127.0.0.1:40123"; stops the server on exit."""
+def serve_app(app: ASGIApp, *, startup_timeout: float = 60.0, port: int = 0) -> Iterator[str]:
+    """Yields the base URL, e.g. "http://127.0.0.1:40123"; stops the server on exit.
+    `port` 0 takes a free one; another is for a URL that must be known beforehand (an
+    OpenID provider's registered redirect URI)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,

@@ -45,20 +45,6 @@ def row_key(cells: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     return tuple((squash(name), squash(value)) for name, value in cells)
 
 
-FLOATED = pytest.mark.xfail(
-    reason="two-column/: a paragraph running on from the foot of one column (or page) "
-    "to the head of the next around a floated figure title is not joined again, and a "
-    "contents list set over two columns without a contents title or dot leaders is read "
-    "as a paragraph",
-    strict=True,
-)
-
-
-def with_marks(*marks: pytest.MarkDecorator) -> list[object]:
-    """The writers, the two-column one with `marks` (what its fixture cannot give)."""
-    return [pytest.param(w, marks=list(marks)) if w == "two-column" else w for w in PDF_WRITERS]
-
-
 @pytest.fixture(scope="module", params=PDF_WRITERS)
 def writer(request: pytest.FixtureRequest) -> Path:
     return FORMATS / str(request.param)
@@ -93,7 +79,7 @@ def test_no_block_holds_page_furniture(
                 assert line not in text, (stem, line, text[:80])
 
 
-@pytest.mark.parametrize("writer", with_marks(FLOATED), indirect=True)
+@pytest.mark.parametrize("writer", PDF_WRITERS, indirect=True)
 def test_sentences_of_the_txt_stand_whole_in_the_pdf(
     pairs: dict[str, tuple[Document, Document]],
 ) -> None:
@@ -309,7 +295,7 @@ def test_a_boxed_table_over_both_columns_is_read_row_by_row() -> None:
     and vertical rules box its rows) is one flow, read row by row; the column text
     above it and between two separate tables (no vertical rule beside it) stays in
     its columns."""
-    from ingest.pdf_columns import reading_flows, table_bands
+    from ingest.pdf_bands import reading_flows, table_bands
 
     split = 300.0
     rules = [(100.0, 60.0, 540.0), (120.0, 60.0, 540.0), (140.0, 60.0, 540.0), (300.0, 60.0, 540.0)]

@@ -35,7 +35,7 @@ from nara.errors import NaraError
 from nara.settings import Settings
 
 Interface = Literal["cli", "api", "chat", "teams"]
-Action = Literal["question", "search", "upload", "removal", "sign_in", "key_change"]
+Action = Literal["question", "search", "upload", "removal", "sign_in", "sign_out", "key_change"]
 GENESIS = "0" * 64
 """`prev` of the first entry of a log that was never purged."""
 PURGE_EVERY_S = 3600.0

@@ -2,7 +2,8 @@
 
 Three tabs: "Fråga" (streamed answers with their sources, filters, example questions,
 thumbs up/down), "Ansvar och prioriteringar" (the two registers as tables) and "Dokument"
-(the stored documents; upload and removal with an admin key).
+(the stored documents; upload and removal with an admin key, or with OpenID Connect for
+an admin group).
 
 `add_chat` is called last by ui/server.py's `create_app`: routes added to the app before
 the mount (/v1, /api/messages, /healthz, /readyz) keep answering, since Starlette tries
@@ -22,13 +23,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ui import chat_render as render
-from ui.chat_access import (
-    SIGN_IN_MESSAGE,
-    chat_is_off,
-    install_chat_off,
-    sign_in,
-)
-from ui.chat_admin import AdminPanel, build_admin_panel, wire_admin_panel
+from ui.chat_access import announce_sign_in, chat_is_off, gradio_auth, install_chat_off
+from ui.chat_admin import DocumentsTab, documents_tab, wire_admin_panel
 from ui.chat_guard import (
     install_not_found,
     mounted_app,
@@ -50,6 +46,8 @@ EXAMPLES = (
     "Hur länge gäller överenskommelsen i Västernorrland?",
     "Vilka målgrupper prioriteras för barn och unga?",
 )
+SIGN_OUT_LINK = '<a href="/auth/sign-out" target="_self">Logga ut</a>'
+"""Shown with OpenID Connect on (ui/oidc.py ends the session there)."""
 QUIET = "hidden"
 """Progress display of background refreshes: Gradio's shows fixed English ("processing")."""
 
@@ -59,13 +57,20 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
 
     Uploads go to `data_dir/chat-uploads` (this sets GRADIO_TEMP_DIR for the process) and
     each is at most NARA_MAX_FILE_MB; the queue holds at most NARA_CHAT_QUEUE_SIZE events,
-    NARA_CHAT_CONCURRENCY of them running at once. With NARA_CHAT_SIGN_IN=required (the
-    default) the chat needs a sign-in with a configured key, and is off (503 at "/") when
-    no key is configured (ui/chat_access.py)."""
+    NARA_CHAT_CONCURRENCY of them running at once. With NARA_OIDC_ISSUER set, nothing of
+    the chat answers without a session from a sign-in there (ui/oidc.py, ui/oidc_gate.py).
+    Otherwise, with NARA_CHAT_SIGN_IN=required (the default) the chat needs a sign-in
+    with a configured key, and is off (503 at "/") when no key is configured
+    (ui/chat_access.py)."""
     settings = services.settings
+    announce_sign_in(settings)
     if chat_is_off(settings):  # sign-in required, and no key to sign in with
         install_chat_off(app)
         return app
+    if settings.oidc_enabled:
+        from ui.oidc import add_oidc  # only with OpenID Connect configured
+
+        add_oidc(app, settings)  # the session cookie and /auth/*, before the mount
     use_upload_folder(settings)  # before any component is built: each reads the folder
     blocks = build_blocks(services)
     i18n = swedish_i18n()
@@ -81,8 +86,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
-        auth=sign_in(settings),  # NARA_CHAT_SIGN_IN: see ui/chat_access.py
-        auth_message=SIGN_IN_MESSAGE,
+        **gradio_auth(settings),  # OpenID Connect, or NARA_CHAT_SIGN_IN: ui/chat_access.py
         i18n=i18n,  # Gradio's own texts in Swedish, whatever the browser's language
         js=PAGE_JS,
     )
@@ -90,6 +94,10 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     if chat_app is not None:
         install_not_found(chat_app)
         chat_app.add_middleware(SignInLanguage, translations=i18n.translations_dict)
+    if settings.oidc_enabled:
+        from ui.oidc_gate import guard_chat
+
+        guard_chat(mounted, settings)  # nothing under "/" without a session
     return mounted
 
 
@@ -119,13 +127,6 @@ class RegistersTab:
     priority_entries: gr.State
 
 
-@dataclass
-class DocumentsTab:
-    table: gr.Dataframe
-    admin: AdminPanel | None
-    """Present only when admin keys are configured."""
-
-
 def build_blocks(services: Services) -> gr.Blocks:
     handlers = Handlers(services)
     max_age = services.settings.chat_upload_max_age_s
@@ -134,13 +135,15 @@ def build_blocks(services: Services) -> gr.Blocks:
             f"# {TITLE}\nSvar på frågor om de inlästa Nära vård-dokumenten. Varje svar visar "
             "sina källor; finns inget stöd i dokumenten säger assistenten det."
         )
+        if services.settings.oidc_enabled:
+            gr.HTML(SIGN_OUT_LINK, elem_id="nara-sign-out")
         with gr.Tabs():
             with gr.Tab("Fråga", id="chat"):
                 chat = _chat_tab(services.settings.max_question_chars)
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
                 registers = _registers_tab()
             with gr.Tab("Dokument", id="documents"):
-                documents = _documents_tab(admin=services.keys.any_admin())
+                documents = documents_tab(services)
         _wire_chat(handlers, chat)
         _wire_registers(handlers, registers)
         catalogue = _catalogue_outputs(chat, registers, documents)
@@ -257,25 +260,6 @@ def _registers_tab() -> RegistersTab:
         gr.State([]),
         gr.State([]),
     )
-
-
-def _documents_tab(admin: bool) -> DocumentsTab:
-    table = gr.Dataframe(
-        headers=render.DOCUMENT_HEADERS,
-        interactive=False,
-        wrap=True,
-        label="Inlästa dokument",
-        column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
-        elem_id="nara-documents",
-    )
-    if not admin:
-        gr.Markdown(
-            "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
-            "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
-        )
-        return DocumentsTab(table, None)
-    panel = build_admin_panel()
-    return DocumentsTab(table, panel)
 
 
 def _catalogue_outputs(

@@ -1,4 +1,6 @@
-"""Who may use the chat (issue #16): NARA_CHAT_SIGN_IN.
+"""Who may use the chat (issues #16 and #14): sign-in with OpenID Connect when
+NARA_OIDC_ISSUER is set (ui/oidc.py, ui/oidc_gate.py; NARA_CHAT_SIGN_IN is then not
+used), else NARA_CHAT_SIGN_IN as below.
 
 The project's rule is that nothing answers without a key, a token or a session, except
 the health checks. So by default (`required`) the chat asks for a sign-in: Gradio's own
@@ -39,8 +41,44 @@ CHAT_OFF = (
 
 
 def chat_is_off(settings: Settings) -> bool:
-    """Sign-in is required and no key could sign in."""
+    """Sign-in with a key is required and no key could sign in (never with OpenID
+    Connect on)."""
+    if settings.oidc_enabled:
+        return False
     return settings.chat_sign_in == "required" and not KeyRing(settings).any()
+
+
+def gradio_auth(settings: Settings) -> dict[str, Any]:
+    """The sign-in arguments of `gr.mount_gradio_app`: with OpenID Connect on, Gradio's
+    `auth_dependency` (the session's user, ui/oidc_gate.py); else Gradio's own login with
+    a key (`sign_in`)."""
+    if settings.oidc_enabled:
+        from ui.oidc_gate import chat_user_id  # only with OpenID Connect configured
+
+        return {"auth_dependency": chat_user_id(settings)}
+    return {"auth": sign_in(settings), "auth_message": SIGN_IN_MESSAGE}
+
+
+def announce_sign_in(settings: Settings) -> None:
+    """Say in the start-up log how the chat signs users in when OpenID Connect is off
+    (when on, `ui.oidc.add_oidc` says so)."""
+    if settings.oidc_enabled:
+        return
+    log.info(
+        "Sign-in with OpenID Connect is off (NARA_OIDC_ISSUER is not set): the chat %s.",
+        "asks for a key (NARA_CHAT_SIGN_IN=required)"
+        if settings.chat_sign_in == "required"
+        else "is open to anyone who reaches the server (NARA_CHAT_SIGN_IN=open)",
+    )
+
+
+def admin_in_chat(settings: Settings, keys: KeyRing) -> bool:
+    """Whether the chat has its document administration: with OpenID Connect, when an
+    administrator group is configured (NARA_OIDC_ADMIN_GROUPS); else when an admin key
+    is (NARA_ADMIN_KEYS, or a key record with the admin flag)."""
+    if settings.oidc_enabled:
+        return bool(settings.oidc_admin_groups)
+    return keys.any_admin()
 
 
 def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:

@@ -1,5 +1,6 @@
-"""The chat's document administration (the "Dokument" tab, with an admin key): upload,
-and removal after a confirmation that names the document."""
+"""The chat's "Dokument" tab and its administration (with an admin key, or with OpenID
+Connect for a user in an admin group): upload, and removal after a confirmation that
+names the document."""
 
 from __future__ import annotations
 
@@ -8,15 +9,27 @@ from typing import Any
 
 import gradio as gr
 
+from ui import chat_render as render
+from ui.chat_access import admin_in_chat
 from ui.chat_guard import without_leaked_files
 from ui.chat_handlers import Handlers
+from ui.services import Services
 
+NO_ADMIN_KEY = (
+    "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
+    "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
+)
+NO_ADMIN_GROUP = (
+    "Uppladdning och borttagning är avstängda: ingen administratörsgrupp är "
+    "konfigurerad (inställningen `NARA_OIDC_ADMIN_GROUPS`)."
+)
 UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".yaml"]
 
 
 @dataclass
 class AdminPanel:
-    key: gr.Textbox
+    key: gr.Textbox | gr.State
+    """The admin key box; with OpenID Connect an empty state (the session decides)."""
     files: gr.File
     upload: gr.Button
     upload_status: gr.Markdown
@@ -32,9 +45,14 @@ class AdminPanel:
     """The document id awaiting confirmation (None when nothing is)."""
 
 
-def build_admin_panel() -> AdminPanel:
+def build_admin_panel(key_box: bool = True) -> AdminPanel:
+    """The panel; `key_box` False (OpenID Connect on) leaves out the admin key box."""
     with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
-        key = gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
+        key: gr.Textbox | gr.State = (
+            gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
+            if key_box
+            else gr.State("")
+        )
         files = without_leaked_files(
             gr.File(
                 label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
@@ -75,7 +93,8 @@ def build_admin_panel() -> AdminPanel:
 
 def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
     """Upload reads the files in; "Ta bort dokumentet" asks first, naming the document;
-    only "Ja, ta bort" removes it (with the admin key checked then)."""
+    only "Ja, ta bort" removes it (the admin key, or with OpenID Connect the session's
+    admin group, checked then)."""
     a.upload.click(h.upload, [a.key, a.files], [a.upload_status, a.files]).then(
         h.catalogue, None, catalogue
     )
@@ -85,3 +104,30 @@ def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
     a.confirm.click(h.remove, [a.key, a.pending], a.remove_status).then(
         h.cancel_remove_quietly, None, [a.confirm_row, a.confirm_text, a.pending]
     ).then(h.catalogue, None, catalogue)
+
+
+@dataclass
+class DocumentsTab:
+    table: gr.Dataframe
+    admin: AdminPanel | None
+    """Present only when someone may administer: an admin key is configured, or with
+    OpenID Connect an admin group."""
+
+
+def documents_tab(services: Services) -> DocumentsTab:
+    """The "Dokument" tab: the stored documents, and the administration when someone
+    may administer (ui/chat_access.py `admin_in_chat`)."""
+    table = gr.Dataframe(
+        headers=render.DOCUMENT_HEADERS,
+        interactive=False,
+        wrap=True,
+        label="Inlästa dokument",
+        column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
+        elem_id="nara-documents",
+    )
+    oidc = services.settings.oidc_enabled
+    if not admin_in_chat(services.settings, services.keys):
+        gr.Markdown(NO_ADMIN_GROUP if oidc else NO_ADMIN_KEY)
+        return DocumentsTab(table, None)
+    panel = build_admin_panel(key_box=not oidc)
+    return DocumentsTab(table, panel)

@@ -20,6 +20,7 @@ from ui.audit_actions import uploaded
 from ui.chat_access import chat_client, chat_user
 from ui.chat_guard import remove_uploads, upload_folder
 from ui.chat_text import plain_links
+from ui.oidc_gate import signed_in_user
 from ui.rate_limit import RateLimiter, too_many
 from ui.services import Services
 
@@ -49,6 +50,20 @@ class AdminHandlers:
         message, hint = too_many(self.limiter, wait, "dig", "NARA_CHAT_RATE_PER_S")
         return f"{message} {hint}"
 
+    def _not_admin(self, key: str, request: gr.Request | None, outcome: str) -> str | None:
+        """A Swedish refusal unless the user may administer: with OpenID Connect, a
+        signed-in user in an administrator group (the key is not used); else the key is
+        an admin key."""
+        settings = self.services.settings
+        if settings.oidc_enabled:
+            user = signed_in_user(request, settings) if request is not None else None
+            if user is not None and user.admin:
+                return None
+            return f"**Du är inte administratör** (ingen administratörsgrupp). {outcome}"
+        if self.services.keys.is_admin(key or ""):
+            return None
+        return f"**Fel administratörsnyckel.** {outcome}"
+
     @property
     def kb(self) -> KnowledgeBase:
         return self.services.kb
@@ -68,8 +83,8 @@ class AdminHandlers:
         update (see `without_leaked_files`)."""
         if refused := self._too_many(request):
             return refused, files
-        if not self.services.keys.is_admin(key or ""):
-            return "**Fel administratörsnyckel.** Inget lästes in.", files
+        if refused := self._not_admin(key, request, "Inget lästes in."):
+            return refused, files
         if not files:
             return "Välj en eller flera filer att läsa in.", files
         folder = upload_folder(self.services.settings)
@@ -128,8 +143,8 @@ class AdminHandlers:
     def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
         if refused := self._too_many(request):
             return refused
-        if not self.services.keys.is_admin(key or ""):
-            return "**Fel administratörsnyckel.** Inget togs bort."
+        if refused := self._not_admin(key, request, "Inget togs bort."):
+            return refused
         if not doc_id:
             return "Välj ett dokument att ta bort."
         try:

@@ -17,7 +17,7 @@ from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
 from ui.audit_actions import answered
-from ui.chat_access import chat_user
+from ui.chat_access import admin_in_chat, chat_user
 from ui.chat_admin_handlers import AdminHandlers
 from ui.chat_answer import statements_of, streaming_html
 from ui.chat_guard import shown_text
@@ -255,7 +255,7 @@ class Handlers(AdminHandlers):
             duties,
             priorities,
         ]
-        if self.services.keys.any_admin():  # the admin section exists
+        if admin_in_chat(self.services.settings, self.services.keys):  # the admin section
             values.append(
                 gr.update(choices=[(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs], value=None)
             )
