@@ -13,6 +13,7 @@ from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span
 from assistant.lists import overlaps, with_list_items
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
+from assistant.quotes import quoted
 from knowledge.columns import row_cell
 from knowledge.registers import PriorityEntry, split_roles
 from knowledge.store import DocumentRecord
@@ -33,17 +34,17 @@ LONG_ITEM = 160
 
 WORDS = {
     "sv": {
-        "according": "Enligt «{title}»",
+        "according": "Enligt ”{title}”",
         "section": "avsnitt {section}",
         "page": "s. {page}",
-        "responsible": "Ansvar för «{activity}»: {who}",
+        "responsible": "Ansvar för ”{activity}”: {who}",
         "timeline": "tidsplan: {when}",
     },
     "en": {
-        "according": "According to «{title}»",
+        "according": "According to “{title}”",
         "section": "section {section}",
         "page": "p. {page}",
-        "responsible": "Responsible for «{activity}»: {who}",
+        "responsible": "Responsible for “{activity}”: {who}",
         "timeline": "timeline: {when}",
     },
 }
@@ -98,7 +99,7 @@ def statement(span: Span, marker: str, lang: str) -> str:
         if when:
             line += f" ({w['timeline'].format(when=when)})"
         return f"{line} {marker}"
-    return f"„{' '.join(span.text.split())}” {marker}"
+    return f"{quoted(' '.join(span.text.split()), lang)} {marker}"
 
 
 def heading(span: Span, lang: str) -> str:
@@ -138,7 +139,7 @@ def compose_priorities(evidence: Evidence, lang: str) -> tuple[str, list[Citatio
     for i, entry in enumerate(entries, 1):
         citation = priority_citation(entry, evidence.documents[entry.document_id], i)
         citations.append(citation)
-        lines.append(f"- „{' '.join(citation.quote.split())}” [{i}]")
+        lines.append(f"- {quoted(' '.join(citation.quote.split()), lang)} [{i}]")
     return "\n".join(lines), citations
 
 

@@ -36,6 +36,7 @@ from pydantic import SecretStr
 from assistant.answerers import Answerer, Evidence, register_answerer
 from assistant.evidence import Span, spans_of
 from assistant.model import Answer, Citation, Delta, Reason, Status
+from assistant.quotes import quoted_list
 from assistant.refusal import closest_titles, refused_answer
 from assistant.roles import contradicts_roles
 from knowledge.query import Query
@@ -538,7 +539,7 @@ def refuse(evidence: Evidence, verifier: Verifier) -> Iterator[Delta | Answer]:
     titles = closest_titles(evidence)
     text = words[reason.value]
     if titles:
-        text += " " + words["closest"].format(titles="; ".join(f"«{t}»" for t in titles))
+        text += " " + words["closest"].format(titles=quoted_list(titles, lang_of(q)))
     yield Delta(text)
     yield refused_answer(evidence, reason, text, titles)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from assistant.answerers import Evidence
 from assistant.model import Answer, Reason, Status
+from assistant.quotes import quoted_list
 from assistant.scorers import Scorer, default_scorers
 
 TEXT = {
@@ -48,24 +49,26 @@ def closest_titles(evidence: Evidence, limit: int = 2) -> list[str]:
 
 
 def refusal(evidence: Evidence, scorer: Scorer | None = None) -> Answer | None:
-    """A refusal when the evidence does not answer the question, else None. No admitted
-    documents is a refusal too: `no_match` when documents are stored but the filters
-    admit none, `no_documents` when the store is empty."""
+    """A refusal when the evidence does not answer the question, else None, in the
+    question's language. Each empty result has its own message: `no_documents` when the
+    store is empty, `no_match` when documents are stored but the filters admit none,
+    `no_evidence` when the search found nothing that answers (naming the closest
+    documents when it found any)."""
     q = evidence.question
     text = TEXT.get(q.lang, TEXT["sv"])
     titles: list[str] = []
     if evidence.filtered_out:
         reason, message = Reason.NO_MATCH, text["no_match"]
-    elif not evidence.documents or not evidence.results:
+    elif not evidence.documents:
         reason, message = Reason.NO_DOCUMENTS, text["no_documents"]
+    elif not evidence.results:  # documents admitted, the search found nothing in them
+        reason, message = Reason.NO_EVIDENCE, text["no_evidence"] + "."
     elif sufficient(evidence, scorer):
         return None
     else:
         titles = closest_titles(evidence)
         message = (
-            text["no_evidence"]
-            + ". "
-            + text["closest"].format(titles="; ".join(f"«{t}»" for t in titles))
+            text["no_evidence"] + ". " + text["closest"].format(titles=quoted_list(titles, q.lang))
         )
         reason = Reason.NO_EVIDENCE
     return refused_answer(evidence, reason, message, titles)

@@ -1,4 +1,6 @@
-"""The assistant: a question and its conversation in, a cited answer or a refusal out."""
+"""The assistant: a question and its conversation in, a cited answer or a refusal out.
+
+The question checks (`assistant.questions`) are re-exported here for the interfaces."""
 
 from __future__ import annotations
 
@@ -8,6 +10,14 @@ from assistant.answerers import Answerer, Evidence, make_answerer
 from assistant.conversation import resolve
 from assistant.gather import Gatherer
 from assistant.model import Answer, Delta, Turn
+from assistant.questions import (
+    QuestionError,
+    check_history,
+    check_question,
+    check_resolved,
+    is_text,
+    question_lang,
+)
 from assistant.refusal import refusal
 from assistant.scorers import Scorers, default_scorers
 from knowledge.base import KnowledgeBase
@@ -15,73 +25,15 @@ from knowledge.priorities import unique
 from knowledge.query import analyse
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchFilters
-from nara.errors import NaraError
 
-
-class QuestionError(NaraError):
-    """The question cannot be asked as it is (empty, too long, not text)."""
-
-
-def is_text(value: str) -> bool:
-    """Whether `value` can be written as UTF-8: no lone surrogate such as "\\ud800", which
-    JSON and Python strings admit but no reply, log line or store can hold."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def check_question(question: str, limit: int) -> str:
-    """`question` stripped; `QuestionError` when it is empty, over `limit` characters or
-    not writable text."""
-    text = question.strip()
-    if not text:
-        raise QuestionError(
-            "Frågan är tom.",
-            "Skriv en fråga, t.ex. ”Vem ansvarar för kommunikationsplanen?”",
-        )
-    if len(text) > limit:
-        raise QuestionError(
-            f"Frågan är för lång: {len(text)} tecken, högst {limit}.",
-            "Korta frågan, eller höj NARA_MAX_QUESTION_CHARS.",
-        )
-    if not is_text(text):
-        raise QuestionError(
-            "Frågan innehåller ogiltiga tecken (ett ensamt surrogattecken).",
-            "Skicka frågan som giltig UTF-8-text.",
-        )
-    return text
-
-
-def check_history(history: Sequence[Turn], limit: int) -> None:
-    """`QuestionError` when an earlier question (a user turn) is over `limit` characters, or
-    any turn is not writable text. Answers (assistant turns) are never read here, so only
-    their encoding is checked; the interfaces bound their size and number."""
-    for number, turn in enumerate(history, start=1):
-        if turn.role == "user" and len(turn.content.strip()) > limit:
-            raise QuestionError(
-                f"Tur {number} i samtalshistoriken är för lång: {len(turn.content.strip())} "
-                f"tecken, högst {limit} (en tidigare fråga får vara lika lång som en fråga).",
-                "Korta historiken, eller börja ett nytt samtal.",
-            )
-        if not is_text(turn.content):
-            raise QuestionError(
-                f"Tur {number} i samtalshistoriken innehåller ogiltiga tecken.",
-                "Skicka historiken som giltig UTF-8-text.",
-            )
-
-
-def check_resolved(resolved: str, limit: int) -> str:
-    """`resolved` (a follow-up made standalone with the question before it), or
-    `QuestionError` when together they are over `limit` characters."""
-    if len(resolved) > limit:
-        raise QuestionError(
-            f"Följdfrågan blir för lång tillsammans med den förra frågan: {len(resolved)} "
-            f"tecken, högst {limit}.",
-            "Skriv följdfrågan som en fullständig fråga, eller börja ett nytt samtal.",
-        )
-    return resolved
+__all__ = [
+    "Assistant",
+    "QuestionError",
+    "check_history",
+    "check_question",
+    "check_resolved",
+    "is_text",
+]
 
 
 class Assistant:
@@ -93,18 +45,21 @@ class Assistant:
         self.scorers = scorers or default_scorers(kb.settings.embedder)
         self.gatherer = Gatherer(kb, self.scorers)
 
-    def _check(self, question: str, history: Sequence[Turn] = ()) -> str:
-        """The question stripped, after `check_question` and `check_history`."""
+    def _check(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, str]:
+        """The question stripped and its language, after `check_question` and
+        `check_history` (whose errors are in that language)."""
         limit = self.kb.settings.max_question_chars
         text = check_question(question, limit)
-        check_history(history, limit)
-        return text
+        lang = question_lang(text)
+        check_history(history, limit, lang)
+        return text, lang
 
     def evidence(
         self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
     ) -> Evidence:
-        text = self._check(question, history)
-        resolved = check_resolved(resolve(text, history), self.kb.settings.max_question_chars)
+        text, lang = self._check(question, history)
+        limit = self.kb.settings.max_question_chars
+        resolved = check_resolved(resolve(text, history), limit, lang)
         with self.kb.reading():
             return self.gatherer.gather(analyse(resolved, asked=text), filters)
 

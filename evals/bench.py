@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from evals.bench_cold import markdown as cold_markdown
+from evals.bench_cold import measure as measure_cold
 from evals.retrieval import load_gold
 from knowledge.base import KnowledgeBase
 from knowledge.embedders import Embedder, make_embedder
@@ -286,10 +288,12 @@ def run(
     ask_repeat: int = 1,
     ingest_runs: int = 1,
     serving: bool = False,
+    cold_runs: int = 0,
 ) -> dict[str, Any]:
     """×1 always runs first: it measures ingest with embedding and fills the cache.
     `serving`: after each scale, a fresh process opens its store and measures serving
-    (`evals.bench_serving`)."""
+    (`evals.bench_serving`). With `cold_runs`, the command line's cold start on the ×1
+    store (`evals.bench_cold`)."""
     from evals.bench_serving import measure_serving
 
     order = [1, *sorted({s for s in scales if s > 1})]
@@ -313,6 +317,7 @@ def run(
                 with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
                     args = (scale, repeat, tmp, cache_file)
                     results[-1]["serving"] = pool.submit(measure_serving, *args).result()
+        cold = measure_cold(Path(tmp) / "store-x1", cold_runs) if cold_runs > 0 else None
     base = results[0]
     embedder = load_settings().embedder
     return {
@@ -344,7 +349,7 @@ def run(
             {k: v for k, v in r.items() if k not in ("ask", "ingest_runs")} for r in results
         ],
         "note": CACHE_NOTE,
-    }
+    } | ({"cold": cold} if cold else {})
 
 
 # -- output ---------------------------------------------------------------------------
@@ -403,6 +408,8 @@ def markdown(result: dict[str, Any]) -> str:
     else:
         lines.append(f"ask: unavailable ({ask.get('error', '')})")
     lines += serving_lines(result["scales"])
+    if "cold" in result:
+        lines += ["", cold_markdown(result["cold"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -468,10 +475,14 @@ def main() -> None:
     parser.add_argument(
         "--serving", action="store_true", help="also measure a fresh serving process per scale"
     )
+    parser.add_argument(
+        "--cold", type=int, default=0, help="cold starts of the CLI per command (0: none)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
-    result = run(args.repeat, args.scales, args.ask_repeat, max(1, args.ingest_runs), args.serving)
+    ingest_runs = max(1, args.ingest_runs)
+    result = run(args.repeat, args.scales, args.ask_repeat, ingest_runs, args.serving, args.cold)
     emit(result, markdown, args)
 
 

@@ -3,7 +3,7 @@
 A statement is a line of the answer (a sentence for prose) carrying [n] markers. It is
 supported when the passages it cites support it (`knowledge.support.is_supported`,
 calibrated on evals/calibration/support_pairs.yaml). Framing words the answerer adds
-around a quote ("Enligt …:", "Ansvar för «…»:", "tidsplan:") are not claims.
+around a quote ("Enligt …:", "Ansvar för ”…”:", "tidsplan:") are not claims.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from assistant.model import Answer
 from knowledge.support import is_supported
 
 MARKER = re.compile(r"\[(\d+)\]")
-FRAMING = re.compile(r"^\s*[-•]\s*|Ansvar för|Responsible for|tidsplan:|timeline:|[„”«»()]", re.I)
+FRAMING = re.compile(r"^\s*[-•]\s*|Ansvar för|Responsible for|tidsplan:|timeline:|[„“”«»()]", re.I)
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
 

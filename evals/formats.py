@@ -172,17 +172,3 @@ def emit(rows: dict[str, dict[str, Any]], as_json: bool) -> None:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(table(rows))
-
-
-def add_command(sub: Any) -> None:
-    p = sub.add_parser(
-        "eval-formats", help="the gold set per format and writer (tests/formats/*, txt)"
-    )
-    p.add_argument("--gold", type=Path, help="one gold file instead of the sample suite")
-    p.add_argument(
-        "--part", choices=["dev", "test", "all"], default="test", help="of the sample suite"
-    )
-    p.add_argument("--formats-dir", type=Path, help="default: tests/formats")
-    p.add_argument("--only", action="append", help="only this folder: txt or a writer (repeatable)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=main_formats)

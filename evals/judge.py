@@ -53,7 +53,7 @@ in Swedish.
 
 1. Split the text in <answer> into atomic statements: short, self-contained claims of \
 one fact each (a name, role, number, date, decision). Leave out the citation markers \
-[n] and framing that claims nothing by itself, such as "Enligt «document»:". Write the \
+[n] and framing that claims nothing by itself, such as "Enligt ”document”:". Write the \
 statements in the language of the answer.
 2. For each statement decide whether the passages in <passages> support it: true only \
 when it follows directly from them; false when it needs other knowledge or contradicts \

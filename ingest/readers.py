@@ -7,13 +7,11 @@ empty document.
 from __future__ import annotations
 
 import codecs
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.docx import read_docx
-from ingest.html import read_html
 from ingest.model import Block, ReadNotes
-from ingest.pdf import read_pdf
 from ingest.structure import parse_lines
 from nara.errors import IngestError
 
@@ -71,13 +69,25 @@ def read_text(path: Path, data: bytes) -> Parsed:
     return text, parse_lines(text)
 
 
+def _imported(module: str, name: str) -> Reader:
+    """The reader `module.name`, imported when it first reads a file: python-docx and the
+    PDF and HTML readers' libraries cost a command that reads no file (`nara ask`,
+    `nara documents`) a few tenths of a second at start-up."""
+
+    def read(path: Path, data: bytes) -> Parsed | ParsedWithNotes:
+        reader: Reader = getattr(importlib.import_module(module), name)
+        return reader(path, data)
+
+    return read
+
+
 READERS: dict[str, Reader] = {
     ".txt": read_text,
     ".text": read_text,
     ".md": read_text,
     ".markdown": read_text,
-    ".pdf": read_pdf,
-    ".docx": read_docx,
-    ".html": read_html,
-    ".htm": read_html,
+    ".pdf": _imported("ingest.pdf", "read_pdf"),
+    ".docx": _imported("ingest.docx", "read_docx"),
+    ".html": _imported("ingest.html", "read_html"),
+    ".htm": _imported("ingest.html", "read_html"),
 }

@@ -16,9 +16,14 @@ import yaml
 PATH = Path(__file__).with_name("vocabulary.yaml")
 
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (the wheels are): it reads the file
+about ten times faster than the pure-Python one, which cost a cold `nara ask` 0.2-0.4 s."""
+
+
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Any]:
-    data = yaml.safe_load(PATH.read_text(encoding="utf-8"))
+    data = yaml.load(PATH.read_text(encoding="utf-8"), Loader=SafeLoader)  # a safe loader
     if not isinstance(data, dict):  # pragma: no cover - a broken checkout
         raise ValueError(f"{PATH} is not a mapping")
     return data

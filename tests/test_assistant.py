@@ -228,6 +228,19 @@ def test_english_question_gets_english_framing_and_swedish_quotes(
     assert "2027" in answer.answer
 
 
+def test_answer_text_uses_the_quotation_marks_of_its_language(assistant: Assistant) -> None:
+    swedish = assistant.ask("Hur länge gäller överenskommelsen i Västernorrland?")
+    english = assistant.ask("Until when is the Västernorrland agreement valid?")
+    refused = assistant.ask("Vilka öppettider har vårdcentralen i Sollefteå?")
+    for answer in (swedish, english, refused):
+        assert not re.search("[«»„]", answer.answer), answer.answer
+    assert re.match(r"Enligt ”[^”\n]+”", swedish.answer)
+    assert re.search(r"”[^”\n]+” \[1\]", swedish.answer)
+    assert re.match(r"According to “[^”\n]+”", english.answer)
+    assert re.search(r"“[^”\n]+” \[1\]", english.answer)
+    assert f"”{refused.closest_documents[0]}”" in refused.answer
+
+
 def test_out_of_scope_is_refused_plainly(assistant: Assistant) -> None:
     answer = assistant.ask("Vilka öppettider har vårdcentralen i Sollefteå?")
     assert answer.refused and answer.citations == ()

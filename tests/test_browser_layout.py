@@ -111,8 +111,8 @@ def assert_swedish_and_fitting(page: Any, where: str) -> None:
 def sign_in(page: Any, url: str, locale: str) -> None:
     page.goto(url + "/")
     page.locator("input[type=password]").wait_for()
-    if locale.startswith("sv"):  # Gradio's sign-in page gets no custom translations (#13)
-        assert_swedish_and_fitting(page, "sign-in")
+    assert_swedish_and_fitting(page, f"sign-in ({locale})")  # ui/chat_sign_in.py
+    assert "Logga in" in page.locator("button").last.inner_text()
     page.locator("input[type=text]").first.fill("Anna")
     page.locator("input[type=password]").fill(KEY)
     page.locator("button").last.click()  # "Logga in" (its text follows the browser)

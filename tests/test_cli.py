@@ -129,7 +129,7 @@ def test_errors_are_one_clear_message_and_a_non_zero_exit(cli: Cli) -> None:
     assert "Traceback" not in unknown_r.stderr and unknown_r.stdout == ""
 
     assert empty_r.returncode != 0
-    assert "query is empty" in empty_r.stderr and "Traceback" not in empty_r.stderr
+    assert "Sökfrågan är tom" in empty_r.stderr and "Traceback" not in empty_r.stderr
     assert empty_r.stdout == ""
 
     assert misspelt_r.returncode != 0

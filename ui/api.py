@@ -35,7 +35,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.model import Turn
-from assistant.service import QuestionError
+from assistant.questions import QuestionError, check_query
 from ingest import SUPPORTED, document_id
 from knowledge.base import IngestReport
 from nara.errors import (
@@ -421,12 +421,7 @@ def ask(body: AskRequest, services: ServicesDep, key: ApiKey) -> AskResponse:
 def search(body: SearchRequest, services: ServicesDep, key: ApiKey) -> SearchResponse:
     """Hybrid search: the shape of `nara search --json`."""
     with services.audit.action("api", key_name(services, key), "search", body.query) as entry:
-        limit = services.settings.max_question_chars
-        if len(body.query.strip()) > limit:
-            raise QuestionError(
-                f"The query is {len(body.query.strip())} characters; at most {limit} are accepted.",
-                "Shorten the query, or raise NARA_MAX_QUESTION_CHARS.",
-            )
+        check_query(body.query, services.settings.max_question_chars)
         filters = body.filters.to_filters() if body.filters else None
         results = services.kb.search(body.query, body.k, filters)
         searched(entry, results)

@@ -7,12 +7,15 @@ import getpass
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from assistant.model import Answer
-from knowledge.ingest_run import IngestReport
-from knowledge.retrieval import SearchResult
 from nara.settings import load_settings
 from ui.audit import Action, AuditLog, Pending
+
+if TYPE_CHECKING:  # for the annotations only: the CLI imports this module at start-up
+    from assistant.model import Answer
+    from knowledge.ingest_run import IngestReport
+    from knowledge.retrieval import SearchResult
 
 
 def answered(pending: Pending, answer: Answer) -> None:

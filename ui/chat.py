@@ -32,6 +32,7 @@ from ui.chat_guard import (
 )
 from ui.chat_handlers import ALL, Handlers
 from ui.chat_i18n import swedish_i18n
+from ui.chat_sign_in import SignInLanguage
 from ui.chat_style import CSS, PAGE_JS
 from ui.schemas import MAX_COMMENT_CHARS
 from ui.services import Services
@@ -72,6 +73,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         add_oidc(app, settings)  # the session cookie and /auth/*, before the mount
     use_upload_folder(settings)  # before any component is built: each reads the folder
     blocks = build_blocks(services)
+    i18n = swedish_i18n()
     blocks.queue(
         max_size=settings.chat_queue_size, default_concurrency_limit=settings.chat_concurrency
     )
@@ -85,12 +87,13 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
         **gradio_auth(settings),  # OpenID Connect, or NARA_CHAT_SIGN_IN: ui/chat_access.py
-        i18n=swedish_i18n(),  # Gradio's own texts in Swedish, whatever the browser's language
+        i18n=i18n,  # Gradio's own texts in Swedish, whatever the browser's language
         js=PAGE_JS,
     )
     chat_app = mounted_app(mounted)
     if chat_app is not None:
         install_not_found(chat_app)
+        chat_app.add_middleware(SignInLanguage, translations=i18n.translations_dict)
     if settings.oidc_enabled:
         from ui.oidc_gate import guard_chat
 

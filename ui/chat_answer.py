@@ -235,11 +235,28 @@ def answer_html(
     return f'<div class="nara-answer" id="nara-a{turn}">{body}{sources}</div>'
 
 
-def streaming_html(text: str) -> str:
-    """The answer text while it streams: statements as they arrive, markers plain."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    items = "".join(
-        f"<p>{plain_links(html.escape(swedish_quotes(_BULLET.sub('', ln)), quote=False))}</p>"
-        for ln in lines
-    )
-    return f'<div class="nara-streaming">{items}</div>'
+def statements_of(answer_text: str) -> list[str]:
+    """The answer's statements: its lines that cite ([n]), in order."""
+    return [ln for ln in answer_text.splitlines() if _MARKER.search(ln)]
+
+
+def streaming_html(
+    answer_text: str, citations: Sequence[Citation] = (), count: int | None = None
+) -> str:
+    """The answer while it streams: its first `count` statements (all when None) in the
+    final answer's layout, the lead line first; grouped under their documents once the
+    `citations` are known; markers plain, no sources yet. Not a `nara-answer` block, so
+    the page script scrolls to the answer's start once, when the whole answer is shown.
+    Text with no statement yet (a refusal) is shown as it is."""
+    statements = statements_of(answer_text)[:count]
+    if not statements:
+        lines = [ln for ln in answer_text.splitlines() if ln.strip()]
+        body = "".join(f"<p>{statement_html(ln)}</p>" for ln in lines)
+    elif citations:
+        body = body_html("\n".join(statements), citations)
+    else:
+        rest = "".join(f"<li>{statement_html(ln)}</li>" for ln in statements[1:])
+        body = f'<p class="nara-lead">{statement_html(statements[0])}</p>' + (
+            f'<div class="nara-group"><ul>{rest}</ul></div>' if rest else ""
+        )
+    return f'<div class="nara-streaming">{body}</div>'

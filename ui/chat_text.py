@@ -27,8 +27,10 @@ def html_text(text: str) -> str:
 
 
 def swedish_quotes(text: str) -> str:
-    """«…», „…” and “…” written the Swedish way, ”…” (for the framing the answerer writes
-    around quotes; the quotes themselves are shown from the document's text)."""
+    """«…», „…” and “…” written the Swedish way, ”…”, for the Swedish chat and terminal:
+    the extractive answerer already frames with ”…” (“…” in an English answer,
+    `assistant.quotes`), but an LLM may write any marks. The quotes themselves are shown
+    from the document's text."""
     return _FOREIGN_QUOTES.sub("”", text)
 
 

@@ -16,6 +16,13 @@ from ui.audit_actions import cli_action, searched, uploaded
 from ui.chat_text import document_counts
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+QUERY_COMMANDS = frozenset({"ask", "chat", "search", "registers"})
+"""Commands that embed a question or two and end (or wait for the next): their embedder's
+OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`) instead of spinning. On the
+2 shared cores of the dev machine, with the load at 5-6, a spinning wait made one query
+embedding take 0.4-1.0 s instead of 0.03-0.05 s (measured in session 9, see
+evals/README.md, "Cold start"); a query is too short for the spin to pay off on an idle
+machine. `serve` and `ingest` keep the runtime's default: they embed in long batches."""
 FLAG_NOTE = (
     "Flaggade dokument är inlästa: deras text citeras som data, och länkar visas som text. "
     "Granska dem, och ta bort dem (nara remove ID) om de inte hör hemma här."
@@ -150,7 +157,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from knowledge.retrieval import SearchFilters
 
     if not args.query.strip():
-        raise NaraError("The query is empty.", 'Write what you are looking for: nara search "…"')
+        raise NaraError("Sökfrågan är tom.", "Skriv vad du letar efter: nara search ”…”")
     filters = SearchFilters(
         documents=tuple(args.document or ()),
         organisations=tuple(args.organisation or ()),
@@ -220,20 +227,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
 
-    from evals.formats import add_command as add_formats_command
     from ui.audit_cli import add_command as add_audit_command
     from ui.cli_assistant import add_commands
     from ui.keys_cli import add_command as add_keys_command
 
     add_commands(sub)
-    add_formats_command(sub)
     add_audit_command(sub)
     add_keys_command(sub)
     return parser
 
 
+def _passive_threads(command: str) -> None:
+    """`OMP_WAIT_POLICY=PASSIVE` for a `QUERY_COMMANDS` command, unless the caller set a
+    policy. The OpenMP runtime reads it when the embedder first loads, later than this."""
+    if command in QUERY_COMMANDS:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _passive_threads(args.command)
     if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
         print("fel: -k must be at least 1.", file=sys.stderr)
         return EXIT_USAGE

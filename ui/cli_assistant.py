@@ -91,6 +91,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return main_eval(args)
 
 
+def cmd_eval_formats(args: argparse.Namespace) -> int:
+    from evals.formats import main_formats
+
+    return main_formats(args)
+
+
 def _positive(value: str) -> int:
     number = int(value) if value.strip().isdigit() else 0
     if number < 1:
@@ -166,3 +172,15 @@ def add_commands(sub: Any) -> None:
         "--judge-limit", type=_positive, metavar="N", help="judge at most N answers (cost)"
     )
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "eval-formats", help="the gold set per format and writer (tests/formats/*, txt)"
+    )
+    p.add_argument("--gold", type=Path, help="one gold file instead of the sample suite")
+    p.add_argument(
+        "--part", choices=["dev", "test", "all"], default="test", help="of the sample suite"
+    )
+    p.add_argument("--formats-dir", type=Path, help="default: tests/formats")
+    p.add_argument("--only", action="append", help="only this folder: txt or a writer (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_formats)
