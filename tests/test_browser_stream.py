@@ -70,6 +70,9 @@ def test_the_lead_then_each_statement_then_the_whole_answer(
         page.evaluate(RECORD)
         answer = ask(page, QUESTION)
         answer.locator(".nara-answer").wait_for()
+        # The whole answer is in the page; wait for a frame to have painted it (on a
+        # loaded machine the sampler's next frame may come after wait_for returns).
+        page.wait_for_function("() => window.naraStates.some(s => s.whole)")
         states: list[dict[str, Any]] = page.evaluate("() => window.naraStates")
     finally:
         context.close()

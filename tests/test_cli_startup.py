@@ -65,7 +65,7 @@ def test_ask_loads_no_server_model_or_reader_library(store: Path) -> None:
     code, modules, out = loaded(["ask", "Vem ansvarar för kommunikationsplanen?"], store)
     assert code == 0 and "Kommunikatören" in out
     assert modules & {*NEVER, *READERS} == set()
-    assert {"chromadb", "bm25s"} <= modules  # it did search the store
+    assert "chromadb" in modules  # it did open the store
 
 
 def test_documents_loads_no_server_model_or_reader_library(store: Path) -> None:
