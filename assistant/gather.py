@@ -11,6 +11,7 @@ from assistant.features import answer_features
 from assistant.model import Kind
 from assistant.ranking import priority_section, rank_spans
 from assistant.scorers import Scorers, default_scorers
+from knowledge.access import PUBLIC, Access
 from knowledge.analysis import STOPWORDS, Analyzer, stem
 from knowledge.base import KnowledgeBase
 from knowledge.expected import count_unrelated, holds, missing
@@ -40,28 +41,40 @@ class _Cache:
     """Stems left out of the words a passage must cover: document names, kind words."""
 
 
+MAX_STATS = 8
+"""Sets of readable documents whose term statistics are kept (one per reader scope in
+use; with every document open to all, one)."""
+
+
 class Gatherer:
     def __init__(self, kb: KnowledgeBase, scorers: Scorers | None = None) -> None:
         self.kb = kb
         self.scorers = scorers or default_scorers(kb.settings.embedder)
-        self._cache: _Cache | None = None
+        self._cache: dict[tuple[str, ...], _Cache] = {}
 
     def _stats(self, docs: list[DocumentRecord]) -> _Cache:
+        """Term weights and names of the documents a reader may read: words only other
+        documents hold are unknown to them, as those documents are."""
         keys = tuple(sorted(d.key for d in docs))
-        if self._cache is None or self._cache.fingerprint != keys:
+        found = self._cache.get(keys)
+        if found is None:
             chunks = self.kb.store.chunks(list(keys))
             vocab = Analyzer.vocabulary_of(c.text for c in chunks)
             weights = TermWeights(Analyzer(vocab), (c.text for c in chunks))
             names = set(kind_words())
             for d in docs:
                 names |= name_stems(d)
-            self._cache = _Cache(keys, weights, names)
-        return self._cache
+            found = _Cache(keys, weights, names)
+            if len(self._cache) >= MAX_STATS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[keys] = found
+        return found
 
-    def _spans(self, q: Query, results: list[SearchResult]) -> list[Span]:
+    def _spans(self, q: Query, results: list[SearchResult], access: Access) -> list[Span]:
         """The stored spans of the retrieved chunks, each with its similarity to the
         question (the question's vector is the one its search computed)."""
-        stored = self.kb.spans_for(list(dict.fromkeys(r.chunk.chunk_id for r in results)))
+        chunk_ids = list(dict.fromkeys(r.chunk.chunk_id for r in results))
+        stored = self.kb.spans_for(chunk_ids, access)
         similarity = dict(
             zip(
                 (s.span_id for s in stored),
@@ -79,17 +92,21 @@ class Gatherer:
         return out
 
     def _retrieve(
-        self, q: Query, filters: SearchFilters | None, named: list[DocumentRecord]
+        self,
+        q: Query,
+        filters: SearchFilters | None,
+        named: list[DocumentRecord],
+        access: Access,
     ) -> list[SearchResult]:
         if q.kind is Kind.COMPARISON and len(named) >= 2:
             results: list[SearchResult] = []
             for doc in named:
                 only = SearchFilters(documents=(doc.doc_id,))
-                results += self.kb.search(q, PER_DOCUMENT_K, only)
+                results += self.kb.search(q, PER_DOCUMENT_K, only, access)
             return results
         if len(named) == 1:  # "… i Dalarna": the answer comes from that document
             filters = replace(filters or SearchFilters(), documents=(named[0].doc_id,))
-        return self.kb.search(q, RESULTS_K, filters)
+        return self.kb.search(q, RESULTS_K, filters, access)
 
     def _priorities(
         self,
@@ -99,6 +116,7 @@ class Gatherer:
         wanted: Wanted,
         weights: TermWeights,
         spans: list[Span],
+        access: Access,
     ) -> tuple[PriorityEntry, ...]:
         """The register's list that answers a priority question, unless a quoted sentence
         answers it clearly better ("… är prioriterade målgrupper" in running text)."""
@@ -107,7 +125,11 @@ class Gatherer:
         ):
             return ()
         candidates = named or [r.document for r in results[:TOP_CHUNKS]]
-        entries = [e for d in dict.fromkeys(candidates) for e in self.kb.priorities(d.doc_id)]
+        entries = [
+            e
+            for d in dict.fromkeys(candidates)
+            for e in self.kb.priorities(d.doc_id, access=access)
+        ]
         chosen = priority_section(entries, q.years, wanted, weights)
         if not chosen or not spans:
             return tuple(chosen)
@@ -120,8 +142,12 @@ class Gatherer:
         )
         return () if spans[0].coverage > listed + SENTENCE_BETTER_BY else tuple(chosen)
 
-    def gather(self, q: Query, filters: SearchFilters | None = None) -> Evidence:
-        stored = self.kb.documents()  # read once per question: it is every record
+    def gather(
+        self, q: Query, filters: SearchFilters | None = None, access: Access = PUBLIC
+    ) -> Evidence:
+        """The evidence on `q` in the documents `access` may read (`filters` narrows
+        them); the documents named in a refusal are among them too."""
+        stored = self.kb.documents(access)  # read once per question: every readable record
         docs = [d for d in stored if filters is None or filters.admits(d)]
         if not docs:
             return Evidence(q, (), (), filtered_out=bool(stored))
@@ -131,17 +157,17 @@ class Gatherer:
         if len(named) >= 2:
             q = replace(q, kind=Kind.COMPARISON)
         outside = [] if named else named_documents(q, stored)
-        results = self._retrieve(q, filters, named)
+        results = self._retrieve(q, filters, named, access)
         wanted = weights.wanted(q.glossed, stats.names, keep_unknown=q.lang != "en")
         top = " ".join(r.chunk.index_text for r in results[:TOP_CHUNKS])
         spans = rank_spans(
-            self._spans(q, results),
+            self._spans(q, results, access),
             wanted,
             weights,
             q,
             self.scorers.relevance,
         )
-        priorities = self._priorities(q, results, named, wanted, weights, spans)
+        priorities = self._priorities(q, results, named, wanted, weights, spans, access)
         coverage = weights.coverage(wanted, top)
         foreign = foreign_names(q.text, wanted, weights) + tuple(
             d.region or d.title for d in outside

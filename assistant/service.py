@@ -20,6 +20,7 @@ from assistant.questions import (
 )
 from assistant.refusal import refusal
 from assistant.scorers import Scorers, default_scorers
+from knowledge.access import PUBLIC, Access
 from knowledge.base import KnowledgeBase
 from knowledge.priorities import unique
 from knowledge.query import analyse
@@ -55,20 +56,31 @@ class Assistant:
         return text, lang
 
     def evidence(
-        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: SearchFilters | None = None,
+        access: Access = PUBLIC,
     ) -> Evidence:
+        """What the documents `access` may read hold on the question (the only documents
+        any later stage, the answerer's prompt included, sees)."""
         text, lang = self._check(question, history)
         limit = self.kb.settings.max_question_chars
         resolved = check_resolved(resolve(text, history), limit, lang)
         with self.kb.reading():
-            return self.gatherer.gather(analyse(resolved, asked=text), filters)
+            return self.gatherer.gather(analyse(resolved, asked=text), filters, access)
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: SearchFilters | None = None,
+        access: Access = PUBLIC,
     ) -> Iterator[Delta | Answer]:
-        """Pieces of the answer text, then the final `Answer`. Raises `QuestionError` on an
-        empty or oversized question, before anything is yielded."""
-        evidence = self.evidence(question, history, filters)
+        """Pieces of the answer text, then the final `Answer`, from the documents `access`
+        may read. Raises `QuestionError` on an empty or oversized question, before
+        anything is yielded."""
+        evidence = self.evidence(question, history, filters, access)
         refused = refusal(evidence, self.scorers.answerability)
         if refused is not None:
             yield Delta(refused.answer)
@@ -77,11 +89,15 @@ class Assistant:
         yield from self.answerer.stream(evidence)
 
     def ask(
-        self, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: SearchFilters | None = None,
+        access: Access = PUBLIC,
     ) -> Answer:
         final: Answer | None = None
         with self.kb.reading():  # the stream runs to its end here, on this thread
-            for event in self.stream(question, history, filters):
+            for event in self.stream(question, history, filters, access):
                 if isinstance(event, Answer):
                     final = event
         assert final is not None
@@ -89,11 +105,11 @@ class Assistant:
 
     # -- registers ----------------------------------------------------------------
     def responsibilities(
-        self, document: str | None = None, year: int | None = None
+        self, document: str | None = None, year: int | None = None, access: Access = PUBLIC
     ) -> list[ResponsibilityEntry]:
-        return self.kb.responsibilities(document=document, year=year)
+        return self.kb.responsibilities(document=document, year=year, access=access)
 
     def priorities(
-        self, document: str | None = None, year: int | None = None
+        self, document: str | None = None, year: int | None = None, access: Access = PUBLIC
     ) -> list[PriorityEntry]:
-        return unique(self.kb.priorities(document=document, year=year))
+        return unique(self.kb.priorities(document=document, year=year, access=access))

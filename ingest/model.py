@@ -65,6 +65,9 @@ class DocumentMetadata:
     valid_until: str | None = None
     years: tuple[int, int] | None = None
     """First and last year the document concerns (dates, periods in the title, validity)."""
+    access: list[str] = field(default_factory=list)
+    """The groups that may read the document, from the sidecar's `access: [...]`; empty:
+    the groups given at ingest, else the default of the settings (`knowledge.access`)."""
 
 
 @dataclass

@@ -20,6 +20,8 @@ from nara.errors import IngestError
 SIDECAR_KEYS = set(DocumentMetadata.__dataclass_fields__)
 MAX_DEPTH = 2
 """A mapping of fields, one of them a list (organisations, years): nothing deeper."""
+LIST_KEYS = ("organisations", "access")
+"""Fields that hold a list of names (a single name is a list of one)."""
 MAX_ORGANISATIONS = 50
 """Organisations one document names; the sample documents name at most a handful."""
 HINT = "Rätta eller ta bort sidofilen."
@@ -89,7 +91,7 @@ def _value(key: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise ValueError(key)
         return (int(value[0]), int(value[1]))
-    if key == "organisations":
+    if key in LIST_KEYS:
         return [value] if isinstance(value, str) else [str(v) for v in value or ()]
     return str(value) if value is not None else None
 
@@ -126,7 +128,8 @@ def apply_sidecar(
             raise IngestError(
                 str(side),
                 f"has an invalid value for '{key}': {str(raw)[:80]!r}.",
-                "Write years as [first, last] and organisations as a list of names.",
+                "Write years as [first, last], and organisations and access (groups) as "
+                "lists of names.",
             ) from None
         _check_lengths(side, key, value, limits)
         setattr(metadata, key, value)

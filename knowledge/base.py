@@ -11,11 +11,19 @@ import numpy as np
 from ingest import Document, expand_paths, load_document
 from ingest.limits import IngestLimits, check_count
 from ingest.personal_data import PersonalDataPolicy
+from knowledge.access import ACCESS_VERSION, PUBLIC, Access
 from knowledge.analysis import ANALYZER_VERSION
 from knowledge.chunking import ChunkingConfig, chunk_document, index_text
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
 from knowledge.fusion import fitted_fusion
-from knowledge.ingest_run import Cancel, IngestReport, check_unclaimed, embed_distinct, record_of
+from knowledge.ingest_run import (
+    Cancel,
+    IngestReport,
+    apply_access,
+    check_unclaimed,
+    embed_distinct,
+    record_of,
+)
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
 from knowledge.registers import (
@@ -56,6 +64,7 @@ class KnowledgeBase:
             ANALYZER_VERSION,
             REGISTERS_VERSION,
             SPANS_VERSION,
+            ACCESS_VERSION,
         )
         self.store = open_store(settings, manifest)
         self.write_lock = write_lock(settings)
@@ -73,13 +82,18 @@ class KnowledgeBase:
 
     # -- ingest -----------------------------------------------------------------
     def ingest(
-        self, paths: Iterable[Path], progress: Callable[[Path], None] | None = None
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Path], None] | None = None,
+        access: Sequence[str] = (),
     ) -> IngestReport:
         """Add, replace or skip each file; a file that fails is reported, not stored, and
-        what was stored before stays. Within one run, a second file whose name gives the
-        same document id as an earlier one (plan.docx in two folders) is refused: the
-        first is kept, never silently replaced. `IngestCancelledError` when `cancel` is
-        set: the documents stored before it stay, the one being read is not stored."""
+        what was stored before stays. `access`: the groups that may read the files whose
+        sidecar names none (default NARA_ACCESS_DEFAULT; `ingest_run.apply_access`).
+        Within one run, a second file whose name gives the same document id as an earlier
+        one (plan.docx in two folders) is refused: the first is kept, never silently
+        replaced. `IngestCancelledError` when `cancel` is set: the documents stored
+        before it stay, the one being read is not stored."""
         report = IngestReport()
         max_bytes = int(self.settings.max_file_mb * 1e6)
         claimed: dict[str, Path] = {}
@@ -97,6 +111,7 @@ class KnowledgeBase:
                         self.settings.serve_link_domains,
                         PersonalDataPolicy.from_settings(self.settings),
                     )
+                    apply_access(document, access, self.settings.access_default)
                     self._ingest_one(document, live, report, str(path))
                     claimed[document.doc_id] = Path(path)
                 except IngestError as err:
@@ -147,7 +162,8 @@ class KnowledgeBase:
 
     def add_document(self, document: Document) -> int:
         """Store one parsed document, replacing any earlier version atomically; returns
-        its number of chunks."""
+        its number of chunks. Without groups of its own it gets NARA_ACCESS_DEFAULT."""
+        apply_access(document, (), self.settings.access_default)
         with self.write_lock.held():
             self.store.refresh()
             return self._store_document(document)[0]
@@ -213,8 +229,9 @@ class KnowledgeBase:
         return len(stored), len(spans)
 
     # -- documents --------------------------------------------------------------
-    def documents(self) -> list[DocumentRecord]:
-        return self.store.documents()
+    def documents(self, access: Access = PUBLIC) -> list[DocumentRecord]:
+        """The stored documents `access` may read."""
+        return self.store.documents(access)
 
     def remove(self, doc_id: str) -> DocumentRecord:
         with self.write_lock.held():
@@ -239,17 +256,23 @@ class KnowledgeBase:
 
     # -- search -----------------------------------------------------------------
     def search(
-        self, query: str | Query, k: int | None = None, filters: SearchFilters | None = None
+        self,
+        query: str | Query,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        access: Access = PUBLIC,
     ) -> list[SearchResult]:
-        """Hybrid search for a question text, or a `Query` analysed once by the caller."""
+        """Hybrid search for a question text, or a `Query` analysed once by the caller,
+        in the documents `access` may read."""
         with self.reading():
-            return self.retriever.search(query, k or self.settings.search_k, filters)
+            return self.retriever.search(query, k or self.settings.search_k, filters, access)
 
     # -- spans ------------------------------------------------------------------
-    def spans_for(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:
-        """The stored spans of those chunks (sentences, items, rows), chunk by chunk in
-        the order given, each chunk's in text order; each with its vector."""
-        return self.store.spans(chunk_ids)
+    def spans_for(self, chunk_ids: Sequence[str], access: Access = PUBLIC) -> list[StoredSpan]:
+        """The stored spans of those chunks (sentences, items, rows) that `access` may
+        read, chunk by chunk in the order given, each chunk's in text order; each with
+        its vector."""
+        return self.store.spans(chunk_ids, access)
 
     def span_similarity(self, question: str, spans: Sequence[StoredSpan]) -> list[float]:
         """Cosine similarity between the question's query vector (the one its search
@@ -268,27 +291,31 @@ class KnowledgeBase:
 
     # -- registers --------------------------------------------------------------
     def responsibilities(
-        self, document: str | None = None, year: int | None = None
+        self, document: str | None = None, year: int | None = None, access: Access = PUBLIC
     ) -> list[ResponsibilityEntry]:
-        """Rows of the responsibility register, in document order."""
-        entries = [e for reg in self._registers(document) for e in reg.responsibilities]
+        """Rows of the responsibility register of the documents `access` may read, in
+        document order."""
+        entries = [e for reg in self._registers(document, access) for e in reg.responsibilities]
         if year is not None:
             entries = [e for e in entries if str(year) in e.timeline or str(year) in e.quote]
         return entries
 
     def priorities(
-        self, document: str | None = None, year: int | None = None
+        self, document: str | None = None, year: int | None = None, access: Access = PUBLIC
     ) -> list[PriorityEntry]:
-        """Rows of the priority register, in document order."""
-        entries = [e for reg in self._registers(document) for e in reg.priorities]
+        """Rows of the priority register of the documents `access` may read, in document
+        order."""
+        entries = [e for reg in self._registers(document, access) for e in reg.priorities]
         if year is not None:
             entries = [e for e in entries if e.covers(year)]
         return entries
 
-    def _registers(self, document: str | None) -> list[Registers]:
-        docs = self.store.documents()
+    def _registers(self, document: str | None, access: Access) -> list[Registers]:
+        """The registers of the documents `access` may read (`document`: of that one; a
+        document it may not read is not found, as one that does not exist)."""
+        docs = self.store.documents(access)
         if document is not None:
             docs = [d for d in docs if d.doc_id == document]
             if not docs:
                 raise _not_found(document)
-        return [Registers.from_json(self.store.registers(d.key) or "{}") for d in docs]
+        return [Registers.from_json(self.store.registers(d.key, access) or "{}") for d in docs]

@@ -96,6 +96,7 @@ class ChromaAccess:
             analyzer=str(meta.get("nara_analyzer", "")),
             registers=str(meta.get("nara_registers", "")),
             spans=str(meta.get("nara_spans", "")),
+            access=str(meta.get("nara_access", "")),
         )
         if stored != wanted:
             raise IndexMismatchError(

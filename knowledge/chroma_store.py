@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.access import ACCESS_FIELD, Access
 from knowledge.chroma_access import GENERATION, ChromaAccess
 from knowledge.dense_query import unfiltered_size, where_keys
 from knowledge.read_cache import ReadCache
@@ -76,6 +77,7 @@ class ChromaStore(ChromaAccess, VectorStore):
             raise ValueError("put_document needs one vector per span")
         old = self.get_document(record.doc_id)
         keep = {record.version, old.version if old else ""}
+        groups = {ACCESS_FIELD: list(record.access)}
 
         def write(c: Opened) -> None:
             self._sweep(c, record.doc_id, keep)
@@ -86,15 +88,15 @@ class ChromaStore(ChromaAccess, VectorStore):
                     ids=[x.chunk_id for x in part],
                     embeddings=vectors[i : i + BATCH].tolist(),
                     documents=[x.text for x in part],
-                    metadatas=[chunk_metadata(x) for x in part],
+                    metadatas=[chunk_metadata(x) | groups for x in part],
                 )
             if spans and span_vectors is not None:
-                self._spans.put(c.spans, spans, span_vectors)
+                self._spans.put(c.spans, spans, span_vectors, record.access)
             c.registers.upsert(
                 ids=[record.key],
                 embeddings=[[1.0]],
                 documents=[registers or "{}"],
-                metadatas=[{"doc_id": record.doc_id}],
+                metadatas=[{"doc_id": record.doc_id} | groups],
             )
             c.documents.upsert(  # the commit point: one record switches version
                 ids=[record.doc_id],
@@ -158,18 +160,23 @@ class ChromaStore(ChromaAccess, VectorStore):
         self._token.wrote(token)
 
     # -- reads ------------------------------------------------------------------
-    def documents(self) -> list[DocumentRecord]:
+    def documents(self, access: Access | None = None) -> list[DocumentRecord]:
+        """The live records `access` may read (read with its filter, then kept for the
+        store generation per reader scope)."""
         generation = self._generation()
-        cached = self._cache.records(generation)
+        scope = access.scope if access else "*"
+        cached = self._cache.records(generation, scope)
         if cached is not None:
             return cached
-        found = self._read(lambda c: c.documents.get(include=["metadatas"]))
+        where = access.where() if access else None
+        found = self._read(lambda c: c.documents.get(where=where, include=["metadatas"]))
         records = sorted((record_from(m) for m in found["metadatas"] or []), key=lambda r: r.doc_id)
-        self._cache.keep_records(generation, records)
+        self._cache.keep_records(generation, records, scope)
         return list(records)
 
-    def registers(self, key: str) -> str | None:
-        found = self._read(lambda c: c.registers.get(ids=[key], include=["documents"]))
+    def registers(self, key: str, access: Access | None = None) -> str | None:
+        where = access.where() if access else None
+        found = self._read(lambda c: c.registers.get(ids=[key], where=where, include=["documents"]))
         docs = found["documents"] or []
         return str(docs[0]) if docs else None
 
@@ -184,20 +191,27 @@ class ChromaStore(ChromaAccess, VectorStore):
         return text
 
     def query(
-        self, vector: np.ndarray, k: int, keys: Sequence[str]
+        self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """See `knowledge.dense_query`: unfiltered with a margin when `keys` admit most of
-        the store, filtered otherwise or when the margin did not suffice."""
+        the store, filtered otherwise or when the margin did not suffice. `keys` must come
+        from `documents(access)`: the unfiltered plan keeps only chunks of those versions,
+        and the filtered one has `access` in its `where` too."""
         if not keys or k <= 0:
             return []
         wanted = set(keys)
+        if access is not None and not access.all_documents:
+            wanted &= {d.key for d in self.documents(access)}
         size = unfiltered_size(k, wanted, self.documents())
         if size is not None:
             hits, complete = self._nearest(vector, size, None)
             kept = [(chunk, score) for chunk, score in hits if chunk.key in wanted]
             if len(kept) >= k or complete:
                 return kept[:k]
-        return self._nearest(vector, k, where_keys(keys))[0]
+        if not wanted:
+            return []
+        where = where_keys(sorted(wanted))
+        return self._nearest(vector, k, access.restrict(where) if access else where)[0]
 
     def _nearest(
         self, vector: np.ndarray, n: int, where: dict[str, object] | None
@@ -232,18 +246,23 @@ class ChromaStore(ChromaAccess, VectorStore):
             out += _chunks_of(self._read(_get_by_keys(part)))
         return sorted(out, key=lambda c: (c.doc_id, c.index))
 
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+    def get_chunks(
+        self, chunk_ids: Sequence[str], access: Access | None = None
+    ) -> list[StoredChunk]:
         if not chunk_ids:
             return []
         ids = list(chunk_ids)
-        found = self._read(lambda c: c.chunks.get(ids=ids, include=["documents", "metadatas"]))
+        where = access.where() if access else None
+        found = self._read(
+            lambda c: c.chunks.get(ids=ids, where=where, include=["documents", "metadatas"])
+        )
         return _chunks_of(found)
 
-    def spans(self, chunk_ids: Sequence[str]) -> list[StoredSpan]:
+    def spans(self, chunk_ids: Sequence[str], access: Access | None = None) -> list[StoredSpan]:
         if not chunk_ids:
             return []
         generation = self._generation()
-        return self._read(lambda c: self._spans.for_chunks(c.spans, chunk_ids, generation))
+        return self._read(lambda c: self._spans.for_chunks(c.spans, chunk_ids, generation, access))
 
 
 def _get_by_keys(keys: list[str]) -> Callable[[Opened], Any]:

@@ -5,7 +5,9 @@ that cancels a run."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import numpy as np
 from ingest import Document, document_id
 from ingest.personal_data import Finding
 from ingest.untrusted import Flag
+from knowledge.access import OPEN_GROUP, normalise_groups
 from knowledge.embedders import Embedder
 from knowledge.store import DocumentRecord
 from nara.errors import IngestCancelledError, IngestError
@@ -41,6 +44,17 @@ class IngestReport:
         return not self.failed
 
 
+def apply_access(document: Document, given: Sequence[str], default: Sequence[str]) -> None:
+    """Settle who may read `document`: its sidecar's `access:`, else the groups `given`
+    at ingest (the upload form, the API, `nara ingest --access`), else `default`
+    (NARA_ACCESS_DEFAULT). The groups go into its version, so that the same file stored
+    again with other groups is a new version, not "unchanged"."""
+    groups = normalise_groups(document.metadata.access or given or default) or (OPEN_GROUP,)
+    document.metadata.access = list(groups)
+    mixed = hashlib.sha256(f"{document.content_hash}\0{','.join(groups)}".encode())
+    document.content_hash = mixed.hexdigest()[: len(document.content_hash)]
+
+
 def record_of(document: Document, n_chunks: int) -> DocumentRecord:
     meta = document.metadata
     years = meta.years or (None, None)
@@ -59,6 +73,7 @@ def record_of(document: Document, n_chunks: int) -> DocumentRecord:
         n_chunks=n_chunks,
         ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         flags=document.flags,
+        access=tuple(meta.access) or (OPEN_GROUP,),
     )
 
 

@@ -21,6 +21,9 @@ class ReadCache:
     Thread-safe: request threads share it."""
 
     MAX_TEXTS = 64
+    MAX_SCOPES = 64
+    """Reader scopes (sets of groups) whose records are kept: a store with a few dozen
+    groups has at most a few dozen combinations in use at once."""
     MAX_CHUNKS = 4096
     """Chunks kept (about 3 kB each with their metadata: ~12 MB); when full, the oldest
     go first."""
@@ -28,24 +31,30 @@ class ReadCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._records: list[DocumentRecord] | None = None
+        self._records: dict[str, list[DocumentRecord]] = {}
         self._texts: dict[str, str] = {}
         self._chunks: dict[str, StoredChunk] = {}
 
     def _check(self, generation: str) -> None:
         if generation != self._generation:
-            self._generation, self._records, self._texts = generation, None, {}
+            self._generation, self._records, self._texts = generation, {}, {}
             self._chunks = {}
 
-    def records(self, generation: str) -> list[DocumentRecord] | None:
+    def records(self, generation: str, scope: str = "*") -> list[DocumentRecord] | None:
+        """The records kept for a reader scope (`Access.scope`; '*': every record)."""
         with self._lock:
             self._check(generation)
-            return list(self._records) if self._records is not None else None
+            found = self._records.get(scope)
+            return list(found) if found is not None else None
 
-    def keep_records(self, generation: str, records: list[DocumentRecord]) -> None:
+    def keep_records(
+        self, generation: str, records: list[DocumentRecord], scope: str = "*"
+    ) -> None:
         with self._lock:
             self._check(generation)
-            self._records = list(records)
+            if scope not in self._records and len(self._records) >= self.MAX_SCOPES:
+                self._records.pop(next(iter(self._records)))
+            self._records[scope] = list(records)
 
     def text(self, generation: str, doc_id: str) -> str | None:
         with self._lock:

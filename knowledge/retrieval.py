@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.organisations import canonical
+from knowledge.access import PUBLIC, Access
 from knowledge.embedders import Embedder
 from knowledge.fusion import FusionConfig, Pool, pool_of, scores
 from knowledge.keyword import KeywordIndex, KeywordScores
@@ -80,39 +81,51 @@ class HybridRetriever:
         self.fusion = fusion or FusionConfig()
         # the knowledge base passes the fitted weights (`knowledge.fusion.fitted_fusion`)
 
-    def live_documents(self, filters: SearchFilters | None = None) -> list[DocumentRecord]:
-        docs = self.store.documents()
-        keys = [d.key for d in docs]
-        self.keyword.ensure(keys, self.store.chunks)
+    def live_documents(
+        self, filters: SearchFilters | None = None, access: Access = PUBLIC
+    ) -> list[DocumentRecord]:
+        """The live records `access` may read (the store's query holds its filter) that
+        `filters` admit; the keyword index is brought up to date with every live one."""
+        self.keyword.ensure([d.key for d in self.store.documents()], self.store.chunks)
+        docs = self.store.documents(access)
         return [d for d in docs if filters is None or filters.admits(d)]
 
     def search(
-        self, query: str | Query, k: int = 5, filters: SearchFilters | None = None
+        self,
+        query: str | Query,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        access: Access = PUBLIC,
     ) -> list[SearchResult]:
         """The k best chunks for the question (a text is analysed here; a `Query`
-        analysed once by the caller is read as it is)."""
+        analysed once by the caller is read as it is) among the documents `access` may
+        read: the dense query carries its filter, and the keyword scores are restricted
+        to the same admitted versions."""
         q = as_query(query)
-        docs = self.live_documents(filters)
+        docs = self.live_documents(filters, access)
         if not docs or not q.text.strip() or k <= 0:
             return []
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
-        dense = _with_signal(self.store.query(self.query_vector(q.text), n, list(by_key)))
+        vector = self.query_vector(q.text)
+        dense = _with_signal(self.store.query(vector, n, list(by_key), access))
         lexical = self.keyword.scores(q.keyword_text, set(by_key))
         if self.fusion.method == "rrf":
-            return self._fuse_rrf(dense, _top(lexical, n), by_key, k)
+            return self._fuse_rrf(dense, _top(lexical, n), by_key, k, access)
         pool = self._pool(q, docs, dense, lexical, n)
-        return self._fuse_scores(pool, dense, by_key, k)
+        return self._fuse_scores(pool, dense, by_key, k, access)
 
-    def pool(self, query: str | Query, filters: SearchFilters | None = None) -> Pool | None:
+    def pool(
+        self, query: str | Query, filters: SearchFilters | None = None, access: Access = PUBLIC
+    ) -> Pool | None:
         """The scored candidates of a question with their fusion features (None when
         nothing can be searched), for fitting the fusion weights."""
         q = as_query(query)
-        docs = self.live_documents(filters)
+        docs = self.live_documents(filters, access)
         if not docs or not q.text.strip():
             return None
         n, keys = self.fusion.candidates, [d.key for d in docs]
-        dense = _with_signal(self.store.query(self.query_vector(q.text), n, keys))
+        dense = _with_signal(self.store.query(self.query_vector(q.text), n, keys, access))
         return self._pool(q, docs, dense, self.keyword.scores(q.keyword_text, set(keys)), n)
 
     def _pool(
@@ -137,6 +150,7 @@ class HybridRetriever:
         dense: Sequence[tuple[StoredChunk, float]],
         by_key: dict[str, DocumentRecord],
         k: int,
+        access: Access,
     ) -> list[SearchResult]:
         if not pool.ids:
             return []
@@ -145,7 +159,7 @@ class HybridRetriever:
         chunks = {c.chunk_id: c for c, _ in dense}
         missing = [pool.ids[i] for i in order if pool.ids[i] not in chunks]
         if missing:
-            chunks.update(self._fetch(missing, by_key))
+            chunks.update(self._fetch(missing, by_key, access))
         results: list[SearchResult] = []
         for i in order:
             cid = pool.ids[i]
@@ -166,6 +180,7 @@ class HybridRetriever:
         lexical: Sequence[tuple[str, float]],
         by_key: dict[str, DocumentRecord],
         k: int,
+        access: Access,
     ) -> list[SearchResult]:
         f = self.fusion
         scores: dict[str, float] = {}
@@ -181,7 +196,7 @@ class HybridRetriever:
         best = sorted(scores, key=lambda cid: -scores[cid])[:k]
         missing = [cid for cid in best if cid not in chunks]
         if missing:
-            chunks.update(self._fetch(missing, by_key))
+            chunks.update(self._fetch(missing, by_key, access))
         results: list[SearchResult] = []
         for cid in best:
             found = chunks.get(cid)
@@ -194,9 +209,10 @@ class HybridRetriever:
         return results
 
     def _fetch(
-        self, chunk_ids: list[str], by_key: dict[str, DocumentRecord]
+        self, chunk_ids: list[str], by_key: dict[str, DocumentRecord], access: Access
     ) -> dict[str, StoredChunk]:
-        return {c.chunk_id: c for c in self.store.get_chunks(chunk_ids) if c.key in by_key}
+        found = self.store.get_chunks(chunk_ids, access)
+        return {c.chunk_id: c for c in found if c.key in by_key}
 
 
 def _with_signal(

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.access import ACCESS_FIELD, OPEN_GROUP, Access
 from knowledge.spans import StoredSpan
 
 BATCH = 500
@@ -76,17 +77,25 @@ class SpanCollection:
         # the store's current spans collection, for inspection (calls take their own)
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._cache: OrderedDict[str, tuple[StoredSpan, ...]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[StoredSpan, ...]] = OrderedDict()
 
     # -- writes -----------------------------------------------------------------
-    def put(self, collection: Any, spans: Sequence[StoredSpan], vectors: np.ndarray) -> None:
+    def put(
+        self,
+        collection: Any,
+        spans: Sequence[StoredSpan],
+        vectors: np.ndarray,
+        access: Sequence[str] = (OPEN_GROUP,),
+    ) -> None:
+        """Write spans with their vectors; `access`: their document's groups."""
+        groups = {ACCESS_FIELD: list(access)}
         for i in range(0, len(spans), BATCH):
             part = spans[i : i + BATCH]
             collection.upsert(
                 ids=[s.span_id for s in part],
                 embeddings=vectors[i : i + BATCH].tolist(),
                 documents=[s.text for s in part],
-                metadatas=[_metadata(s) for s in part],  # type: ignore[misc]
+                metadatas=[_metadata(s) | groups for s in part],  # type: ignore[misc]
             )
 
     def sweep(self, collection: Any, doc_id: str, keep: set[str]) -> None:
@@ -108,12 +117,18 @@ class SpanCollection:
 
     # -- reads ------------------------------------------------------------------
     def for_chunks(
-        self, collection: Any, chunk_ids: Sequence[str], generation: str
+        self,
+        collection: Any,
+        chunk_ids: Sequence[str],
+        generation: str,
+        access: Access | None = None,
     ) -> list[StoredSpan]:
         """The spans of those chunks with their vectors, chunk by chunk in the order
-        given, each chunk's in text order. Unknown ids give nothing. `generation` is the
-        store's current token."""
-        wanted = list(dict.fromkeys(chunk_ids))
+        given, each chunk's in text order. Unknown ids give nothing, and so do chunks
+        `access` may not read: the cache is per reader scope, filled by reads that hold
+        the reader's filter. `generation` is the store's current token."""
+        scope = access.scope if access else "*"
+        wanted = [(scope, c) for c in dict.fromkeys(chunk_ids)]
         with self._lock:
             if generation != self._generation:
                 self._generation = generation
@@ -123,15 +138,20 @@ class SpanCollection:
                 self._cache.move_to_end(c)
         missing = [c for c in wanted if c not in have]
         if missing:
-            fetched = self._fetch(collection, missing)
-            have.update(fetched)
-            self._keep(fetched, generation)
+            fetched = self._fetch(collection, [c for _, c in missing], access)
+            by_scope = {(scope, c): spans for c, spans in fetched.items()}
+            have.update(by_scope)
+            self._keep(by_scope, generation)
         return [s for c in wanted for s in have.get(c, ())]
 
-    def _fetch(self, collection: Any, chunk_ids: list[str]) -> dict[str, tuple[StoredSpan, ...]]:
-        where = (
+    def _fetch(
+        self, collection: Any, chunk_ids: list[str], access: Access | None
+    ) -> dict[str, tuple[StoredSpan, ...]]:
+        where: dict[str, object] | None = (
             {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": chunk_ids}}
         )
+        if access is not None:
+            where = access.restrict(where)
         found = collection.get(where=where, include=["documents", "metadatas", "embeddings"])
         vectors = found["embeddings"]
         spans = [
@@ -145,7 +165,9 @@ class SpanCollection:
             by_chunk.setdefault(span.chunk_id, []).append(span)
         return {c: tuple(s) for c, s in by_chunk.items()}
 
-    def _keep(self, fetched: dict[str, tuple[StoredSpan, ...]], generation: str) -> None:
+    def _keep(
+        self, fetched: dict[tuple[str, str], tuple[StoredSpan, ...]], generation: str
+    ) -> None:
         with self._lock:
             if generation != self._generation:
                 return  # a newer generation was seen meanwhile

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ingest.untrusted import Flag
+from knowledge.access import ACCESS_FIELD, OPEN_GROUP, Access
 from knowledge.spans import StoredSpan
 from knowledge.store_link import SUFFIXES, chroma_client
 
@@ -47,6 +48,8 @@ class DocumentRecord:
     ingested_at: str = ""
     flags: tuple[Flag, ...] = ()
     """What the text holds that is not plain statement (`ingest.untrusted`)."""
+    access: tuple[str, ...] = (OPEN_GROUP,)
+    """The groups that may read the document (`knowledge.access`)."""
 
     @property
     def key(self) -> str:
@@ -86,12 +89,14 @@ class Manifest:
     """Version of the register extractor (registers are extracted at ingest)."""
     spans: str = ""
     """Version of the span cutter (spans are cut and embedded at ingest)."""
+    access: str = ""
+    """Version of the access metadata (`knowledge.access.ACCESS_VERSION`)."""
 
     def describe(self) -> str:
         return (
             f"embedder={self.embedder} (dim {self.dimension}), chunking={self.chunking}, "
             f"analyzer={self.analyzer}, registers={self.registers or '-'}, "
-            f"spans={self.spans or '-'}"
+            f"spans={self.spans or '-'}, access={self.access or '-'}"
         )
 
 
@@ -101,18 +106,26 @@ class VectorStore(ABC):
     - `put_document(record, text, chunks, vectors, registers, spans, span_vectors)`:
       before it returns, readers see the old version of the document (or none); after,
       exactly the new one. Never both, never neither; a failure part-way leaves the old
-      version visible. `registers` (a JSON string) and `spans` belong to that version.
+      version visible. `registers` (a JSON string) and `spans` belong to that version;
+      the record's groups (`record.access`) go into the metadata of all of them.
     - `remove_document(doc_id)`: True if it existed; its chunks are gone from search.
-    - `documents()`: the live records, sorted by doc_id.
+    - `documents(access)`: the live records `access` may read, sorted by doc_id.
     - `document_text(doc_id)`: the extracted text that chunk offsets refer to.
-    - `query(vector, k, keys)`: up to k chunks of the live versions named in `keys`
-      (DocumentRecord.key), most similar first, with cosine similarity.
-    - `chunks(keys)`: all chunks of those versions, in document order.
-    - `get_chunks(ids)`: the chunks with those ids that exist, in any order.
-    - `spans(chunk_ids)`: the spans of those chunks with their vectors, chunk by chunk in
-      the order given, each in text order; a removed or replaced version has none.
-    - `registers(key)`: the registers JSON stored with that version, or None.
+    - `query(vector, k, keys, access)`: up to k chunks of the live versions named in
+      `keys` (DocumentRecord.key) that `access` may read, most similar first, with cosine
+      similarity.
+    - `chunks(keys)`: all chunks of those versions, in document order (for indexes).
+    - `get_chunks(ids, access)`: the chunks with those ids that exist and `access` may
+      read, in any order.
+    - `spans(chunk_ids, access)`: the spans of those chunks with their vectors, chunk by
+      chunk in the order given, each in text order; a removed or replaced version, or
+      one `access` may not read, has none.
+    - `registers(key, access)`: the registers JSON stored with that version, or None
+      (also when `access` may not read it).
     - `manifest`: the settings the store was built with.
+
+    `access` None reads every document (ingest and indexes); every read on behalf of a
+    reader passes the reader's `Access`, which the store puts in its query.
     """
 
     manifest: Manifest
@@ -130,30 +143,32 @@ class VectorStore(ABC):
     ) -> None: ...
 
     @abstractmethod
-    def registers(self, key: str) -> str | None: ...
+    def registers(self, key: str, access: Access | None = None) -> str | None: ...
 
     @abstractmethod
     def remove_document(self, doc_id: str) -> bool: ...
 
     @abstractmethod
-    def documents(self) -> list[DocumentRecord]: ...
+    def documents(self, access: Access | None = None) -> list[DocumentRecord]: ...
 
     @abstractmethod
     def document_text(self, doc_id: str) -> str | None: ...
 
     @abstractmethod
     def query(
-        self, vector: np.ndarray, k: int, keys: Sequence[str]
+        self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
     ) -> list[tuple[StoredChunk, float]]: ...
 
     @abstractmethod
     def chunks(self, keys: Sequence[str]) -> list[StoredChunk]: ...
 
     @abstractmethod
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]: ...
+    def get_chunks(
+        self, chunk_ids: Sequence[str], access: Access | None = None
+    ) -> list[StoredChunk]: ...
 
     @abstractmethod
-    def spans(self, chunk_ids: Sequence[str]) -> list[StoredSpan]: ...
+    def spans(self, chunk_ids: Sequence[str], access: Access | None = None) -> list[StoredSpan]: ...
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
@@ -204,6 +219,7 @@ def record_metadata(record: DocumentRecord) -> dict[str, object]:
     data = asdict(record)
     data["organisations"] = json.dumps(list(record.organisations), ensure_ascii=False)
     data["flags"] = json.dumps([f.to_json() for f in record.flags], ensure_ascii=False)
+    data[ACCESS_FIELD] = list(record.access)
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -212,6 +228,7 @@ def record_from(meta: dict) -> DocumentRecord:  # type: ignore[type-arg]
     data["organisations"] = tuple(json.loads(str(data.get("organisations", "[]"))))
     flags = (Flag.from_json(f) for f in json.loads(str(data.get("flags", "[]"))))
     data["flags"] = tuple(f for f in flags if f is not None)
+    data[ACCESS_FIELD] = tuple(str(g) for g in data.get(ACCESS_FIELD) or ())
     known = DocumentRecord.__dataclass_fields__
     return DocumentRecord(**{k: v for k, v in data.items() if k in known})
 

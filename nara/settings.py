@@ -363,6 +363,40 @@ class Settings(BaseSettings):
         "https://nara.example.se/auth/callback. Unset: taken from the request.",
     )
 
+    # -- access per document (issue #14); see README, section Groups and access ---------
+    access_default: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["alla"],
+        description="Comma-separated groups that may read a document whose sidecar has no "
+        "`access:` and whose upload named no groups. 'alla': every signed-in user.",
+    )
+    teams_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="JSON object mapping Teams users to groups: keys '<tenant id>' (every "
+        "user of that tenant) or '<tenant id>/<Entra object id>' (one user), values lists "
+        "of groups. A Teams user without a mapping reads only what 'alla' may.",
+    )
+    cli_key: SecretStr | None = Field(
+        default=None,
+        description="A key (of NARA_API_KEYS, NARA_ADMIN_KEYS or `nara keys create`) the "
+        "command line reads with: its groups decide which documents `nara ask`, `search`, "
+        "`documents`, `registers` and `chat` see. Unset: every document (the command line "
+        "runs where the store is).",
+    )
+
+    @field_validator("access_default", mode="before")
+    @classmethod
+    def _split_groups(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("access_default")
+    @classmethod
+    def _some_group(cls, groups: list[str]) -> list[str]:
+        if not groups:
+            raise ValueError("name at least one group, e.g. alla")
+        return groups
+
     @field_validator("api_keys", "admin_keys", "oidc_admin_groups", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
