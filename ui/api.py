@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.model import Turn
 from assistant.questions import QuestionError, check_query
 from ingest import SUPPORTED, document_id
+from knowledge.access import Access, normalise_groups
 from knowledge.base import IngestReport
 from nara.errors import (
     ConfigError,
@@ -49,6 +50,7 @@ from nara.errors import (
     StoreBusyError,
     StoreUnavailableError,
 )
+from ui.access import of_identity
 from ui.audit_actions import answered, searched, uploaded
 from ui.cli import search_json
 from ui.keys import key_matches as key_matches  # re-exported: ui.api.key_matches
@@ -307,6 +309,11 @@ bearer = HTTPBearer(
 )
 
 
+def reader(services: Services, key: str) -> Access:
+    """The documents the holder of `key` (a key that passed `api_key`) may read."""
+    return of_identity(services.keys.identify(key))
+
+
 def key_name(services: Services, key: str) -> str:
     """The audit log's name of a key that passed `api_key` (its record's name)."""
     identity = services.keys.identify(key)
@@ -390,7 +397,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         return JSONResponse(body.model_dump(), status_code=503)
 
     try:
-        n_documents = len(kb.documents())
+        n_documents = len(kb.documents(Access.everything()))
     except NaraError as err:  # rebuilt meanwhile, other settings, Chroma down
         return unavailable(f"{err.message} {err.hint}".strip())
     except Exception as exc:
@@ -413,7 +420,7 @@ def ask(body: AskRequest, services: ServicesDep, key: ApiKey) -> AskResponse:
     history = [Turn(turn.role, turn.content) for turn in body.history]
     filters = body.filters.to_filters() if body.filters else None
     with services.audit.action("api", key_name(services, key), "question", body.question) as entry:
-        answer = services.assistant.ask(body.question, history, filters)
+        answer = services.assistant.ask(body.question, history, filters, reader(services, key))
         answered(entry, answer)
     return AskResponse.of(answer, services.settings.serve_link_domains)
 
@@ -423,14 +430,16 @@ def search(body: SearchRequest, services: ServicesDep, key: ApiKey) -> SearchRes
     with services.audit.action("api", key_name(services, key), "search", body.query) as entry:
         check_query(body.query, services.settings.max_question_chars)
         filters = body.filters.to_filters() if body.filters else None
-        results = services.kb.search(body.query, body.k, filters)
+        results = services.kb.search(body.query, body.k, filters, reader(services, key))
         searched(entry, results)
     return SearchResponse.model_validate(search_json(body.query, results))
 
 
-def list_documents(services: ServicesDep) -> DocumentsResponse:
-    """Stored documents with their metadata: the shape of `nara documents --json`."""
-    return DocumentsResponse(documents=[DocumentOut.of(d) for d in services.kb.documents()])
+def list_documents(services: ServicesDep, key: ApiKey) -> DocumentsResponse:
+    """The stored documents the key may read, with their metadata: the shape of `nara
+    documents --json`."""
+    docs = services.kb.documents(reader(services, key))
+    return DocumentsResponse(documents=[DocumentOut.of(d) for d in docs])
 
 
 def remove_document(document_id: str, services: ServicesDep, key: ApiKey) -> RemovedResponse:
@@ -458,8 +467,10 @@ async def upload_documents(request: Request, services: ServicesDep, key: ApiKey)
     with services.audit.action("api", key_name(services, key), "upload") as entry:
         async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
             uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            groups = upload_groups(str(v) for v in form.getlist("access") if isinstance(v, str))
+            entry.groups = list(groups or services.settings.access_default)
             items = _check_uploads(uploads, int(services.settings.max_file_mb * 1e6))
-            report = await run_in_threadpool(_save_and_ingest, items, services)
+            report = await run_in_threadpool(_save_and_ingest, items, services, groups)
         uploaded(entry, report)
     failed = [_failure(err) for err in report.failed]
     stored = report.added or report.updated or report.unchanged
@@ -481,12 +492,15 @@ async def upload_documents(request: Request, services: ServicesDep, key: ApiKey)
 
 def responsibilities(
     services: ServicesDep,
+    key: ApiKey,
     document: Annotated[str | None, Query(max_length=200, description="A document id.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> ResponsibilitiesResponse:
     """Rows of the responsibility register (who is responsible for what), in document
-    order, each with its verbatim quote and offsets. 404 for an unknown document."""
-    rows = services.assistant.responsibilities(document=document, year=year)
+    order, each with its verbatim quote and offsets, of the documents the key may read.
+    404 for an unknown document (or one the key may not read)."""
+    access = reader(services, key)
+    rows = services.assistant.responsibilities(document=document, year=year, access=access)
     return ResponsibilitiesResponse(
         responsibilities=[ResponsibilityOut.model_validate(asdict(e)) for e in rows]
     )
@@ -494,12 +508,14 @@ def responsibilities(
 
 def priorities(
     services: ServicesDep,
+    key: ApiKey,
     document: Annotated[str | None, Query(max_length=200, description="A document id.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> PrioritiesResponse:
     """Rows of the priority register, in document order; `year` keeps the rows whose
-    period covers it. 404 for an unknown document."""
-    rows = services.assistant.priorities(document=document, year=year)
+    period covers it; of the documents the key may read. 404 for an unknown document
+    (or one the key may not read)."""
+    rows = services.assistant.priorities(document=document, year=year, access=reader(services, key))
     return PrioritiesResponse(priorities=[PriorityOut.model_validate(asdict(e)) for e in rows])
 
 
@@ -599,7 +615,14 @@ def _check_uploads(uploads: Sequence[UploadFile], max_bytes: int) -> list[tuple[
     return items
 
 
-def _save_and_ingest(items: Sequence[tuple[str, UploadFile]], services: Services) -> IngestReport:
+def upload_groups(values: Iterable[str]) -> tuple[str, ...]:
+    """The groups of an upload's `access` fields (repeated, or separated by commas)."""
+    return normalise_groups(g for v in values for g in v.split(","))
+
+
+def _save_and_ingest(
+    items: Sequence[tuple[str, UploadFile]], services: Services, groups: Sequence[str] = ()
+) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="nara-upload-") as tmp:
         paths = []
         for name, upload in items:
@@ -609,7 +632,7 @@ def _save_and_ingest(items: Sequence[tuple[str, UploadFile]], services: Services
                 shutil.copyfileobj(upload.file, out)
             if not name.lower().endswith(SIDECAR_SUFFIX):
                 paths.append(path)
-        return services.kb.ingest(paths)  # holds the store's write lock
+        return services.kb.ingest(paths, access=groups)  # holds the store's write lock
 
 
 def _failure(err: IngestError) -> IngestFailure:

@@ -60,6 +60,8 @@ class Pending:
 
     documents: list[str] = field(default_factory=list)
     status: str = "ok"
+    groups: list[str] | None = None
+    """The groups an upload gave its documents (recorded only when set)."""
 
 
 def _now() -> dt.datetime:
@@ -121,8 +123,10 @@ class AuditLog:
         documents: list[str] | tuple[str, ...] = (),
         status: str = "ok",
         question: str | None = None,
+        groups: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Append one entry and return it. `question` is kept only when configured."""
+        """Append one entry and return it. `question` is kept only when configured;
+        `groups` (of an upload) only when given."""
         entry: dict[str, Any] = {
             "at": self.clock().isoformat(timespec="seconds"),
             "interface": interface,
@@ -133,6 +137,8 @@ class AuditLog:
         }
         if self.keep_questions and question is not None:
             entry["question"] = question
+        if groups is not None:
+            entry["groups"] = list(groups)
         with self._locked():
             self._purge_if_due()
             seq, prev = self._head()
@@ -155,7 +161,15 @@ class AuditLog:
             pending.status = f"error:{type(exc).__name__}"
             raise
         finally:
-            self.record(interface, user, action, pending.documents, pending.status, question)
+            self.record(
+                interface,
+                user,
+                action,
+                pending.documents,
+                pending.status,
+                question,
+                pending.groups,
+            )
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False) + "\n"

@@ -14,7 +14,17 @@ from nara.settings import load_settings
 from ui.audit import AuditLog
 
 EXIT_OK = 0
-COLUMNS = ("seq", "at", "interface", "actor", "action", "documents", "status", "question")
+COLUMNS = (
+    "seq",
+    "at",
+    "interface",
+    "actor",
+    "action",
+    "documents",
+    "status",
+    "question",
+    "groups",
+)
 """The CSV columns; the chain fields (prev, mac) are in the JSONL export only."""
 
 
@@ -48,7 +58,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(COLUMNS)
     for entry in entries:
-        row: dict[str, Any] = {**entry, "documents": ";".join(entry.get("documents", []))}
+        row: dict[str, Any] = {
+            **entry,
+            "documents": ";".join(entry.get("documents", [])),
+            "groups": ";".join(entry.get("groups", [])),
+        }
         writer.writerow([row.get(c, "") for c in COLUMNS])
     return EXIT_OK
 

@@ -149,6 +149,9 @@ def build_blocks(services: Services) -> gr.Blocks:
         catalogue = _catalogue_outputs(chat, registers, documents)
         _wire_documents(handlers, documents, catalogue)
         blocks.load(handlers.catalogue, None, catalogue, show_progress=QUIET)
+        if documents.admin is not None:  # shown to administrators only
+            panel = documents.admin.accordion
+            blocks.load(handlers.admin_panel_shown, None, panel, show_progress=QUIET)
     return blocks
 
 

@@ -28,9 +28,14 @@ UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", "
 
 @dataclass
 class AdminPanel:
+    accordion: gr.Accordion
+    """The whole panel: shown to administrators only (`AdminHandlers.admin_panel_shown`)."""
     key: gr.Textbox | gr.State
     """The admin key box; with OpenID Connect an empty state (the session decides)."""
     files: gr.File
+    groups: gr.Textbox
+    """Who may read the uploaded documents (groups separated by commas; empty: the
+    default of NARA_ACCESS_DEFAULT)."""
     upload: gr.Button
     upload_status: gr.Markdown
     remove_choice: gr.Dropdown
@@ -46,8 +51,11 @@ class AdminPanel:
 
 
 def build_admin_panel(key_box: bool = True) -> AdminPanel:
-    """The panel; `key_box` False (OpenID Connect on) leaves out the admin key box."""
-    with gr.Accordion("Administrera dokument", open=False, elem_id="nara-admin"):
+    """The panel; `key_box` False (OpenID Connect on) leaves out the admin key box and
+    hides the panel until the page's load shows it to an administrator."""
+    with gr.Accordion(
+        "Administrera dokument", open=False, elem_id="nara-admin", visible=key_box
+    ) as accordion:
         key: gr.Textbox | gr.State = (
             gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
             if key_box
@@ -60,6 +68,10 @@ def build_admin_panel(key_box: bool = True) -> AdminPanel:
                 file_types=UPLOAD_TYPES,
                 elem_id="nara-upload",
             )
+        )
+        groups = gr.Textbox(
+            label="Grupper som får läsa dokumenten (skilj med komma; tomt: alla)",
+            elem_id="nara-upload-groups",
         )
         upload = gr.Button("Läs in dokumenten", variant="primary", elem_id="nara-upload-btn")
         upload_status = gr.Markdown(elem_id="nara-upload-status")
@@ -76,8 +88,10 @@ def build_admin_panel(key_box: bool = True) -> AdminPanel:
             cancel = gr.Button("Avbryt", elem_id="nara-remove-no")
         remove_status = gr.Markdown(elem_id="nara-remove-status")
     return AdminPanel(
+        accordion,
         key,
         files,
+        groups,
         upload,
         upload_status,
         remove_choice,
@@ -95,7 +109,7 @@ def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
     """Upload reads the files in; "Ta bort dokumentet" asks first, naming the document;
     only "Ja, ta bort" removes it (the admin key, or with OpenID Connect the session's
     admin group, checked then)."""
-    a.upload.click(h.upload, [a.key, a.files], [a.upload_status, a.files]).then(
+    a.upload.click(h.upload, [a.key, a.files, a.groups], [a.upload_status, a.files]).then(
         h.catalogue, None, catalogue
     )
     asked = [a.confirm_row, a.confirm_text, a.pending, a.remove_status]

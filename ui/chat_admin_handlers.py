@@ -13,9 +13,11 @@ from typing import Any
 
 import gradio as gr
 
+from knowledge.access import Access, normalise_groups
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
+from ui.access import of_chat_request
 from ui.audit_actions import uploaded
 from ui.chat_access import chat_client, chat_user
 from ui.chat_guard import remove_uploads, upload_folder
@@ -68,11 +70,26 @@ class AdminHandlers:
     def kb(self) -> KnowledgeBase:
         return self.services.kb
 
+    def reader(self, request: Any) -> Access:
+        """What the user of a chat event may read (`ui.access.of_chat_request`)."""
+        return of_chat_request(request, self.services.settings)
+
+    def admin_panel_shown(self, request: gr.Request | None = None) -> Any:
+        """The administration is shown to administrators only: with OpenID Connect a
+        user in an admin group; without it to everyone signed in (the admin key typed
+        in the panel decides, as before)."""
+        settings = self.services.settings
+        if not settings.oidc_enabled:
+            return gr.update(visible=True)
+        user = signed_in_user(request, settings) if request is not None else None
+        return gr.update(visible=bool(user and user.admin))
+
     # chat
     def upload(
         self,
         key: str,
         files: list[str] | None,
+        groups: str | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = UPLOAD_PROGRESS,
     ) -> tuple[str, Any]:
@@ -80,7 +97,8 @@ class AdminHandlers:
         (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
         once read in, successfully or not, they and their staged copies are deleted and
         the selection is cleared. The selection is kept by returning it, never by an
-        update (see `without_leaked_files`)."""
+        update (see `without_leaked_files`). `groups`: who may read them (separated by
+        commas; empty: NARA_ACCESS_DEFAULT), unless a sidecar says."""
         if refused := self._too_many(request):
             return refused, files
         if refused := self._not_admin(key, request, "Inget lästes in."):
@@ -89,12 +107,19 @@ class AdminHandlers:
             return "Välj en eller flera filer att läsa in.", files
         folder = upload_folder(self.services.settings)
         try:
-            return self._ingest_uploads(files, folder, progress, chat_user(request)), None
+            chosen = normalise_groups((groups or "").split(","))
+            user = chat_user(request)
+            return self._ingest_uploads(files, folder, progress, user, chosen), None
         finally:
             remove_uploads(files, folder)
 
     def _ingest_uploads(
-        self, files: list[str], folder: Path, progress: gr.Progress, user: str
+        self,
+        files: list[str],
+        folder: Path,
+        progress: gr.Progress,
+        user: str,
+        groups: tuple[str, ...] = (),
     ) -> str:
         progress(0, desc="Förbereder inläsningen …")
         with tempfile.TemporaryDirectory(prefix="nara-upload-", dir=folder) as tmp:
@@ -108,7 +133,8 @@ class AdminHandlers:
 
             try:
                 with self.services.audit.action("chat", user, "upload") as entry:
-                    report = self.kb.ingest(paths, progress=step)
+                    entry.groups = list(groups or self.services.settings.access_default)
+                    report = self.kb.ingest(paths, progress=step, access=groups)
                     uploaded(entry, report)
             except NaraError as error:  # busy store, full disk, shutting down: its own words
                 return f"**Inläsningen misslyckades.** {error}"
@@ -120,12 +146,14 @@ class AdminHandlers:
             len(report.added), len(report.updated), len(report.unchanged), errors, report.flags
         )
 
-    def ask_remove(self, doc_id: str | None) -> tuple[Any, str, str | None, str]:
+    def ask_remove(
+        self, doc_id: str | None, request: gr.Request | None = None
+    ) -> tuple[Any, str, str | None, str]:
         """The confirmation before a removal: (the question's row shown, the question
         naming the document, the id awaiting confirmation, the status cleared)."""
         if not doc_id:
             return gr.update(visible=False), "", None, "Välj ett dokument att ta bort."
-        title = {d.doc_id: d.title for d in self.kb.documents()}.get(doc_id)
+        title = {d.doc_id: d.title for d in self.kb.documents(self.reader(request))}.get(doc_id)
         if title is None:
             return gr.update(visible=False), "", None, "Dokumentet finns inte längre."
         named = plain_links(html.escape(f"”{title}” ({doc_id})", quote=False))

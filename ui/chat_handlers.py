@@ -109,7 +109,7 @@ class Handlers(AdminHandlers):
         try:
             with self.services.audit.action("chat", chat_user(request), "question", question) as e:
                 events = self.services.assistant.stream(
-                    question, render.history_turns(done), filters
+                    question, render.history_turns(done), filters, self.reader(request)
                 )
                 final = None
                 for shown in streamed(events):
@@ -120,7 +120,8 @@ class Handlers(AdminHandlers):
                 if final is None:
                     raise RuntimeError("the assistant gave no final answer")
                 answered(e, final)
-            exchange = render.exchange_of(question, final, self._texts(final), len(done))
+            texts = self._texts(final, request)
+            exchange = render.exchange_of(question, final, texts, len(done))
         except QuestionError as error:  # the history or the follow-up made standalone
             exchange = render.error_exchange(
                 question, render.question_error_message(question, limit, error)
@@ -131,15 +132,18 @@ class Handlers(AdminHandlers):
         done = [*done, exchange]
         yield render.chat_messages(done), done, "", gr.update(interactive=True)
 
-    def _texts(self, answer: Answer) -> dict[str, str | None]:
+    def _texts(self, answer: Answer, request: Any) -> dict[str, str | None]:
         texts: dict[str, str | None] = {}
         for citation in answer.citations:
             doc_id = citation.source.document_id
             if doc_id not in texts:
-                texts[doc_id] = self._document_text(doc_id)
+                texts[doc_id] = self._document_text(doc_id, request)
         return texts
 
-    def _document_text(self, doc_id: str) -> str | None:
+    def _document_text(self, doc_id: str, request: Any) -> str | None:
+        """The text of a document the user may read (None for any other)."""
+        if doc_id not in self._titles(request):
+            return None
         try:
             return self.kb.document_text(doc_id)
         except NaraError:
@@ -200,16 +204,17 @@ class Handlers(AdminHandlers):
 
     # registers
     def registers(
-        self, document: str | None, year: str | int | None
+        self, document: str | None, year: str | int | None, request: gr.Request | None = None
     ) -> tuple[Any, Any, list[ResponsibilityEntry], list[PriorityEntry], str, str]:
         doc = document or None
         chosen = int(year) if year not in (None, ALL) else None
+        access = self.reader(request)
         try:
-            duties = self.services.assistant.responsibilities(doc, chosen)
-            priorities = self.services.assistant.priorities(doc, chosen)
-        except NotFoundError:  # removed since the list was loaded
+            duties = self.services.assistant.responsibilities(doc, chosen, access)
+            priorities = self.services.assistant.priorities(doc, chosen, access)
+        except NotFoundError:  # removed since the list was loaded, or not readable
             duties, priorities = [], []
-        titles = self._titles()
+        titles = self._titles(request)
         return (
             {
                 "data": render.responsibility_rows(duties, titles),
@@ -223,24 +228,32 @@ class Handlers(AdminHandlers):
         )
 
     def register_source(
-        self, entries: list[ResponsibilityEntry | PriorityEntry] | None, event: gr.SelectData
+        self,
+        entries: list[ResponsibilityEntry | PriorityEntry] | None,
+        event: gr.SelectData,
+        request: gr.Request | None = None,
     ) -> str:
         row = event.row_value or []
         try:
             entry = (entries or [])[int(row[0]) - 1]
         except (IndexError, TypeError, ValueError):
             return ""
-        title = self._titles().get(entry.document_id, entry.document_id)
-        return render.register_source_html(entry, title, self._document_text(entry.document_id))
+        titles = self._titles(request)
+        if entry.document_id not in titles:
+            return ""
+        text = self._document_text(entry.document_id, request)
+        return render.register_source_html(entry, titles[entry.document_id], text)
 
-    def _titles(self) -> dict[str, str]:
-        return {d.doc_id: d.title for d in self.kb.documents()}
+    def _titles(self, request: Any) -> dict[str, str]:
+        """The titles of the documents the user of `request` may read, by id."""
+        return {d.doc_id: d.title for d in self.kb.documents(self.reader(request))}
 
     # documents
-    def catalogue(self) -> list[Any]:
-        """Values of `_catalogue_outputs`, from the documents stored now."""
-        docs = self.kb.documents()
-        duty_table, priority_table, duties, priorities, _, _ = self.registers(ALL, ALL)
+    def catalogue(self, request: gr.Request | None = None) -> list[Any]:
+        """Values of `_catalogue_outputs`, from the documents stored now that the user
+        may read."""
+        docs = self.kb.documents(self.reader(request))
+        duty_table, priority_table, duties, priorities, _, _ = self.registers(ALL, ALL, request)
         years = render.year_choices(docs, priorities)
         values: list[Any] = [
             gr.update(choices=render.organisation_choices(docs)),

@@ -55,7 +55,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         cli_action("upload") as entry,
         tqdm(total=len(files), desc="Läser in", unit="fil", disable=args.quiet) as bar,
     ):
-        report = kb.ingest(files, progress=lambda _p: bar.update(1))
+        groups = tuple(g for v in args.access or () for g in v.split(","))
+        entry.groups = list(groups or kb.settings.access_default)
+        report = kb.ingest(files, progress=lambda _p: bar.update(1), access=groups)
         uploaded(entry, report)
     for path in missing:
         print(f"fel: {path}: filen eller mappen finns inte.", file=sys.stderr)
@@ -101,11 +103,14 @@ def _doc_json(d: Any) -> dict[str, Any]:
         "version": d.version,
         "ingested_at": d.ingested_at,
         "flags": [f.to_json() for f in d.flags],
+        "access": list(d.access),
     }
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    docs = _kb().documents()
+    from ui.cli_assistant import reader
+
+    docs = _kb().documents(reader())
     if args.json:
         _print_json({"documents": [_doc_json(d) for d in docs]})
         return EXIT_OK
@@ -165,7 +170,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         year=args.year,
     )
     with cli_action("search", args.query) as entry:
-        results = _kb().search(args.query, args.k, filters)
+        from ui.cli_assistant import reader
+
+        results = _kb().search(args.query, args.k, filters, reader())
         searched(entry, results)
     if args.json:
         _print_json(search_json(args.query, results))
@@ -201,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rebuild",
         action="store_true",
         help="empty the store first (every stored document), e.g. after a settings change",
+    )
+    p.add_argument(
+        "--access",
+        action="append",
+        metavar="GROUP",
+        help="a group that may read the files whose sidecar has no access: (repeatable; "
+        "default NARA_ACCESS_DEFAULT, 'alla')",
     )
     p.set_defaults(func=cmd_ingest)
 

@@ -21,6 +21,15 @@ def _assistant():  # type: ignore[no-untyped-def]
     return Assistant(KnowledgeBase(load_settings()))
 
 
+def reader():  # type: ignore[no-untyped-def]
+    """The command line's reader: NARA_CLI_KEY's groups, else every document."""
+    from ui.access import of_cli
+    from ui.keys import KeyRing
+
+    settings = load_settings()
+    return of_cli(settings, KeyRing(settings))
+
+
 def _filters(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from knowledge.retrieval import SearchFilters
 
@@ -36,7 +45,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from ui.audit_actions import answered, cli_action
 
     with cli_action("question", args.question) as entry:
-        answer = _assistant().ask(args.question, filters=_filters(args))
+        answer = _assistant().ask(args.question, filters=_filters(args), access=reader())
         answered(entry, answer)
     if args.json:
         json.dump(answer.to_json(), sys.stdout, ensure_ascii=False, indent=2)
@@ -51,16 +60,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from ui.cli_chat import run_chat
 
-    run_chat(_assistant())
+    run_chat(_assistant(), reader())
     return EXIT_OK
 
 
 def cmd_registers(args: argparse.Namespace) -> int:
-    assistant = _assistant()
+    assistant, access = _assistant(), reader()
     if args.register == "responsibilities":
-        entries: list[Any] = assistant.responsibilities(args.document, args.year)
+        entries: list[Any] = assistant.responsibilities(args.document, args.year, access)
     else:
-        entries = assistant.priorities(args.document, args.year)
+        entries = assistant.priorities(args.document, args.year, access)
     if args.json:
         data = {args.register: [asdict(e) for e in entries]}
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)

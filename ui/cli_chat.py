@@ -106,15 +106,16 @@ def chat_loop(
         out.flush()
 
 
-def run_chat(assistant: Any) -> None:
-    """`nara chat` on the process's standard streams; each question is audited as
-    `nara ask`'s is (ui/audit_actions.py)."""
+def run_chat(assistant: Any, access: Any = None) -> None:
+    """`nara chat` on the process's standard streams, reading the documents `access`
+    may (the command line's reader); each question is audited as `nara ask`'s is
+    (ui/audit_actions.py)."""
     from assistant.model import Answer
     from ui.audit_actions import answered, cli_action
 
     def stream(question: str, history: list[Any]) -> Iterator[Any]:
         with cli_action("question", question) as entry:
-            for event in assistant.stream(question, history):
+            for event in assistant.stream(question, history, access=access):
                 if isinstance(event, Answer):
                     answered(entry, event)
                 yield event

@@ -216,6 +216,10 @@ class DocumentOut(BaseModel):
         description="Instruction-like text and links outside NARA_SERVE_LINK_DOMAINS found "
         "at ingest; the document is stored, its text quoted as data.",
     )
+    access: list[str] = Field(
+        default_factory=list,
+        description="The groups that may read the document ('alla': every signed-in user).",
+    )
 
     @classmethod
     def of(cls, d: DocumentRecord) -> DocumentOut:
@@ -232,6 +236,7 @@ class DocumentOut(BaseModel):
             version=d.version,
             ingested_at=d.ingested_at,
             flags=[FlagOut.of(f) for f in d.flags],
+            access=list(d.access),
         )
 
 

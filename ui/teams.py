@@ -50,11 +50,20 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, start_agent_process
 
 from assistant.model import Answer, Citation, Turn
 from assistant.service import QuestionError
+from knowledge.access import Access
 from nara.errors import ConfigError
+from ui.access import of_teams_user
 from ui.audit_actions import answered
 from ui.rate_limit import RateLimiter, too_many
 from ui.services import Services
-from ui.teams_auth import KeySource, TeamsAuth, TenantCheck, jwks_uri, read_activity
+from ui.teams_auth import (
+    KeySource,
+    TeamsAuth,
+    TenantCheck,
+    activity_tenants,
+    jwks_uri,
+    read_activity,
+)
 from ui.teams_keys import JwksKeySource
 
 log = logging.getLogger(__name__)
@@ -198,6 +207,17 @@ class TeamsAgent:
         conversation = activity.conversation.id if activity.conversation else ""
         return f"{activity.channel_id}:{conversation}"
 
+    def reader(self, context: TurnContext) -> Access:
+        """What the sender may read: the groups NARA_TEAMS_GROUPS maps their tenant and
+        Entra object id to (only "alla" without a mapping, or when the activity names two
+        different tenants)."""
+        tenants = {t.lower() for t in activity_tenants(context.activity)}
+        sender = context.activity.from_property
+        tenant = next(iter(tenants)) if len(tenants) == 1 else None
+        return of_teams_user(
+            self.services.settings, tenant, sender.aad_object_id if sender else None
+        )
+
     async def on_members_added(self, context: TurnContext, state: TurnState) -> None:
         bot = context.activity.recipient.id if context.activity.recipient else None
         if any(m.id == bot for m in context.activity.members_added or []):
@@ -219,11 +239,16 @@ class TeamsAgent:
             await context.send_activity(text_message(f"{message} {hint}"))
             return
         user = (sender.aad_object_id or sender.id) if sender else ""
+        access = self.reader(context)
         try:
             with self.services.audit.action("teams", user, "question", question) as entry:
                 # The assistant is synchronous (retrieval, embeddings, an LLM): off the loop.
                 answer = await asyncio.to_thread(
-                    self.services.assistant.ask, question, self.memory.history(key)
+                    self.services.assistant.ask,
+                    question,
+                    self.memory.history(key),
+                    None,
+                    access,
                 )
                 answered(entry, answer)
         except QuestionError:
