@@ -489,7 +489,25 @@ def test_a_well_formed_client_request_id_is_kept(client: httpx.Client) -> None:
 
 
 # -- OpenAPI ----------------------------------------------------------------------------
+def test_the_docs_answer_only_with_a_key(client: httpx.Client) -> None:
+    """/docs, /redoc, /openapi.json and their assets: 401 with a Basic challenge (so a
+    browser asks for the key) without a key; a key as Bearer or as the Basic password
+    opens them; a wrong key does not. /healthz and /readyz stay open."""
+    asset = "/docs-assets/swagger-ui.css"
+    for path in ("/docs", "/redoc", "/openapi.json", asset):
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.headers["WWW-Authenticate"].startswith("Basic "), path
+        assert client.get(path, auth=("anna", "not-a-key-0123456789")).status_code == 401
+        assert client.get(path, auth=("anna", USER_KEY)).status_code == 200, path
+        bearer = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        assert client.get(path, headers=bearer).status_code == 200, path
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
 def test_openapi_lists_the_paths(client: httpx.Client) -> None:
+    client.headers["Authorization"] = f"Bearer {USER_KEY}"
     spec = client.get("/openapi.json").json()
     assert set(spec["paths"]) >= PATHS
     scheme = spec["components"]["securitySchemes"]["ApiKey"]

@@ -25,10 +25,16 @@ TIMEOUT_MS = 60_000
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
+KEY = "docs-reader-key-0123456789abcdef"
+"""The key the browser gives as the password when /docs asks (ui/docs_access.py)."""
+
+
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app over an empty hash-embedded store (the docs need no documents)."""
-    settings = make_settings(tmp_path_factory.mktemp("docs") / "store", embedder="hash")
+    settings = make_settings(
+        tmp_path_factory.mktemp("docs") / "store", embedder="hash", api_keys=[KEY]
+    )
     with serve_app(create_app(settings, build_services(settings))) as base:
         yield base
 
@@ -48,7 +54,7 @@ def offline_page(url: str) -> Iterator[tuple[object, list[str]]]:
 
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context()
+        context = browser.new_context(http_credentials={"username": "anna", "password": KEY})
         context.set_default_timeout(TIMEOUT_MS)
         context.route("**/*", route)
         yield context.new_page(), blocked
@@ -56,7 +62,7 @@ def offline_page(url: str) -> Iterator[tuple[object, list[str]]]:
 
 
 def _operations(url: str) -> list[tuple[str, str]]:
-    spec = httpx.get(f"{url}/openapi.json", timeout=30).json()
+    spec = httpx.get(f"{url}/openapi.json", auth=("anna", KEY), timeout=30).json()
     return [
         (method.upper(), path)
         for path, item in spec["paths"].items()
@@ -96,5 +102,20 @@ def test_redoc_renders_the_operations_offline(url: str, offline_page) -> None:  
 
 def test_docs_pages_name_only_local_assets(url: str) -> None:
     for page in ("/docs", "/redoc"):
-        html = httpx.get(f"{url}{page}", timeout=30).text
+        html = httpx.get(f"{url}{page}", auth=("anna", KEY), timeout=30).text
         assert "cdn." not in html and "https://" not in html, html
+
+
+def test_a_browser_without_the_key_sees_no_docs(url: str) -> None:
+    """Without credentials the browser is asked for them (401 with a Basic challenge),
+    and shows nothing of the API."""
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_context().new_page()
+            # Headless Chromium has no dialog to ask in: the challenge ends the load.
+            with pytest.raises(playwright_sync.Error, match="AUTH"):
+                page.goto(f"{url}/docs")
+            assert "/v1/ask" not in page.content()
+        finally:
+            browser.close()

@@ -10,12 +10,14 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-DOCS_URL, REDOC_URL = "/docs", "/redoc"
+from ui.docs_access import Guard, Guarded, refusal
+
+DOCS_URL, REDOC_URL, OPENAPI_URL = "/docs", "/redoc", "/openapi.json"
 ASSETS_URL = "/docs-assets"
 """Where the bundled Swagger UI and ReDoc files are served."""
 ASSET_PACKAGE = "fastapi_offline"
@@ -47,13 +49,25 @@ def _offline(response: HTMLResponse) -> HTMLResponse:
     return response
 
 
-def add_offline_docs(app: FastAPI) -> None:
-    """Mount the assets and add GET /docs and /redoc. Call before anything mounted at "/"."""
-    app.mount(ASSETS_URL, StaticFiles(directory=assets_dir()), name="docs-assets")
-    openapi_url = app.openapi_url or "/openapi.json"
+def add_offline_docs(app: FastAPI, guard: Guard | None = None) -> None:
+    """Mount the assets and add GET /docs, /redoc and /openapi.json (the app is made with
+    `openapi_url=None`). Call before anything mounted at "/". `guard`: who may read them
+    (`ui.docs_access`); the others get 401 with a Basic challenge."""
+    allowed: Guard = guard or (lambda _conn: True)
+    assets = StaticFiles(directory=assets_dir())
+    app.mount(ASSETS_URL, Guarded(assets, allowed), name="docs-assets")
+    openapi_url = OPENAPI_URL
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    def openapi(request: Request) -> Response:
+        if not allowed(request):
+            return refusal()
+        return JSONResponse(app.openapi())
 
     @app.get(DOCS_URL, include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(request: Request) -> Response:
+        if not allowed(request):
+            return refusal()
         return _offline(
             get_swagger_ui_html(
                 openapi_url=openapi_url,
@@ -65,7 +79,9 @@ def add_offline_docs(app: FastAPI) -> None:
         )
 
     @app.get(REDOC_URL, include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    def redoc(request: Request) -> Response:
+        if not allowed(request):
+            return refusal()
         return _offline(
             get_redoc_html(
                 openapi_url=openapi_url,

@@ -27,6 +27,7 @@ from nara.errors import NaraError
 from nara.settings import Settings, load_settings
 from ui.api import add_api
 from ui.api_docs import add_offline_docs
+from ui.docs_access import docs_guard
 from ui.services import Services, build_services
 
 logger = logging.getLogger("nara.server")
@@ -71,10 +72,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="1",
         lifespan=lifespan,
-        docs_url=None,  # served offline by add_offline_docs
+        docs_url=None,  # served offline by add_offline_docs, behind a key or session
         redoc_url=None,
+        openapi_url=None,
     )
-    add_offline_docs(app)
+    add_offline_docs(app, docs_guard(services))
     add_api(app, services)
 
     try:
