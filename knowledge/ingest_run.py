@@ -47,10 +47,13 @@ class IngestReport:
 def apply_access(document: Document, given: Sequence[str], default: Sequence[str]) -> None:
     """Settle who may read `document`: its sidecar's `access:`, else the groups `given`
     at ingest (the upload form, the API, `nara ingest --access`), else `default`
-    (NARA_ACCESS_DEFAULT). The groups go into its version, so that the same file stored
-    again with other groups is a new version, not "unchanged"."""
+    (NARA_ACCESS_DEFAULT). Groups other than "alla" alone go into its version, so that
+    the same file stored again with other groups is a new version, not "unchanged"
+    (a document open to all keeps the version of its content, as before groups)."""
     groups = normalise_groups(document.metadata.access or given or default) or (OPEN_GROUP,)
     document.metadata.access = list(groups)
+    if groups == (OPEN_GROUP,):
+        return
     mixed = hashlib.sha256(f"{document.content_hash}\0{','.join(groups)}".encode())
     document.content_hash = mixed.hexdigest()[: len(document.content_hash)]
 

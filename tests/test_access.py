@@ -268,3 +268,22 @@ def test_the_llm_prompt_holds_nothing_of_b(kb: KnowledgeBase, tmp_path: Path) ->
         server.requests.clear()
         everything_said(assistant, Access.everything())
         assert leaks("\n".join(json.dumps(r.body, ensure_ascii=False) for r in server.requests))
+
+
+# -- where a document's groups come from ------------------------------------------------
+def test_groups_come_from_the_sidecar_then_the_upload_then_the_default(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "store", embedder="hash", access_default=["region"])
+    kb = KnowledgeBase(settings)
+    docs = write_documents(tmp_path / "docs")
+    (docs / f"{DOC_A}.md.meta.yaml").unlink()
+    assert kb.ingest([docs]).ok
+
+    def groups() -> dict[str, tuple[str, ...]]:
+        return {d.doc_id: d.access for d in kb.documents(Access.everything())}
+
+    assert groups() == {DOC_A: ("region",), DOC_B: (GROUP_B,)}  # the default; the sidecar
+    report = kb.ingest([docs], access=[GROUP_A, "ledning"])  # given: not over a sidecar
+    assert report.updated == [DOC_A] and report.unchanged == [DOC_B]
+    assert groups() == {DOC_A: (GROUP_A, "ledning"), DOC_B: (GROUP_B,)}
+    assert kb.ingest([docs], access=[GROUP_A, "ledning"]).unchanged == [DOC_A, DOC_B]
+    assert [d.doc_id for d in kb.documents(Access.of(["ledning"]))] == [DOC_A]
