@@ -38,6 +38,12 @@ USERS = {  # as Entra puts them in an ID token
 }
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect() -> None:
+    """On a loaded 2-core machine the chat's loads take seconds: wait as long as pages."""
+    expect.set_options(timeout=TIMEOUT_MS)
+
+
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with sign-in at the provider, A's and B's documents stored."""
@@ -136,3 +142,44 @@ def test_the_fixture_documents_exist(tmp_path: Path) -> None:
     folder = write_documents(tmp_path)
     texts = "\n".join(p.read_text(encoding="utf-8") for p in folder.glob("*.md"))
     assert leaks(texts) and holds_a(texts)
+
+
+USER_KEY, ADMIN_KEY = "access-user-key-0123456789", "access-admin-key-0123456789"
+
+
+def test_without_oidc_the_panel_shows_only_after_a_sign_in_with_an_admin_key(
+    tmp_path: Path,
+) -> None:
+    """Without OpenID Connect the chat's sign-in takes a key: the administration shows
+    to a user signed in with an admin key, not to one signed in with another key."""
+    settings = make_settings(
+        tmp_path / "store", embedder="hash", api_keys=[USER_KEY], admin_keys=[ADMIN_KEY]
+    )
+    services = build_services(settings)
+    docs = write_documents(tmp_path / "docs")
+    for sidecar in docs.glob("*.meta.yaml"):
+        sidecar.unlink()  # open to all: the list shows them to every key
+    assert services.kb.ingest([docs]).ok
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        playwright_sync.sync_playwright() as p,
+    ):
+        mp.delenv("GRADIO_TEMP_DIR", raising=False)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            with serve_app(create_app(settings, services)) as url:
+                for key, shown in ((USER_KEY, False), (ADMIN_KEY, True)):
+                    page = chromium.new_context(locale="sv-SE").new_page()
+                    page.set_default_timeout(TIMEOUT_MS)
+                    page.goto(url + "/")
+                    page.locator("input[type=text]").first.fill("Anna")
+                    page.locator("input[type=password]").fill(key)
+                    page.get_by_role("button", name="Logga in").click()
+                    page.wait_for_selector("#nara-question textarea")
+                    page.get_by_role("tab", name="Dokument").click()
+                    # the list and the panel's visibility come in one update
+                    expect(page.locator("#nara-documents")).to_contain_text("Handlingsplan")
+                    panel = expect(page.locator("#nara-admin"))
+                    panel.to_be_visible() if shown else panel.to_be_hidden()
+        finally:
+            chromium.close()

@@ -86,7 +86,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
-        **gradio_auth(settings),  # OpenID Connect, or NARA_CHAT_SIGN_IN: ui/chat_access.py
+        **gradio_auth(settings, services.chat_admins),  # OIDC or NARA_CHAT_SIGN_IN
         i18n=i18n,  # Gradio's own texts in Swedish, whatever the browser's language
         js=PAGE_JS,
     )
@@ -149,9 +149,6 @@ def build_blocks(services: Services) -> gr.Blocks:
         catalogue = _catalogue_outputs(chat, registers, documents)
         _wire_documents(handlers, documents, catalogue)
         blocks.load(handlers.catalogue, None, catalogue, show_progress=QUIET)
-        if documents.admin is not None:  # shown to administrators only
-            panel = documents.admin.accordion
-            blocks.load(handlers.admin_panel_shown, None, panel, show_progress=QUIET)
     return blocks
 
 
@@ -281,8 +278,8 @@ def _catalogue_outputs(
         registers.responsibility_entries,
         registers.priority_entries,
     ]
-    if documents.admin is not None:
-        outputs.append(documents.admin.remove_choice)
+    if documents.admin is not None:  # its choices, and shown to administrators only
+        outputs += [documents.admin.remove_choice, documents.admin.accordion]
     return outputs
 
 

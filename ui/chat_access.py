@@ -48,15 +48,16 @@ def chat_is_off(settings: Settings) -> bool:
     return settings.chat_sign_in == "required" and not KeyRing(settings).any()
 
 
-def gradio_auth(settings: Settings) -> dict[str, Any]:
+def gradio_auth(settings: Settings, admins: set[str] | None = None) -> dict[str, Any]:
     """The sign-in arguments of `gr.mount_gradio_app`: with OpenID Connect on, Gradio's
     `auth_dependency` (the session's user, ui/oidc_gate.py); else Gradio's own login with
-    a key (`sign_in`)."""
+    a key (`sign_in`), which keeps in `admins` the user names signed in with an admin
+    key."""
     if settings.oidc_enabled:
         from ui.oidc_gate import chat_user_id  # only with OpenID Connect configured
 
         return {"auth_dependency": chat_user_id(settings)}
-    return {"auth": sign_in(settings), "auth_message": SIGN_IN_MESSAGE}
+    return {"auth": sign_in(settings, admins), "auth_message": SIGN_IN_MESSAGE}
 
 
 def announce_sign_in(settings: Settings) -> None:
@@ -81,16 +82,26 @@ def admin_in_chat(settings: Settings, keys: KeyRing) -> bool:
     return keys.any_admin()
 
 
-def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
+def sign_in(
+    settings: Settings, admins: set[str] | None = None
+) -> Callable[[str, str], bool] | None:
     """Gradio's `auth` callable for `required` (any user name, a configured key as the
-    password); None for `open`."""
+    password); None for `open`. A user name whose last sign-in was with an admin key is
+    kept in `admins` (it shows the chat's administration; the admin key typed there
+    still decides every upload and removal)."""
     if settings.chat_sign_in == "open":
         return None
     ring = KeyRing(settings)
     audit = AuditLog.from_settings(settings)
 
     def check(username: str, password: str) -> bool:
-        ok = bool(username.strip()) and ring.identify(password or "") is not None
+        identity = ring.identify(password or "")
+        ok = bool(username.strip()) and identity is not None
+        if admins is not None:
+            if ok and identity is not None and identity.admin:
+                admins.add(username)
+            else:
+                admins.discard(username)
         user = chat_client(username, None)
         audit.record("chat", user, "sign_in", status="ok" if ok else "refused")
         return ok

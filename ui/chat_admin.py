@@ -51,10 +51,11 @@ class AdminPanel:
 
 
 def build_admin_panel(key_box: bool = True) -> AdminPanel:
-    """The panel; `key_box` False (OpenID Connect on) leaves out the admin key box and
-    hides the panel until the page's load shows it to an administrator."""
+    """The panel, hidden until the page's load shows it to an administrator
+    (`AdminHandlers.admin_panel_shown`); `key_box` False (OpenID Connect on) leaves out
+    the admin key box."""
     with gr.Accordion(
-        "Administrera dokument", open=False, elem_id="nara-admin", visible=key_box
+        "Administrera dokument", open=False, elem_id="nara-admin", visible=False
     ) as accordion:
         key: gr.Textbox | gr.State = (
             gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")

@@ -76,13 +76,16 @@ class AdminHandlers:
 
     def admin_panel_shown(self, request: gr.Request | None = None) -> Any:
         """The administration is shown to administrators only: with OpenID Connect a
-        user in an admin group; without it to everyone signed in (the admin key typed
-        in the panel decides, as before)."""
+        user in an admin group; with a key as password a user signed in with an admin
+        key; in an open chat to all (the admin key typed in the panel decides)."""
         settings = self.services.settings
-        if not settings.oidc_enabled:
+        if settings.oidc_enabled:
+            user = signed_in_user(request, settings) if request is not None else None
+            return gr.update(visible=bool(user and user.admin))
+        if settings.chat_sign_in == "open":
             return gr.update(visible=True)
-        user = signed_in_user(request, settings) if request is not None else None
-        return gr.update(visible=bool(user and user.admin))
+        username = getattr(request, "username", None)
+        return gr.update(visible=username in self.services.chat_admins)
 
     # chat
     def upload(

@@ -272,4 +272,5 @@ class Handlers(AdminHandlers):
             values.append(
                 gr.update(choices=[(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs], value=None)
             )
+            values.append(self.admin_panel_shown(request))
         return values

@@ -4,7 +4,7 @@ import time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.service import Assistant
 from knowledge.base import KnowledgeBase
@@ -24,6 +24,9 @@ class Services:
     """Made from the settings on first use when not given."""
     key_store: KeyStore | None = None
     """The key records, opened on first use when not given."""
+    chat_admins: set[str] = field(default_factory=set)
+    """User names signed in to the chat with an admin key (without OpenID Connect): the
+    chat shows them its administration (`ui.chat_access.sign_in`)."""
 
     @property
     def audit(self) -> AuditLog:
