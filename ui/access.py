@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from knowledge.access import PUBLIC, Access
+from nara.errors import ConfigError
 from nara.settings import Settings
 from ui.keys import Identity, KeyRing
 
@@ -62,8 +63,6 @@ def of_cli(settings: Settings, keys: KeyRing) -> Access:
         return Access.everything()
     identity = keys.identify(settings.cli_key.get_secret_value())
     if identity is None:
-        from nara.errors import ConfigError
-
         raise ConfigError(
             "NARA_CLI_KEY är ingen giltig nyckel (okänd eller återkallad).",
             "Ta bort NARA_CLI_KEY, eller sätt den till en nyckel från `nara keys create`.",
