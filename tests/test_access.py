@@ -287,3 +287,16 @@ def test_groups_come_from_the_sidecar_then_the_upload_then_the_default(tmp_path:
     assert groups() == {DOC_A: (GROUP_A, "ledning"), DOC_B: (GROUP_B,)}
     assert kb.ingest([docs], access=[GROUP_A, "ledning"]).unchanged == [DOC_A, DOC_B]
     assert [d.doc_id for d in kb.documents(Access.of(["ledning"]))] == [DOC_A]
+
+
+def test_teams_mapping_by_tenant_and_by_user(tmp_path: Path) -> None:
+    from ui.access import of_teams_user
+
+    settings = make_settings(
+        tmp_path / "unused",
+        teams_groups={TENANT.upper(): ["region"], f"{TENANT}/{USER_A.upper()}": [GROUP_A]},
+    )
+    assert of_teams_user(settings, TENANT, USER_A) == Access.of(["region", GROUP_A])
+    assert of_teams_user(settings, TENANT, "someone-else") == Access.of(["region"])
+    assert of_teams_user(settings, "other-tenant", USER_A) == PUBLIC
+    assert of_teams_user(settings, None, USER_A) == PUBLIC
