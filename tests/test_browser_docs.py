@@ -118,10 +118,10 @@ def test_a_browser_without_the_key_sees_no_docs(url: str) -> None:
             try:
                 response = page.goto(f"{url}/docs")
             except playwright_sync.Error as error:
-                assert "AUTH" in str(error), error
+                assert "AUTH" in str(error), error  # nothing loaded
             else:
                 assert response is not None and response.status == 401
                 assert response.headers["www-authenticate"].startswith("Basic ")
-            assert "/v1/ask" not in page.content() and "swagger" not in page.content()
+                assert "swagger" not in response.text().lower()
         finally:
             browser.close()

@@ -140,8 +140,9 @@ class Handlers(AdminHandlers):
                 texts[doc_id] = self._document_text(doc_id, request)
         return texts
 
-    def _document_text(self, doc_id: str, request: Any) -> str | None:
-        """The text of a document the user may read (None for any other)."""
+    def _document_text(self, doc_id: str, request: Any = None) -> str | None:
+        """The text of a document the user of `request` may read (None for any other;
+        without a request, a document open to all)."""
         if doc_id not in self._titles(request):
             return None
         try:
