@@ -169,7 +169,6 @@ def test_many_changes_rebuild_the_index(
     assert index.chunk_ids == [c.chunk_id for k in kept for c in versions[k]]
 
 
-
 RUNTIME = ("nara", "ingest", "knowledge", "assistant", "ui")
 """The packages `nara` runs from (evals and tests are not what a server runs)."""
 
