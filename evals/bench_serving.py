@@ -43,13 +43,18 @@ def measure_serving(scale: int, repeat: int, workdir: str, cache_file: str) -> d
 
 
 def measure_store(
-    settings: Settings, repeat: int, cache_file: str, workdir: Path, ask_repeat: int = 0
+    settings: Settings,
+    repeat: int,
+    cache_file: str,
+    workdir: Path,
+    ask_repeat: int = 0,
+    ask_limit: int | None = None,
 ) -> dict[str, Any]:
     """Serving on the store of `settings` (embedded or a Chroma server): the first
     search (opening the store, loading or building the keyword index), warm searches,
-    with `ask_repeat` > 0 warm asks, then one more document (written under `workdir`)
-    and the keyword index's update after it. Runs in a fresh process: its peak RSS is
-    the serving's."""
+    with `ask_repeat` > 0 warm asks (of the first `ask_limit` questions), then one more
+    document (written under `workdir`) and the keyword index's update after it. Runs in
+    a fresh process: its peak RSS is the serving's."""
     from evals.bench import (
         CORPUS,
         CachingEmbedder,
@@ -72,7 +77,7 @@ def measure_store(
     rss_loaded = peak_rss_mb()
     latencies = timed_calls(searched(kb), queries, repeat, before=timing.reset)
     query_embed_ms = timing.seconds * 1000
-    asked = measure_ask(kb, ask_repeat) if ask_repeat > 0 else None
+    asked = measure_ask(kb, ask_repeat, ask_limit) if ask_repeat > 0 else None
 
     path = one_more(CORPUS, workdir / f"one-more-{settings.collection}-{settings.data_dir.name}")
     started = time.perf_counter()
