@@ -2,6 +2,12 @@
 
     .venv/bin/python -m evals.bench_rss --data-dir STORE [--chroma-url URL
                                         --collection NAME] [--json]
+    .venv/bin/python -m evals.bench_rss --embedded-scale 100 --cache VECTORS.pkl
+                                        --data-dir WORK [--json]
+
+The second form first builds embedded stores of the sample ×1 (ingested with the
+passage vectors of `evals.bench`'s cache file, so nothing is embedded) and ×N (copied,
+`evals.bench_bulk`) under WORK, then measures both.
 
 In a fresh process, opens the store as `nara serve` does and reads its resident memory
 (VmRSS, and the peak VmHWM) after each stage: the imports, the embedding model, the
@@ -43,7 +49,7 @@ kb.embedder.embed_query("uppvärmning")
 mark("embedding model loaded, store opened")
 keys = [d.key for d in kb.documents()]
 kb.keyword.ensure(keys, kb.store.chunks)
-mark("keyword index loaded (%d versions)" % len(keys))
+mark("keyword index %s (%d versions)" % (kb.keyword.last_update[0], len(keys)))
 vector = kb.query_vectors("Vem ansvarar för uppföljningen?")
 hits = kb.store.query(vector, 25, keys)
 mark("one dense query")
@@ -75,6 +81,26 @@ def measure(overrides: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def build_embedded(work: Path, scale: int, cache_file: Path) -> tuple[Path, Path]:
+    """Embedded stores of the sample ×1 and ×`scale` under `work` (see the docstring)."""
+    from evals.bench import CORPUS, CachingEmbedder
+    from evals.bench_bulk import copy_store
+    from knowledge.base import KnowledgeBase
+    from knowledge.embedders import make_embedder
+    from nara.settings import load_settings
+
+    one, many = load_settings(data_dir=work / "x1"), load_settings(data_dir=work / f"x{scale}")
+    embedder = CachingEmbedder(make_embedder(one.embedder), CachingEmbedder.load(cache_file))
+    source = KnowledgeBase(one, embedder)
+    if not source.documents():
+        assert source.ingest([CORPUS]).ok
+    target = KnowledgeBase(many, embedder)
+    if not target.documents():
+        with source.store._link.use() as read, target.store._link.use() as write:
+            copy_store(read, write, CORPUS, range(1, scale + 1), many)
+    return one.data_dir, many.data_dir
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| stage | RSS MB | growth MB | peak MB |", "|---|---:|---:|---:|"]
     lines += [f"| {r['stage']} | {r['rss_mb']} | {r['growth_mb']} | {r['peak_mb']} |" for r in rows]
@@ -87,7 +113,19 @@ def main() -> None:
     parser.add_argument("--chroma-url")
     parser.add_argument("--collection")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--embedded-scale", type=int, help="build embedded ×1 and ×N first")
+    parser.add_argument("--cache", type=Path, help="passage vectors (evals.bench's cache)")
     args = parser.parse_args()
+    if args.embedded_scale:
+        stores = build_embedded(args.data_dir, args.embedded_scale, args.cache)
+        both = {p.name: measure({"data_dir": str(p)}) for p in stores}
+        print(
+            json.dumps(both, indent=2)
+            if args.json
+            else "".join(f"{name}:\n\n{markdown(rows)}\n" for name, rows in both.items()),
+            end="",
+        )
+        return
     overrides: dict[str, Any] = {"data_dir": str(args.data_dir)}
     if args.chroma_url:
         overrides["chroma_url"] = args.chroma_url
