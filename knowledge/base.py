@@ -9,21 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from ingest import Document, expand_paths, load_document
-from ingest.limits import IngestLimits, check_count
+from ingest.limits import IngestLimits
 from ingest.personal_data import PersonalDataPolicy
 from knowledge.access import ACCESS_VERSION, PUBLIC, Access
 from knowledge.analysis import ANALYZER_VERSION
-from knowledge.chunking import ChunkingConfig, chunk_document, index_text
+from knowledge.chunking import ChunkingConfig
 from knowledge.embedders import Embedder, QueryVectors, make_embedder
 from knowledge.fusion import fitted_fusion
-from knowledge.ingest_run import (
-    Cancel,
-    IngestReport,
-    apply_access,
-    check_unclaimed,
-    embed_distinct,
-    record_of,
-)
+from knowledge.ingest_prepare import Prepared, prepare
+from knowledge.ingest_run import Cancel, IngestReport, apply_access, check_unclaimed
 from knowledge.keyword import KeywordIndex
 from knowledge.query import Query
 from knowledge.registers import (
@@ -31,16 +25,39 @@ from knowledge.registers import (
     PriorityEntry,
     Registers,
     ResponsibilityEntry,
-    extract_registers,
 )
 from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
-from knowledge.spans import SPANS_VERSION, ChunkRange, StoredSpan, cut_document, embed_text
-from knowledge.store import DocumentRecord, Manifest, StoredChunk
+from knowledge.spans import SPANS_VERSION, StoredSpan, embed_text
+from knowledge.store import DocumentRecord, Manifest
 from knowledge.store_open import empty_store, open_store, write_lock
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
 
 __all__ = ["IngestReport", "KnowledgeBase", "empty_store"]
+
+
+def _check_same_file(stored: DocumentRecord | None, document: Document) -> None:
+    """`IngestError` when the stored document of this id comes from another file."""
+    if stored and stored.file != document.file:
+        raise IngestError(
+            document.file,
+            f"gets the document id '{document.doc_id}', which the stored file "
+            f"'{stored.file}' already has.",
+            f"Rename one of them, or remove the stored one first (nara remove {stored.doc_id}).",
+        )
+
+
+def _stored(report: IngestReport, document: Document, prepared: Prepared, replaced: bool) -> None:
+    """What the report says of a document stored."""
+    report.chunks += len(prepared.chunks)
+    report.spans += len(prepared.spans)
+    (report.updated if replaced else report.added).append(document.doc_id)
+    if document.ocr_pages:
+        report.ocr_pages[document.file] = document.ocr_pages
+    if document.flags:
+        report.flags[document.file] = list(document.flags)
+    if document.personal_data:
+        report.personal_data[document.file] = list(document.personal_data)
 
 
 def _not_found(doc_id: str) -> NotFoundError:
@@ -90,143 +107,92 @@ class KnowledgeBase:
         """Add, replace or skip each file; a file that fails is reported, not stored, and
         what was stored before stays. `access`: the groups that may read the files whose
         sidecar names none (default NARA_ACCESS_DEFAULT; `ingest_run.apply_access`).
-        Within one run, a second file whose name gives the same document id as an earlier
-        one (plan.docx in two folders) is refused: the first is kept, never silently
-        replaced. `IngestCancelledError` when `cancel` is set: the documents stored
-        before it stay, the one being read is not stored."""
+        Within one run, a second file whose name gives the
+        same document id as an earlier one (plan.docx in two folders) is refused: the
+        first is kept, never silently replaced. `IngestCancelledError` when `cancel` is
+        set: the documents stored before it stay, the one being read is not stored.
+        Each document is embedded before the write lock is taken, and the lock is held
+        for its commit only (`_ingest_one`)."""
         report = IngestReport()
         max_bytes = int(self.settings.max_file_mb * 1e6)
         claimed: dict[str, Path] = {}
-        with self.write_lock.held():
-            self.store.refresh()
-            live = {d.doc_id: d for d in self.store.documents()}
-            for path in expand_paths(paths):
-                self.cancel.check()
-                try:
-                    check_unclaimed(claimed, Path(path))
-                    document = load_document(
-                        path,
-                        max_bytes,
-                        self.limits,
-                        self.settings.serve_link_domains,
-                        PersonalDataPolicy.from_settings(self.settings),
-                    )
-                    apply_access(document, access, self.settings.access_default)
-                    self._ingest_one(document, live, report, str(path))
-                    claimed[document.doc_id] = Path(path)
-                except IngestError as err:
-                    report.failed.append(err)
-                if progress:
-                    progress(path)
+        for path in expand_paths(paths):
+            self.cancel.check()
+            try:
+                check_unclaimed(claimed, Path(path))
+                document = load_document(
+                    path,
+                    max_bytes,
+                    self.limits,
+                    self.settings.serve_link_domains,
+                    PersonalDataPolicy.from_settings(self.settings),
+                )
+                apply_access(document, access, self.settings.access_default)
+                self._ingest_one(document, report, str(path))
+                claimed[document.doc_id] = Path(path)
+            except IngestError as err:
+                report.failed.append(err)
+            if progress:
+                progress(path)
         return report
 
-    def _ingest_one(
-        self,
-        document: Document,
-        live: dict[str, DocumentRecord],
-        report: IngestReport,
-        source: str,
-    ) -> None:
-        """Add, replace or skip one document. Another file whose name gives the same id
-        is refused, not replaced; a file stored under an id of an older naming scheme
-        (same file name, other id) moves to its new id."""
-        old = live.get(document.doc_id)
-        if old and old.file != document.file:
-            raise IngestError(
-                document.file,
-                f"gets the document id '{document.doc_id}', which the stored file "
-                f"'{old.file}' already has.",
-                f"Rename one of them, or remove the stored one first (nara remove {old.doc_id}).",
-            )
-        if old and old.version == document.content_hash:
-            self.store.sweep_document(old)  # leftovers of a write killed after its commit
-            report.unchanged.append(document.doc_id)
-            return
-        chunks, spans = self._store_document(document, source)
-        report.chunks += chunks
-        report.spans += spans
-        (report.updated if old else report.added).append(document.doc_id)
-        if document.ocr_pages:
-            report.ocr_pages[document.file] = document.ocr_pages
-        if document.flags:
-            report.flags[document.file] = list(document.flags)
-        if document.personal_data:
-            report.personal_data[document.file] = list(document.personal_data)
-        moved = [
-            d for d in live.values() if d.file == document.file and d.doc_id != document.doc_id
-        ]
-        for stale in moved:
-            self.store.remove_document(stale.doc_id)
-            live.pop(stale.doc_id)
-        live[document.doc_id] = record_of(document, 0)  # for the checks of later files
+    def _ingest_one(self, document: Document, report: IngestReport, source: str) -> None:
+        """Add, replace or skip one document: embedded first, without the write lock,
+        unless the store already holds this version; then, under the lock, the store
+        is read again and the document committed, or skipped if another writer stored
+        the same version meanwhile (and embedded after all, outside the lock, if the
+        version it skipped for was replaced or removed meanwhile). Another file whose
+        name gives the same id is refused, not replaced; a file stored under an id of an
+        older naming scheme (same file name, other id) moves to its new id."""
+        while True:
+            self.store.refresh()
+            current = self.store.get_document(document.doc_id)
+            _check_same_file(current, document)
+            unchanged = current is not None and current.version == document.content_hash
+            prepared = None if unchanged else self._prepare(document, source)
+            with self.write_lock.held():
+                self.store.refresh()
+                live = {d.doc_id: d for d in self.store.documents()}
+                old = live.get(document.doc_id)
+                _check_same_file(old, document)
+                if old and old.version == document.content_hash:
+                    self.store.sweep_document(old)  # leftovers of a write killed after its commit
+                    report.unchanged.append(document.doc_id)
+                    return
+                if prepared is not None:
+                    self._commit(prepared)
+                    for stale in live.values():  # stored under an older naming scheme
+                        if stale.file == document.file and stale.doc_id != document.doc_id:
+                            self.store.remove_document(stale.doc_id)
+                    _stored(report, document, prepared, replaced=old is not None)
+                    return
 
     def add_document(self, document: Document) -> int:
         """Store one parsed document, replacing any earlier version atomically; returns
-        its number of chunks. Without groups of its own it gets NARA_ACCESS_DEFAULT."""
+        its number of chunks. Embedded before the write lock is taken. Without groups of
+        its own it gets NARA_ACCESS_DEFAULT."""
         apply_access(document, (), self.settings.access_default)
+        prepared = self._prepare(document, document.file)
         with self.write_lock.held():
             self.store.refresh()
-            return self._store_document(document)[0]
+            self._commit(prepared)
+        return len(prepared.chunks)
 
-    def _store_document(self, document: Document, source: str = "") -> tuple[int, int]:
-        """Chunks, spans, vectors and registers of one document, stored in one version;
-        returns the numbers of chunks and spans. Over the chunk or span limit, nothing is
-        stored and `IngestError` names `source` (the file's path; default its name)."""
-        source = source or document.file
-        chunks = chunk_document(document, self.chunking)
-        if not chunks:
-            raise IngestError(
-                source,
-                "innehåller bara rubriker: ingen text att söka i eller citera.",
-                "Kontrollera att rätt fil valdes; en skannad fil behöver OCR (tesseract-ocr-swe).",
-            )
-        check_count(
-            source,
-            "Antalet delar (chunks)",
-            len(chunks),
-            self.limits.max_chunks,
-            "ingest_max_chunks",
-        )
-        stored = [
-            StoredChunk(
-                chunk_id=f"{c.doc_id}@{document.content_hash}#{c.index}",
-                doc_id=c.doc_id,
-                version=document.content_hash,
-                index=c.index,
-                text=c.text,
-                index_text=index_text(document, c, self.chunking.max_label_chars),
-                char_start=c.char_start,
-                char_end=c.char_end,
-                section=c.section_label,
-                page=c.page,
-                kind=c.kind,
-                cells=c.cells,
-            )
-            for c in chunks
-        ]
-        ranges = [ChunkRange(c.chunk_id, c.char_start, c.char_end, c.kind) for c in stored]
-        spans = cut_document(document, ranges)
-        check_count(
-            source,
-            "Antalet meningar och rader (spans)",
-            len(spans),
-            self.limits.max_spans,
-            "ingest_max_spans",
-        )
-        vectors = embed_distinct(self.embedder, [c.index_text for c in stored], self.cancel)
-        span_vectors = embed_distinct(self.embedder, [embed_text(s) for s in spans], self.cancel)
-        self.cancel.check()
-        registers = extract_registers(document).to_json()
+    def _prepare(self, document: Document, source: str) -> Prepared:
+        """`knowledge.ingest_prepare.prepare` with this knowledge base's settings."""
+        return prepare(document, self.chunking, self.limits, self.embedder, self.cancel, source)
+
+    def _commit(self, prepared: Prepared) -> None:
+        """Write one prepared version into the store (the caller holds the write lock)."""
         self.store.put_document(
-            record_of(document, len(stored)),
-            document.text,
-            stored,
-            vectors,
-            registers,
-            spans,
-            span_vectors,
+            prepared.record,
+            prepared.text,
+            prepared.chunks,
+            prepared.vectors,
+            prepared.registers,
+            prepared.spans,
+            prepared.span_vectors,
         )
-        return len(stored), len(spans)
 
     # -- documents --------------------------------------------------------------
     def documents(self, access: Access = PUBLIC) -> list[DocumentRecord]:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.analysis import ANALYZER_VERSION, Analyzer, with_compounds
-from knowledge.answer_types import chunk_flags
+from knowledge.answer_types import chunk_flags, flags_version
 from knowledge.bm25_segments import SegmentedBM25
 from knowledge.store import StoredChunk
 
@@ -51,7 +51,7 @@ Loader = Callable[[Sequence[str]], list[StoredChunk]]
 
 
 def fingerprint(keys: Sequence[str]) -> str:
-    digest = hashlib.sha256(f"{ANALYZER_VERSION}/{KEYWORD_VERSION}".encode())
+    digest = hashlib.sha256(f"{ANALYZER_VERSION}/{KEYWORD_VERSION}/{flags_version()}".encode())
     for key in sorted(keys):
         digest.update(key.encode() + b"\n")
     return digest.hexdigest()[:20]

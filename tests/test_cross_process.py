@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ USER_KEY = "user-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SEEN_WITHIN_S = 10.0  # the bound on seeing another process's write (issue #16)
-BUSY_WITHIN_S = 4.0  # a DELETE during an upload: NARA_SERVE_WRITE_WAIT_S (1 s) + margin
+BUSY_WITHIN_S = 4.0  # a DELETE while the lock is held: NARA_SERVE_WRITE_WAIT_S (1 s) + margin
 SHUTDOWN_S = 2.0  # NARA_SERVE_SHUTDOWN_S of the slow server
 EXIT_WITHIN_S = SHUTDOWN_S + 3.0  # the cut-off comes 1 s after it; 2 s of margin
 SLOW_BATCH_S = 1.5  # each passage batch of the slow embedder: an upload takes > 6 s
@@ -54,10 +55,15 @@ from knowledge import embedders
 class Slow(embedders.HashEmbedder):  # name "hash": it opens stores built with hash
     def embed_batch(self, texts, *, query):
         if not query:
+            if MARK:  # the test sees that a passage batch is being embedded
+                with open(MARK, "a") as out:
+                    out.write("batch ")
             time.sleep(SLOW)
         return super().embed_batch(texts, query=query)
 
 SLOW = float(sys.argv.pop(1))
+import os
+MARK = os.environ.get("SLOW_EMBED_MARK", "")
 embedders.EMBEDDERS["slow-hash"] = lambda _arg: Slow()
 from ui.server import main
 sys.exit(main(sys.argv[1:]))
@@ -166,6 +172,7 @@ def slow_served(tmp_path: Path, docs: Path) -> Iterator[Served]:
         SLOW_BATCH_S,
         NARA_SERVE_WRITE_WAIT_S="1",
         NARA_SERVE_SHUTDOWN_S=str(SHUTDOWN_S),
+        SLOW_EMBED_MARK=str(tmp_path / "embedding.mark"),
     )
 
 
@@ -280,23 +287,28 @@ def test_with_a_chroma_server_a_reader_sees_a_rebuild_by_another_client(
 
 
 # -- a busy store and a shutdown -------------------------------------------------------
-def lock_held(store: Path) -> bool:
+@contextmanager
+def holding_lock(store: Path) -> Iterator[None]:
+    """The store's lock file held by this process (as another writer would)."""
     with (store / "nara.write.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def test_delete_during_upload_is_busy_and_sigterm_stops_the_server(
+def test_a_delete_is_not_held_up_by_an_uploads_embedding_and_sigterm_stops_the_server(
     slow_served: Served, tmp_path: Path
 ) -> None:
+    """An upload embeds without the write lock (it holds it only for the commit), so a
+    DELETE sent while it embeds is done at once; a DELETE while another writer holds the
+    lock is refused within NARA_SERVE_WRITE_WAIT_S; SIGTERM cancels the upload."""
     served = slow_served
     listed = httpx.get(f"{served.url}/v1/documents", headers=ADMIN).json()["documents"]
-    other = listed[1]
     changed = change_a_file(served.docs, MARKER)
+    others = [d for d in listed if d["file"] != changed.name]
+    mark = tmp_path / "embedding.mark"
     upload: dict[str, Any] = {}
 
     def send() -> None:
@@ -313,17 +325,26 @@ def test_delete_during_upload_is_busy_and_sigterm_stops_the_server(
     sender = threading.Thread(target=send)
     sender.start()
     deadline = time.monotonic() + 10
-    while not lock_held(tmp_path / "store"):
-        assert time.monotonic() < deadline, "the upload never took the write lock"
+    while not mark.exists():
+        assert time.monotonic() < deadline, "the upload never began embedding"
         time.sleep(0.05)
 
     started = time.monotonic()
     removed = httpx.delete(
-        f"{served.url}/v1/documents/{other['document_id']}", headers=ADMIN, timeout=30
+        f"{served.url}/v1/documents/{others[0]['document_id']}", headers=ADMIN, timeout=30
     )
+    assert removed.status_code == 200, removed.text
     assert time.monotonic() - started < BUSY_WITHIN_S
-    assert removed.status_code == 503, removed.text
-    assert "upptagen" in removed.json()["error"] and "Försök igen" in removed.json()["hint"]
+    assert sender.is_alive() and not upload, "the upload was over before the DELETE"
+
+    with holding_lock(tmp_path / "store"):
+        started = time.monotonic()
+        refused = httpx.delete(
+            f"{served.url}/v1/documents/{others[1]['document_id']}", headers=ADMIN, timeout=30
+        )
+        assert time.monotonic() - started < BUSY_WITHIN_S
+    assert refused.status_code == 503, refused.text
+    assert "upptagen" in refused.json()["error"] and "Försök igen" in refused.json()["hint"]
 
     started = time.monotonic()
     served.proc.send_signal(signal.SIGTERM)
@@ -334,10 +355,10 @@ def test_delete_during_upload_is_busy_and_sigterm_stops_the_server(
     response = upload.get("response")
     assert response is None or response.status_code == 503, response.text if response else ""
     after = json.loads(cli(served.env, "documents", "--json").stdout)["documents"]
-    versions = {d["document_id"]: d["version"] for d in listed}
+    versions = {d["document_id"]: d["version"] for d in listed if d != others[0]}
     assert {d["document_id"]: d["version"] for d in after} == versions  # nothing half stored
-    refused = removed.elapsed.total_seconds()
-    print(f"DELETE refused in {refused:.2f} s; SIGTERM exit in {took:.2f} s")
+    done = removed.elapsed.total_seconds()
+    print(f"DELETE during embedding in {done:.2f} s; SIGTERM exit in {took:.2f} s")
 
 
 class SlowHash:

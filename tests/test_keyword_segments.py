@@ -167,3 +167,36 @@ def test_many_changes_rebuild_the_index(
     index.ensure(kept, store.chunks)
     assert index.last_update[0] == "build" and store.asked[-1] == kept
     assert index.chunk_ids == [c.chunk_id for k in kept for c in versions[k]]
+
+
+RUNTIME = ("nara", "ingest", "knowledge", "assistant", "ui")
+"""The packages `nara` runs from (evals and tests are not what a server runs)."""
+
+
+def imported_roots(path: Path) -> set[str]:
+    """The top-level modules a source file imports (statements, `import_module("x")`
+    and `__import__("x")` with a literal name)."""
+    import ast
+
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in ("import_module", "__import__") and isinstance(node.args[0].value, str):
+                roots.add(node.args[0].value.split(".")[0])
+    return roots
+
+
+def test_nothing_at_run_time_imports_bm25s() -> None:
+    """`bm25s` is only the tests' reference (the `test` extra), so no runtime module
+    imports it; this test file does, as the check sees."""
+    from tests.conftest import ROOT
+
+    files = [f for package in RUNTIME for f in sorted((ROOT / package).rglob("*.py"))]
+    assert len(files) > 50
+    assert [f for f in files if "bm25s" in imported_roots(f)] == []
+    assert "bm25s" in imported_roots(Path(__file__))
