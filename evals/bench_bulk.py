@@ -26,6 +26,7 @@ from typing import Any
 
 from ingest import Document, load_document
 from ingest.personal_data import PersonalDataPolicy
+from knowledge.access import ACCESS_FIELD
 from knowledge.chroma_access import GENERATION
 from knowledge.ingest_run import record_of
 from knowledge.store import DocumentRecord, record_from, record_metadata
@@ -175,7 +176,8 @@ def copy_writes(source: SourceDocument, document: Document, into: CopyWrites) ->
     into.add(into.chunks, _rekeyed(source.chunks, old, record))
     into.add(into.spans, _rekeyed(source.spans, old, record))
     registers = _registers_of(source.registers, record.doc_id)
-    into.add(into.registers, Records([record.key], None, [registers], [{"doc_id": record.doc_id}]))
+    register_meta = {"doc_id": record.doc_id, ACCESS_FIELD: list(record.access)}
+    into.add(into.registers, Records([record.key], None, [registers], [register_meta]))
     meta = record_metadata(record)
     into.add(into.documents, Records([record.doc_id], None, [document.text], [meta]))
 

@@ -12,6 +12,7 @@ Every response carries an `X-Request-ID` header.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
@@ -91,6 +92,8 @@ CHAT_UPLOAD_PATH = "/gradio_api/upload"
 SIDECAR_SUFFIX = ".meta.yaml"
 INTERNAL_ERROR = "Internt fel: begäran kunde inte slutföras."
 INTERNAL_HINT = "Försök igen. Kvarstår felet, ange request_id till den som driver tjänsten."
+STOPPED_ERROR = "Tjänsten stängs av: begäran hann inte slutföras."
+STOPPED_HINT = "Skicka begäran igen när tjänsten är igång. Det som redan var lagrat finns kvar."
 
 PATH_SHOWN = 200  # characters of an unknown path repeated in the 404 message
 _LIMIT_KEY = "nara.body_limit"  # the BodyLimit limit of the request, in its scope
@@ -281,6 +284,13 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels what still runs when its graceful shutdown ends (an upload
+            # whose embedding batch outlasts it): 503, never a bare 500
+            if not started:
+                body = {"error": STOPPED_ERROR, "hint": STOPPED_HINT, "request_id": request_id}
+                await JSONResponse(body, status_code=503)(scope, receive, send_with_id)
+            raise
         except Exception:
             logger.exception(
                 "Internal error, request_id=%s: %s %s",
