@@ -12,14 +12,16 @@ of the top chunks, question words no stored text contains, names and things the
 documents do not know, whether any retrieved span holds the type of answer the question
 expects (a person's name, an amount, a phone number: `knowledge.expected`) and a count
 next to what a "hur många" question counts, and the question's language (an English
-question's words cover a Swedish text less).
+question's words cover a Swedish text less). The first-quote features ask the same of
+the span the answer would quote first (the most relevant): an answer whose first quote
+holds no date for "när", no name for "vem är", does not answer.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.evidence import Span, TermWeights, Wanted
 from assistant.model import Kind
@@ -63,6 +65,9 @@ ANSWER_FEATURES = (
     "missing_weight",
     "best_own_coverage",
     "typed_uncovered",
+    "expects_type",
+    "first_type_missing",
+    "first_expected_missing",
 )
 
 
@@ -133,6 +138,7 @@ def answer_features(
     top_text: str = "",
     english: bool = False,
     typed_uncovered: float = 0.0,
+    expects: bool = False,
 ) -> dict[str, float]:
     """Question-level features; `top_text` is the text of the top chunks, in which the
     question's first content word (what it asks about: "budgeten", "ordförande") and
@@ -143,22 +149,40 @@ def answer_features(
         for g, w in zip(wanted.groups, wanted.weights, strict=True)
         if not any(weights.known(t) for t in g)
     )
+    return (
+        {
+            "top_relevance": top[0] if top else 0.0,
+            "mean_top3_relevance": sum(top) / len(top) if top else 0.0,
+            "top_similarity": _best(spans, "similarity"),
+            "coverage": coverage,
+            "top_rare_coverage": _best(spans, "rare_coverage"),
+            "unknown_share": unknown_weight / wanted.total if wanted.total else 0.0,
+            "foreign_names": float(foreign),
+            "unknown_focus": float(unknown_focus),
+            "answer_type_missing": float(type_missing),
+            "count_unrelated": float(count_unrelated),
+            "english": float(english),
+            "log_wanted": math.log1p(len(wanted.groups)),
+            "best_own_coverage": _best(spans, "own_coverage"),
+            "typed_uncovered": typed_uncovered,
+            "expects_type": float(expects),
+        }
+        | _missing(wanted, weights, top_text)
+        | first_quote(spans[0].features if spans else None, expects)
+    )
+
+
+def first_quote(first: Mapping[str, float] | None, expects: bool) -> dict[str, float]:
+    """Whether the span quoted first (its span features; None when there is none) lacks
+    the answer type the question asks for (`answer_types`: a date, a count …) and the
+    expected answer (`knowledge.expected`: a person, an amount …; `expects` says whether
+    the question expects one). The fit recomputes these with out-of-fold relevances."""
+    if first is None:
+        return {"first_type_missing": 1.0, "first_expected_missing": float(expects)}
     return {
-        "top_relevance": top[0] if top else 0.0,
-        "mean_top3_relevance": sum(top) / len(top) if top else 0.0,
-        "top_similarity": _best(spans, "similarity"),
-        "coverage": coverage,
-        "top_rare_coverage": _best(spans, "rare_coverage"),
-        "unknown_share": unknown_weight / wanted.total if wanted.total else 0.0,
-        "foreign_names": float(foreign),
-        "unknown_focus": float(unknown_focus),
-        "answer_type_missing": float(type_missing),
-        "count_unrelated": float(count_unrelated),
-        "english": float(english),
-        "log_wanted": math.log1p(len(wanted.groups)),
-        "best_own_coverage": _best(spans, "own_coverage"),
-        "typed_uncovered": typed_uncovered,
-    } | _missing(wanted, weights, top_text)
+        "first_type_missing": first.get("type_missing", 0.0),
+        "first_expected_missing": float(expects and not first.get("expected_type", 0.0)),
+    }
 
 
 def _missing(wanted: Wanted, weights: TermWeights, text: str) -> dict[str, float]:

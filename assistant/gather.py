@@ -185,6 +185,7 @@ class Gatherer:
             top,
             english=q.lang == "en",
             typed_uncovered=typed_uncovered(q, spans),
+            expects=bool(q.expects),
         )
         return Evidence(
             q,

@@ -109,3 +109,30 @@ def test_fitting_reads_only_the_dev_part() -> None:
     assert questions and all(q.id in dev_locked or part_of(q.id) == "dev" for q in questions)
     assert not any(q.id.startswith("fresh-") for q in questions)  # fresh.yaml is locked
     assert any(q.id.startswith("devs-") for q in questions)  # dev-sample.yaml is dev
+
+
+def test_first_quote_features_follow_the_span_the_relevances_put_first() -> None:
+    """The answerability model reads what the first quote holds; the fit must compute it
+    from the span its out-of-fold relevances rank first, as the assistant does at run
+    time, not from the order the spans were gathered in."""
+    from evals.fit_scorers import _with_relevance
+
+    s = Sample(_question(0, True, "d"), "d", has_spans=True)
+    typed = {"type_missing": 0.0, "expected_type": 1.0}
+    untyped = {"type_missing": 1.0, "expected_type": 0.0}
+    s.span_rows = [untyped, typed]
+    s.span_labels = [0, 1]
+    s.answer_row = {"expects_type": 1.0}
+    first_typed = _with_relevance(s, [0.2, 0.9])
+    first_untyped = _with_relevance(s, [0.9, 0.2])
+    assert first_typed["first_type_missing"] == 0.0
+    assert first_typed["first_expected_missing"] == 0.0
+    assert first_untyped["first_type_missing"] == 1.0
+    assert first_untyped["first_expected_missing"] == 1.0
+    # A question that expects no person, amount …: a span without one lacks nothing.
+    s.answer_row = {"expects_type": 0.0}
+    assert _with_relevance(s, [0.9, 0.2])["first_expected_missing"] == 0.0
+    # No span at all: nothing is quoted, so the type asked for is missing.
+    empty = Sample(_question(1, False, "d"), "oos-0", has_spans=False)
+    empty.answer_row = {"expects_type": 1.0}
+    assert _with_relevance(empty, [])["first_expected_missing"] == 1.0
