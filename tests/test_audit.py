@@ -215,7 +215,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
         assert questions[0]["actor"] == anna and questions[0]["status"] == "answered"
 
         before = len(log.entries())
-        summary, _ = chat.predict(ADMIN_KEY, [handle_file(str(doc))], api_name="/upload")
+        summary, _ = chat.predict([handle_file(str(doc))], api_name="/upload")
         assert "1 nytt" in summary
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"]) == ("upload", ["rutin"])
@@ -223,7 +223,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
         chat.predict(api_name="/catalogue")  # the page's load event: the list to remove from
         before = len(log.entries())
         chat.predict("rutin", api_name="/ask_remove")  # the confirmation names it first
-        said = chat.predict(ADMIN_KEY, api_name="/remove")
+        said = chat.predict(api_name="/remove")
         assert said.startswith("Borttaget"), said
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"], entry["status"]) == (

@@ -26,6 +26,7 @@ from assistant.service import Assistant
 from ingest.untrusted import allowed, flags_of, links_in
 from knowledge.base import KnowledgeBase
 from knowledge.support import is_supported
+from tests.chat_session import signed_in_request
 from tests.conftest import ROOT, make_settings
 from tests.fake_openai import FakeOpenAI, Recorded
 from tests.http_server import serve_app
@@ -169,9 +170,10 @@ def test_api_flags_uploads_and_marks_quotes_with_foreign_links(
 def test_chat_shows_flags_and_never_a_clickable_link(
     served: tuple[str, Handlers], docs: Path
 ) -> None:
-    _, handlers = served
+    url, handlers = served
     files = [str(p) for p in sorted(docs.iterdir())]
-    summary, _ = handlers.upload(ADMIN_KEY, files, progress=lambda *a, **k: None)
+    admin = signed_in_request(url, "Anna", ADMIN_KEY)
+    summary, _ = handlers.upload(files, request=admin, progress=lambda *a, **k: None)
     assert "Flaggade filer" in summary and "rutin.md: instruktionsliknande text" in summary
     assert "://" not in summary  # the flagged link is shown as text in the summary too
     table = handlers.catalogue()[4]["data"]

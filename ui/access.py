@@ -6,7 +6,8 @@ interface knows of who asks becomes the groups whose documents they may read.
   reads every document;
 - a chat user signed in with OpenID Connect: the groups of the token's claim
   (NARA_OIDC_GROUP_CLAIM); an administrator (NARA_OIDC_ADMIN_GROUPS) reads every
-  document; without OpenID Connect (a key as password, or an open chat) only "alla";
+  document; signed in with a key as password: the key's, as above; in an open chat
+  only "alla" (ui/chat_identity.py);
 - a Teams user: the groups NARA_TEAMS_GROUPS maps their tenant, and tenant and Entra
   object id, to; without a mapping only "alla".
 """
@@ -14,7 +15,6 @@ interface knows of who asks becomes the groups whose documents they may read.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from knowledge.access import PUBLIC, Access
 from nara.errors import ConfigError
@@ -32,16 +32,6 @@ def of_identity(identity: Identity | None) -> Access:
 def of_user(groups: Iterable[str], admin: bool) -> Access:
     """What a signed-in chat user reads (groups from the token's claim)."""
     return Access.everything() if admin else Access.of(groups)
-
-
-def of_chat_request(request: Any, settings: Settings) -> Access:
-    """The reader of a chat event: the session's user with OpenID Connect; else "alla"."""
-    if not settings.oidc_enabled:
-        return PUBLIC
-    from ui.oidc_user import session_of, signed_in  # with OpenID Connect only
-
-    user = signed_in(session_of(request), settings)
-    return PUBLIC if user is None else of_user(user.groups, user.admin)
 
 
 def of_teams_user(settings: Settings, tenant: str | None, object_id: str | None) -> Access:

@@ -2,8 +2,8 @@
 
 Three tabs: "Fråga" (streamed answers with their sources, filters, example questions,
 thumbs up/down), "Ansvar och prioriteringar" (the two registers as tables) and "Dokument"
-(the stored documents; upload and removal with an admin key, or with OpenID Connect for
-an admin group).
+(the stored documents; upload and removal for an administrator: a user signed in with
+an admin key, or with OpenID Connect in an admin group).
 
 `add_chat` is called last by ui/server.py's `create_app`: routes added to the app before
 the mount (/v1, /api/messages, /healthz, /readyz) keep answering, since Starlette tries
@@ -32,6 +32,7 @@ from ui.chat_guard import (
 )
 from ui.chat_handlers import ALL, Handlers
 from ui.chat_i18n import swedish_i18n
+from ui.chat_identity import KeySignIn
 from ui.chat_sign_in import SignInLanguage
 from ui.chat_style import CSS, PAGE_JS
 from ui.schemas import MAX_COMMENT_CHARS
@@ -86,7 +87,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         show_error=False,  # handlers show Swedish messages; never exception text
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
-        **gradio_auth(settings, services.chat_admins),  # OIDC or NARA_CHAT_SIGN_IN
+        **gradio_auth(settings),  # OIDC or NARA_CHAT_SIGN_IN
         i18n=i18n,  # Gradio's own texts in Swedish, whatever the browser's language
         js=PAGE_JS,
     )
@@ -94,6 +95,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     if chat_app is not None:
         install_not_found(chat_app)
         chat_app.add_middleware(SignInLanguage, translations=i18n.translations_dict)
+        chat_app.add_middleware(KeySignIn, sessions=services.chat_sessions)
     if settings.oidc_enabled:
         from ui.oidc_gate import guard_chat
 

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from nara.settings import Settings
 from ui.api import problem, request_id_of
 from ui.audit import AuditLog
+from ui.chat_identity import sign_in_accepted
 from ui.keys import KeyRing
 
 log = logging.getLogger(__name__)
@@ -48,16 +49,15 @@ def chat_is_off(settings: Settings) -> bool:
     return settings.chat_sign_in == "required" and not KeyRing(settings).any()
 
 
-def gradio_auth(settings: Settings, admins: set[str] | None = None) -> dict[str, Any]:
+def gradio_auth(settings: Settings) -> dict[str, Any]:
     """The sign-in arguments of `gr.mount_gradio_app`: with OpenID Connect on, Gradio's
     `auth_dependency` (the session's user, ui/oidc_gate.py); else Gradio's own login with
-    a key (`sign_in`), which keeps in `admins` the user names signed in with an admin
-    key."""
+    a key (`sign_in`)."""
     if settings.oidc_enabled:
         from ui.oidc_gate import chat_user_id  # only with OpenID Connect configured
 
         return {"auth_dependency": chat_user_id(settings)}
-    return {"auth": sign_in(settings, admins), "auth_message": SIGN_IN_MESSAGE}
+    return {"auth": sign_in(settings), "auth_message": SIGN_IN_MESSAGE}
 
 
 def announce_sign_in(settings: Settings) -> None:
@@ -75,20 +75,19 @@ def announce_sign_in(settings: Settings) -> None:
 
 def admin_in_chat(settings: Settings, keys: KeyRing) -> bool:
     """Whether the chat has its document administration: with OpenID Connect, when an
-    administrator group is configured (NARA_OIDC_ADMIN_GROUPS); else when an admin key
-    is (NARA_ADMIN_KEYS, or a key record with the admin flag)."""
+    administrator group is configured (NARA_OIDC_ADMIN_GROUPS); with a key as password,
+    when an admin key is (NARA_ADMIN_KEYS, or a key record with the admin flag); never in
+    an open chat (nobody is signed in there, so nobody is an administrator)."""
     if settings.oidc_enabled:
         return bool(settings.oidc_admin_groups)
-    return keys.any_admin()
+    return settings.chat_sign_in == "required" and keys.any_admin()
 
 
-def sign_in(
-    settings: Settings, admins: set[str] | None = None
-) -> Callable[[str, str], bool] | None:
+def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
     """Gradio's `auth` callable for `required` (any user name, a configured key as the
-    password); None for `open`. A user name whose last sign-in was with an admin key is
-    kept in `admins` (it shows the chat's administration; the admin key typed there
-    still decides every upload and removal)."""
+    password); None for `open`. An accepted key is noted for `ui.chat_identity.KeySignIn`,
+    which keeps its digest with the session Gradio opens: the chat's events then read as
+    the key's record (its groups; an admin key administers)."""
     if settings.chat_sign_in == "open":
         return None
     ring = KeyRing(settings)
@@ -97,11 +96,8 @@ def sign_in(
     def check(username: str, password: str) -> bool:
         identity = ring.identify(password or "")
         ok = bool(username.strip()) and identity is not None
-        if admins is not None:
-            if ok and identity is not None and identity.admin:
-                admins.add(username)
-            else:
-                admins.discard(username)
+        if ok:
+            sign_in_accepted(username, password)
         user = chat_client(username, None)
         audit.record("chat", user, "sign_in", status="ok" if ok else "refused")
         return ok

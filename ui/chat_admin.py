@@ -1,6 +1,6 @@
-"""The chat's "Dokument" tab and its administration (with an admin key, or with OpenID
-Connect for a user in an admin group): upload, and removal after a confirmation that
-names the document."""
+"""The chat's "Dokument" tab and its administration, for administrators (a user signed in
+with an admin key, or with OpenID Connect in an admin group; `ui.chat_identity`):
+upload, and removal after a confirmation that names the document."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from ui.services import Services
 
 NO_ADMIN_KEY = (
     "Uppladdning och borttagning är avstängda: ingen administratörsnyckel är "
-    "konfigurerad (inställningen `NARA_ADMIN_KEYS`)."
+    "konfigurerad (inställningen `NARA_ADMIN_KEYS`, eller `nara keys create NAMN --admin`)."
+)
+OPEN_CHAT = (
+    "Uppladdning och borttagning är avstängda i en öppen chatt (`NARA_CHAT_SIGN_IN=open`): "
+    "bara en inloggad administratör får ändra dokumenten. Använd API:t eller kommandoraden."
 )
 NO_ADMIN_GROUP = (
     "Uppladdning och borttagning är avstängda: ingen administratörsgrupp är "
@@ -30,8 +34,6 @@ UPLOAD_TYPES = [".pdf", ".docx", ".md", ".markdown", ".txt", ".text", ".html", "
 class AdminPanel:
     accordion: gr.Accordion
     """The whole panel: shown to administrators only (`AdminHandlers.admin_panel_shown`)."""
-    key: gr.Textbox | gr.State
-    """The admin key box; with OpenID Connect an empty state (the session decides)."""
     files: gr.File
     groups: gr.Textbox
     """Who may read the uploaded documents (groups separated by commas; empty: the
@@ -50,18 +52,12 @@ class AdminPanel:
     """The document id awaiting confirmation (None when nothing is)."""
 
 
-def build_admin_panel(key_box: bool = True) -> AdminPanel:
+def build_admin_panel() -> AdminPanel:
     """The panel, hidden until the page's load shows it to an administrator
-    (`AdminHandlers.admin_panel_shown`); `key_box` False (OpenID Connect on) leaves out
-    the admin key box."""
+    (`AdminHandlers.admin_panel_shown`)."""
     with gr.Accordion(
         "Administrera dokument", open=False, elem_id="nara-admin", visible=False
     ) as accordion:
-        key: gr.Textbox | gr.State = (
-            gr.Textbox(label="Administratörsnyckel", type="password", elem_id="nara-admin-key")
-            if key_box
-            else gr.State("")
-        )
         files = without_leaked_files(
             gr.File(
                 label="Dokument att läsa in (PDF, DOCX, Markdown, TXT, HTML; ev. .meta.yaml)",
@@ -90,7 +86,6 @@ def build_admin_panel(key_box: bool = True) -> AdminPanel:
         remove_status = gr.Markdown(elem_id="nara-remove-status")
     return AdminPanel(
         accordion,
-        key,
         files,
         groups,
         upload,
@@ -108,15 +103,15 @@ def build_admin_panel(key_box: bool = True) -> AdminPanel:
 
 def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
     """Upload reads the files in; "Ta bort dokumentet" asks first, naming the document;
-    only "Ja, ta bort" removes it (the admin key, or with OpenID Connect the session's
-    admin group, checked then)."""
-    a.upload.click(h.upload, [a.key, a.files, a.groups], [a.upload_status, a.files]).then(
+    only "Ja, ta bort" removes it (whether the session's user administers is checked
+    again then)."""
+    a.upload.click(h.upload, [a.files, a.groups], [a.upload_status, a.files]).then(
         h.catalogue, None, catalogue
     )
     asked = [a.confirm_row, a.confirm_text, a.pending, a.remove_status]
     a.remove.click(h.ask_remove, a.remove_choice, asked)
     a.cancel.click(h.cancel_remove, None, asked)
-    a.confirm.click(h.remove, [a.key, a.pending], a.remove_status).then(
+    a.confirm.click(h.remove, [a.pending], a.remove_status).then(
         h.cancel_remove_quietly, None, [a.confirm_row, a.confirm_text, a.pending]
     ).then(h.catalogue, None, catalogue)
 
@@ -125,8 +120,7 @@ def wire_admin_panel(h: Handlers, a: AdminPanel, catalogue: list[Any]) -> None:
 class DocumentsTab:
     table: gr.Dataframe
     admin: AdminPanel | None
-    """Present only when someone may administer: an admin key is configured, or with
-    OpenID Connect an admin group."""
+    """Present only when someone may administer (ui/chat_access.py `admin_in_chat`)."""
 
 
 def documents_tab(services: Services) -> DocumentsTab:
@@ -140,9 +134,11 @@ def documents_tab(services: Services) -> DocumentsTab:
         column_widths=["20%", "8%", "14%", "8%", "7%", "7%", "10%", "9%", "5%", "12%"],
         elem_id="nara-documents",
     )
-    oidc = services.settings.oidc_enabled
-    if not admin_in_chat(services.settings, services.keys):
-        gr.Markdown(NO_ADMIN_GROUP if oidc else NO_ADMIN_KEY)
+    settings = services.settings
+    if not admin_in_chat(settings, services.keys):
+        if settings.oidc_enabled:
+            gr.Markdown(NO_ADMIN_GROUP)
+        else:
+            gr.Markdown(OPEN_CHAT if settings.chat_sign_in == "open" else NO_ADMIN_KEY)
         return DocumentsTab(table, None)
-    panel = build_admin_panel(key_box=not oidc)
-    return DocumentsTab(table, panel)
+    return DocumentsTab(table, build_admin_panel())

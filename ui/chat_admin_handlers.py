@@ -17,12 +17,11 @@ from knowledge.access import Access, normalise_groups
 from knowledge.base import KnowledgeBase
 from nara.errors import NaraError, NotFoundError
 from ui import chat_render as render
-from ui.access import of_chat_request
 from ui.audit_actions import uploaded
 from ui.chat_access import chat_client, chat_user
 from ui.chat_guard import remove_uploads, upload_folder
+from ui.chat_identity import ChatIdentity, chat_identity
 from ui.chat_text import plain_links
-from ui.oidc_gate import signed_in_user
 from ui.rate_limit import RateLimiter, too_many
 from ui.services import Services
 
@@ -52,51 +51,39 @@ class AdminHandlers:
         message, hint = too_many(self.limiter, wait, "dig", "NARA_CHAT_RATE_PER_S")
         return f"{message} {hint}"
 
-    def _not_admin(self, key: str, request: gr.Request | None, outcome: str) -> str | None:
-        """A Swedish refusal unless the user may administer: with OpenID Connect, a
-        signed-in user in an administrator group (the key is not used); else the key is
-        an admin key."""
-        settings = self.services.settings
-        if settings.oidc_enabled:
-            user = signed_in_user(request, settings) if request is not None else None
-            if user is not None and user.admin:
-                return None
-            return f"**Du är inte administratör** (ingen administratörsgrupp). {outcome}"
-        if self.services.keys.is_admin(key or ""):
+    def identity(self, request: Any) -> ChatIdentity:
+        """Who uses a chat event (`ui.chat_identity.chat_identity`)."""
+        services = self.services
+        return chat_identity(request, services.settings, services.keys, services.chat_sessions)
+
+    def _not_admin(self, request: gr.Request | None, outcome: str) -> str | None:
+        """A Swedish refusal unless the session's user administers (signed in with an
+        admin key, or with OpenID Connect in an administrator group)."""
+        if self.identity(request).admin:
             return None
-        return f"**Fel administratörsnyckel.** {outcome}"
+        return f"**Du är inte administratör.** {outcome}"
 
     @property
     def kb(self) -> KnowledgeBase:
         return self.services.kb
 
     def reader(self, request: Any) -> Access:
-        """What the user of a chat event may read (`ui.access.of_chat_request`)."""
-        return of_chat_request(request, self.services.settings)
+        """What the user of a chat event may read (`ChatIdentity.access`)."""
+        return self.identity(request).access
 
     def admin_panel_shown(self, request: gr.Request | None = None) -> Any:
-        """The administration is shown to administrators only: with OpenID Connect a
-        user in an admin group; with a key as password a user signed in with an admin
-        key; in an open chat to all (the admin key typed in the panel decides)."""
-        settings = self.services.settings
-        if settings.oidc_enabled:
-            user = signed_in_user(request, settings) if request is not None else None
-            return gr.update(visible=bool(user and user.admin))
-        if settings.chat_sign_in == "open":
-            return gr.update(visible=True)
-        username = getattr(request, "username", None)
-        return gr.update(visible=username in self.services.chat_admins)
+        """The administration is shown to administrators only."""
+        return gr.update(visible=self.identity(request).admin)
 
     # chat
     def upload(
         self,
-        key: str,
         files: list[str] | None,
         groups: str | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = UPLOAD_PROGRESS,
     ) -> tuple[str, Any]:
-        """Read in the uploaded `files` (admin key). With a wrong key they stay selected
+        """Read in the uploaded `files` (administrators only). Refused, they stay selected
         (and on disk, under the data dir, until NARA_CHAT_UPLOAD_MAX_AGE_S) for a retry;
         once read in, successfully or not, they and their staged copies are deleted and
         the selection is cleared. The selection is kept by returning it, never by an
@@ -104,7 +91,7 @@ class AdminHandlers:
         commas; empty: NARA_ACCESS_DEFAULT), unless a sidecar says."""
         if refused := self._too_many(request):
             return refused, files
-        if refused := self._not_admin(key, request, "Inget lästes in."):
+        if refused := self._not_admin(request, "Inget lästes in."):
             return refused, files
         if not files:
             return "Välj en eller flera filer att läsa in.", files
@@ -171,10 +158,10 @@ class AdminHandlers:
     def cancel_remove_quietly() -> tuple[Any, str, None]:
         return gr.update(visible=False), "", None
 
-    def remove(self, key: str, doc_id: str | None, request: gr.Request | None = None) -> str:
+    def remove(self, doc_id: str | None, request: gr.Request | None = None) -> str:
         if refused := self._too_many(request):
             return refused
-        if refused := self._not_admin(key, request, "Inget togs bort."):
+        if refused := self._not_admin(request, "Inget togs bort."):
             return refused
         if not doc_id:
             return "Välj ett dokument att ta bort."

@@ -79,6 +79,14 @@ def key_matches(given: str, keys: Iterable[str]) -> bool:
     return found
 
 
+def digest_matches(digest: str, keys: Iterable[str]) -> bool:
+    """`key_matches` for a key given as its digest (hex, as `digest_of`)."""
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(digest, digest_of(key))
+    return found
+
+
 class KeyStore:
     """The records in one JSON file, re-read when it changes on disk (another process)."""
 
@@ -108,7 +116,10 @@ class KeyStore:
 
     def find(self, key: str) -> KeyRecord | None:
         """The active record of `key`, or None."""
-        wanted = digest_of(key)
+        return self.find_digest(digest_of(key))
+
+    def find_digest(self, wanted: str) -> KeyRecord | None:
+        """The active record of the key whose digest is `wanted`, or None."""
         found = None
         for record in self.active():  # no early exit: the time does not tell which
             if hmac.compare_digest(record.digest, wanted):
@@ -184,8 +195,13 @@ class KeyRing:
 
     def identify(self, key: str) -> Identity | None:
         """Whose key `key` is, or None. A key of the settings is named by its digest."""
-        if key_matches(key, [*self.settings.api_keys, *self.settings.admin_keys]):
-            admin = key_matches(key, self.settings.admin_keys)
-            return Identity(f"env:{digest_of(key)[:16]}", admin)
-        record = self.store.find(key)
+        return self.identify_digest(digest_of(key))
+
+    def identify_digest(self, digest: str) -> Identity | None:
+        """Whose key has the SHA-256 digest `digest` (`digest_of`), or None: as
+        `identify`, for a key kept only as its digest (the chat's key sessions)."""
+        if digest_matches(digest, [*self.settings.api_keys, *self.settings.admin_keys]):
+            admin = digest_matches(digest, self.settings.admin_keys)
+            return Identity(f"env:{digest[:16]}", admin)
+        record = self.store.find_digest(digest)
         return Identity(record.name, record.admin, record.groups) if record else None

@@ -10,6 +10,7 @@ from assistant.service import Assistant
 from knowledge.base import KnowledgeBase
 from nara.settings import Settings
 from ui.audit import AuditLog
+from ui.chat_identity import KeySessions
 from ui.feedback import FeedbackStore
 from ui.keys import KeyRing, KeyStore
 
@@ -24,9 +25,8 @@ class Services:
     """Made from the settings on first use when not given."""
     key_store: KeyStore | None = None
     """The key records, opened on first use when not given."""
-    chat_admins: set[str] = field(default_factory=set)
-    """User names signed in to the chat with an admin key (without OpenID Connect): the
-    chat shows them its administration (`ui.chat_access.sign_in`)."""
+    chat_sessions: KeySessions = field(default_factory=KeySessions)
+    """The chat's sessions signed in with a key (`ui.chat_identity`)."""
 
     @property
     def audit(self) -> AuditLog:
