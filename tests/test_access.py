@@ -2,7 +2,8 @@
 of group A never receives a quote, title, register entry, refusal hint or document-list
 entry of group B's document, through the knowledge base (embedded and server Chroma),
 the command line with a key, the REST API, Teams and the LLM's prompt. The chat in a
-browser is in tests/test_browser_access.py.
+browser is in tests/test_browser_access.py (OpenID Connect and key sign-in); Teams with
+tokens signed by a loopback Entra's key in tests/test_teams_signed.py.
 
 Every test also checks that the reader of A does get A's document, and the store holds
 B's text (an administrator reads it), so that none passes by finding nothing."""
