@@ -1,7 +1,7 @@
 """A chat event's Gradio request for a user signed in with a key, through the running
 app's real login (POST /login, Gradio's own route): the request carries the session
 cookie Gradio set, as the browser's events do, so the handlers find the key's record
-(ui/chat_identity.py)."""
+(ui/chat/identity.py)."""
 
 from __future__ import annotations
 

@@ -39,9 +39,9 @@ from tests.access_docs import (
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 from tests.http_server import serve_app
-from ui.keys import KeyStore
+from ui.app.keys import KeyStore
+from ui.app.services import Services, build_services
 from ui.server import create_app
-from ui.services import Services, build_services
 
 READER_A = Access.of([GROUP_A])
 
@@ -105,7 +105,7 @@ def test_every_store_read_carries_the_reader(kb: KnowledgeBase) -> None:
 def test_the_command_line_with_a_key_of_a(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ui.cli import run
+    from ui.cli.commands import run
 
     monkeypatch.setenv("NARA_DATA_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("NARA_EMBEDDER", "hash")
@@ -218,8 +218,8 @@ def teams_activity(text: str, object_id: str) -> dict[str, Any]:
 
 
 def test_teams_maps_a_user_to_group_a_and_others_to_alla(tmp_path: Path) -> None:
-    from ui.feedback import FeedbackStore
-    from ui.teams import add_teams
+    from ui.app.feedback import FeedbackStore
+    from ui.teams.bot import add_teams
 
     settings = make_settings(
         tmp_path / "store",
@@ -291,7 +291,7 @@ def test_groups_come_from_the_sidecar_then_the_upload_then_the_default(tmp_path:
 
 
 def test_teams_mapping_by_tenant_and_by_user(tmp_path: Path) -> None:
-    from ui.access import of_teams_user
+    from ui.app.access import of_teams_user
 
     settings = make_settings(
         tmp_path / "unused",

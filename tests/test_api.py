@@ -21,9 +21,9 @@ from docx import Document as DocxDocument
 from ingest import SUPPORTED, document_id
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
-from ui.cli import _doc_json, search_json
+from ui.app.services import Services, build_services
+from ui.cli.commands import _doc_json, search_json
 from ui.server import create_app
-from ui.services import Services, build_services
 
 USER_KEY = "user-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"

@@ -22,9 +22,9 @@ from assistant.model import Answer
 from assistant.service import Assistant
 from tests.conftest import ROOT, make_settings
 from tests.http_server import serve_app
-from ui.feedback import FeedbackStore
+from ui.app.feedback import FeedbackStore
+from ui.app.services import Services, build_services
 from ui.server import create_app
-from ui.services import Services, build_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect

@@ -20,9 +20,9 @@ from tests.access_docs import GROUP_A, QUESTIONS, TITLE_A, holds_a, leaks, write
 from tests.conftest import free_port, make_settings
 from tests.http_server import serve_app
 from tests.oidc_fixture import CLIENT_ID, CLIENT_SECRET, oidc_provider
-from ui.keys import KeyStore
+from ui.app.keys import KeyStore
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect

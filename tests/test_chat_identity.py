@@ -1,4 +1,4 @@
-"""Who uses a chat event signed in with a key (issue #14, ui/chat_identity.py): the
+"""Who uses a chat event signed in with a key (issue #14, ui/chat/identity.py): the
 running app's real login, then the chat's handlers with that session's request.
 
 The key's record decides, per Gradio session: its groups are what the user reads, its
@@ -19,10 +19,10 @@ from tests.access_docs import DOC_A, DOC_B, GROUP_A, write_documents
 from tests.chat_session import signed_in_request
 from tests.conftest import make_settings
 from tests.http_server import serve_app
-from ui.chat_handlers import Handlers
-from ui.keys import KeyStore
+from ui.app.keys import KeyStore
+from ui.app.services import Services, build_services
+from ui.chat.handlers import Handlers
 from ui.server import create_app
-from ui.services import Services, build_services
 
 
 @pytest.fixture(scope="module")

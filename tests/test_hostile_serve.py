@@ -44,16 +44,16 @@ from tests.test_teams import (
     RecordingTokenProvider,
     activity,
 )
-from ui import chat_guard
-from ui.api import add_api
-from ui.chat import Handlers
-from ui.chat_guard import GRADIO_TEMP_DIR, upload_folder
-from ui.chat_render import Exchange
-from ui.schemas import MAX_COMMENT_CHARS
+from ui.app.schemas import MAX_COMMENT_CHARS
+from ui.app.services import Services, build_services
+from ui.chat import guard as chat_guard
+from ui.chat.guard import GRADIO_TEMP_DIR, upload_folder
+from ui.chat.handlers import Handlers
+from ui.chat.render import Exchange
+from ui.http.api import add_api
 from ui.server import create_app
-from ui.services import Services, build_services
-from ui.teams import add_teams
-from ui.teams_keys import JwksKeySource
+from ui.teams.bot import add_teams
+from ui.teams.keys import JwksKeySource
 
 USER_KEY = "user-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"

@@ -5,10 +5,10 @@ document.
 
 Only Entra is stood in for, at its protocol boundary: a loopback HTTP server publishes
 the tenant's JWKS (the public half of a key generated here), and the app's own key
-source (`ui.teams_keys.JwksKeySource`, with its bounds) fetches the keys over HTTP from
-the address that `ui.teams_auth.jwks_uri` gives the token's issuer, with Microsoft's
+source (`ui.teams.keys.JwksKeySource`, with its bounds) fetches the keys over HTTP from
+the address that `ui.teams.auth.jwks_uri` gives the token's issuer, with Microsoft's
 host replaced by the loopback one. The token's signature, audience, issuer and tenant
-are checked by `ui.teams_auth.TeamsAuth` as in production; a token signed by another
+are checked by `ui.teams.auth.TeamsAuth` as in production; a token signed by another
 key under the same key id gets 401."""
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from tests.access_docs import GROUP_A, QUESTIONS, holds_a, leaks, write_document
 from tests.conftest import make_settings
 from tests.http_server import serve_app
 from tests.test_teams import APP_ID, SERVICE_URL, TENANT, RecordingTokenProvider, activity
-from ui.services import Services, build_services
-from ui.teams import add_teams
-from ui.teams_auth import jwks_uri
-from ui.teams_keys import JwksKeySource
+from ui.app.services import Services, build_services
+from ui.teams.auth import jwks_uri
+from ui.teams.bot import add_teams
+from ui.teams.keys import JwksKeySource
 
 ENTRA_HOST = "https://login.microsoftonline.com"
-"""The host `ui.teams_auth.jwks_uri` gives an Entra issuer's keys (replaced by loopback)."""
+"""The host `ui.teams.auth.jwks_uri` gives an Entra issuer's keys (replaced by loopback)."""
 ISSUER = f"{ENTRA_HOST}/{TENANT}/v2.0"
 """The tenant's v2 issuer, as Entra names it in a token to the bot."""
 KID = "loopback-entra-key"
