@@ -10,8 +10,8 @@ from assistant.model import Answer, Citation, Source, Status, Turn
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError
+from ui.app.keys import key_matches
 from ui.chat import render as r
-from ui.http.api import key_matches
 
 TEXT = (
     "1 Inledning\n"

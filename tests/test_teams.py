@@ -32,7 +32,8 @@ from tests.http_server import serve_app
 from ui.app.feedback import FeedbackStore
 from ui.app.services import Services
 from ui.teams.auth import TenantCheck, TenantError
-from ui.teams.bot import ABSTRACT_MAX, NAME_MAX, add_teams, build_reply
+from ui.teams.bot import add_teams
+from ui.teams.reply import ABSTRACT_MAX, NAME_MAX, build_reply
 
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
 TENANT = "7f3c2a10-5b9e-4d2f-a8c1-0e6b9d4f2a31"  # with letters, for the case-insensitivity

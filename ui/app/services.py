@@ -11,8 +11,8 @@ from knowledge.base import KnowledgeBase
 from nara.settings import Settings
 from ui.app.audit import AuditLog
 from ui.app.feedback import FeedbackStore
+from ui.app.key_sessions import KeySessions
 from ui.app.keys import KeyRing, KeyStore
-from ui.chat.identity import KeySessions
 
 
 @dataclass

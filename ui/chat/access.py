@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse
 
 from nara.settings import Settings
 from ui.app.audit import AuditLog
+from ui.app.errors import problem, request_id_of
 from ui.app.keys import KeyRing
 from ui.chat.identity import sign_in_accepted
-from ui.http.api import problem, request_id_of
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,12 @@ Gradio components to the services.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 
-from ui.app.schemas import MAX_COMMENT_CHARS
 from ui.app.services import Services
-from ui.chat import render
 from ui.chat.access import announce_sign_in, chat_is_off, gradio_auth, install_chat_off
 from ui.chat.admin import DocumentsTab, documents_tab, wire_admin_panel
 from ui.chat.guard import (
@@ -32,21 +29,16 @@ from ui.chat.guard import (
     mounted_app,
     use_upload_folder,
 )
-from ui.chat.handlers import ALL, Handlers
+from ui.chat.handlers import Handlers
 from ui.chat.i18n import swedish_i18n
 from ui.chat.identity import KeySignIn
 from ui.chat.sign_in import SignInLanguage
 from ui.chat.style import CSS, PAGE_JS
+from ui.chat.tabs import ChatTab, RegistersTab, chat_tab, registers_tab
 
 log = logging.getLogger(__name__)
 
 TITLE = "Nära vård-assistenten"
-EXAMPLES = (
-    "Vem ansvarar för kommunikationsplanen i Dorotea?",
-    "Vad är prioriterat 2025 i Västernorrland?",
-    "Hur länge gäller överenskommelsen i Västernorrland?",
-    "Vilka målgrupper prioriteras för barn och unga?",
-)
 SIGN_OUT_LINK = '<a href="/auth/sign-out" target="_self">Logga ut</a>'
 """Shown with OpenID Connect on (ui/chat/oidc.py ends the session there)."""
 QUIET = "hidden"
@@ -103,32 +95,6 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     return mounted
 
 
-# -- components ------------------------------------------------------------------------
-@dataclass
-class ChatTab:
-    organisations: gr.Dropdown
-    doc_types: gr.Dropdown
-    chatbot: gr.Chatbot
-    question: gr.Textbox
-    send: gr.Button
-    clear: gr.Button
-    comment: gr.Textbox
-    feedback_status: gr.Markdown
-    exchanges: gr.State
-
-
-@dataclass
-class RegistersTab:
-    document: gr.Dropdown
-    year: gr.Dropdown
-    responsibilities: gr.Dataframe
-    responsibility_source: gr.HTML
-    priorities: gr.Dataframe
-    priority_source: gr.HTML
-    responsibility_entries: gr.State
-    priority_entries: gr.State
-
-
 def build_blocks(services: Services) -> gr.Blocks:
     handlers = Handlers(services)
     max_age = services.settings.chat_upload_max_age_s
@@ -141,9 +107,9 @@ def build_blocks(services: Services) -> gr.Blocks:
             gr.HTML(SIGN_OUT_LINK, elem_id="nara-sign-out")
         with gr.Tabs():
             with gr.Tab("Fråga", id="chat"):
-                chat = _chat_tab(services.settings.max_question_chars)
+                chat = chat_tab(services.settings.max_question_chars)
             with gr.Tab("Ansvar och prioriteringar", id="registers"):
-                registers = _registers_tab()
+                registers = registers_tab()
             with gr.Tab("Dokument", id="documents"):
                 documents = documents_tab(services)
         _wire_chat(handlers, chat)
@@ -152,116 +118,6 @@ def build_blocks(services: Services) -> gr.Blocks:
         _wire_documents(handlers, documents, catalogue)
         blocks.load(handlers.catalogue, None, catalogue, show_progress=QUIET)
     return blocks
-
-
-def _chat_tab(max_question_chars: int) -> ChatTab:
-    with gr.Row():
-        organisations = gr.Dropdown(
-            [],
-            value=[],
-            multiselect=True,
-            label="Organisation eller region",
-            elem_id="nara-filter-organisation",
-            info="Tomt: alla organisationer och regioner.",
-        )
-        doc_types = gr.Dropdown(
-            [],
-            value=[],
-            multiselect=True,
-            label="Dokumenttyp",
-            info="Tomt: alla dokumenttyper.",
-            elem_id="nara-filter-type",
-        )
-    chatbot = gr.Chatbot(
-        label="Samtal",
-        height=640,
-        placeholder=(
-            "**Ställ en fråga om Nära vård-dokumenten.**<br>"
-            "Svaren bygger bara på de inlästa dokumenten, med källa och citat."
-        ),
-        examples=[{"text": q} for q in EXAMPLES],
-        feedback_options=["Like", "Dislike"],
-        buttons=["copy"],
-        latex_delimiters=[],
-        allow_tags=False,
-        elem_id="nara-chatbot",
-    )
-    with gr.Row():
-        question = gr.Textbox(
-            label="Din fråga",
-            placeholder="Skriv en fråga, t.ex. Vem ansvarar för kommunikationsplanen i Dorotea?",
-            lines=1,
-            max_lines=6,
-            max_length=max_question_chars,  # in the browser; respond() checks it again
-            scale=5,
-            elem_id="nara-question",
-        )
-        send = gr.Button("Skicka", variant="primary", scale=1, elem_id="nara-send")
-    with gr.Row():
-        comment = gr.Textbox(
-            label="Kommentar till ditt omdöme (valfritt)",
-            placeholder="Skriv gärna en kommentar och klicka sedan på tummen upp eller ner "
-            "vid svaret.",
-            lines=1,
-            max_length=MAX_COMMENT_CHARS,  # in the browser; feedback() checks it again
-            scale=5,
-            elem_id="nara-comment",
-        )
-        clear = gr.Button("Ny konversation", scale=1, elem_id="nara-clear")
-    feedback_status = gr.Markdown(elem_id="nara-feedback-status")
-    return ChatTab(
-        organisations,
-        doc_types,
-        chatbot,
-        question,
-        send,
-        clear,
-        comment,
-        feedback_status,
-        gr.State([]),
-    )
-
-
-def _registers_tab() -> RegistersTab:
-    gr.Markdown(
-        "Vem som ansvarar för vad, och vad som prioriteras, enligt dokumenten. "
-        "Klicka på en rad för att se källan med citatet i sitt sammanhang."
-    )
-    with gr.Row():
-        document = gr.Dropdown(
-            [("Alla dokument", ALL)], value=ALL, label="Dokument", elem_id="nara-register-doc"
-        )
-        year = gr.Dropdown([("Alla år", ALL)], value=ALL, label="År", elem_id="nara-register-year")
-    gr.Markdown("### Ansvar")
-    responsibilities = gr.Dataframe(
-        headers=render.RESPONSIBILITY_HEADERS,
-        interactive=False,
-        wrap=True,
-        column_widths=["5%", "19%", "20%", "11%", "25%", "20%"],
-        max_height=420,
-        elem_id="nara-responsibilities",
-    )
-    responsibility_source = gr.HTML(elem_id="nara-responsibility-source")
-    gr.Markdown("### Prioriteringar")
-    priorities = gr.Dataframe(
-        headers=render.PRIORITY_HEADERS,
-        interactive=False,
-        wrap=True,
-        column_widths=["5%", "10%", "13%", "44%", "28%"],
-        max_height=420,
-        elem_id="nara-priorities",
-    )
-    priority_source = gr.HTML(elem_id="nara-priority-source")
-    return RegistersTab(
-        document,
-        year,
-        responsibilities,
-        responsibility_source,
-        priorities,
-        priority_source,
-        gr.State([]),
-        gr.State([]),
-    )
 
 
 def _catalogue_outputs(

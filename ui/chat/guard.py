@@ -7,7 +7,7 @@ wiring in ui/chat/app.py.
   removed after they are read in (`remove_uploads`); files uploaded and never read in are
   removed by Gradio's `delete_cache` after `chat_upload_max_age_s`.
 - Unknown paths and wrong methods under the chat's mount answer the API's documented
-  `{"error", "hint", "request_id"}` body (`install_not_found`), through `ui.http.api.http_error`.
+  `{"error", "hint", "request_id"}` body (`install_not_found`), through `ui.app.errors.http_error`.
 - Text the chat receives is capped before it is shown or stored (`shown_text`).
 - `without_leaked_files`: Gradio 6's `File` opens an empty temporary file in the upload
   folder for every file it hands to a handler, and never closes or removes it.
@@ -32,7 +32,7 @@ from starlette.routing import Mount
 
 from assistant.service import is_text
 from nara.settings import Settings
-from ui.http.api import http_error
+from ui.app.errors import http_error
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Who uses a chat event (issue #14): what they may read and whether they administer.
 
-- With OpenID Connect: the session's user (ui/chat/oidc_user.py): the token's groups, and
+- With OpenID Connect: the session's user (ui/app/oidc_user.py): the token's groups, and
   administrator when a group is in NARA_OIDC_ADMIN_GROUPS.
 - With a key as password (NARA_CHAT_SIGN_IN=required): the key's record, resolved again
   on every event, so a revoked key or a change of its groups holds at once. Gradio keeps
@@ -13,9 +13,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -25,15 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from knowledge.access import PUBLIC, Access
 from nara.settings import Settings
 from ui.app.access import of_identity, of_user
+from ui.app.key_sessions import GRADIO_TOKEN_COOKIE, KeySessions
 from ui.app.keys import Identity, KeyRing, digest_of
-
-GRADIO_TOKEN_COOKIE = "access-token-"
-"""Prefix of Gradio's session cookies (gradio/routes.py `login`: `access-token-<id>` and
-`access-token-unsecure-<id>`, both holding the same token)."""
-MAX_KEY_SESSIONS = 10_000
-"""Most key sessions kept in memory; the oldest goes first. A session past it reads only
-"alla" and does not administer until its user signs in again (Gradio's own tokens are
-kept in memory too, and lost at a restart)."""
 
 _SIGN_IN: ContextVar[dict[str, str] | None] = ContextVar("nara_chat_sign_in", default=None)
 """The sign-in in progress in this request: `sign_in_accepted` fills it, `KeySignIn`
@@ -49,37 +39,6 @@ class ChatIdentity:
 
 
 ANONYMOUS = ChatIdentity(PUBLIC, admin=False)
-
-
-class KeySessions:
-    """Gradio session token → (user name, the key's digest), bounded by
-    `MAX_KEY_SESSIONS`; thread-safe (Gradio runs handlers in worker threads)."""
-
-    def __init__(self, limit: int = MAX_KEY_SESSIONS) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, tuple[str, str]] = OrderedDict()
-
-    def remember(self, token: str, username: str, digest: str) -> None:
-        with self._lock:
-            self._sessions[token] = (username, digest)
-            self._sessions.move_to_end(token)
-            while len(self._sessions) > self.limit:
-                self._sessions.popitem(last=False)
-
-    def digest_for(self, cookies: Mapping[str, str], username: str | None) -> str | None:
-        """The key digest of the Gradio session in `cookies`, when it was signed in as
-        `username` (the name Gradio itself found for the request)."""
-        if not username:
-            return None
-        with self._lock:
-            for name, token in cookies.items():
-                if not name.startswith(GRADIO_TOKEN_COOKIE):
-                    continue
-                kept = self._sessions.get(token)
-                if kept is not None and kept[0] == username:
-                    return kept[1]
-        return None
 
 
 def sign_in_accepted(username: str, key: str) -> None:

@@ -36,9 +36,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from nara.errors import NaraError
 from nara.settings import Settings
 from ui.app.audit import AuditLog
+from ui.app.oidc_user import SIGN_IN_PATH, signed_in, store_user, user_from_claims
 from ui.chat.access import chat_client
 from ui.chat.oidc_session import EncryptedSessionMiddleware
-from ui.chat.oidc_user import SIGN_IN_PATH, signed_in, store_user, user_from_claims
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ covers every route Gradio has or will add, without a list of paths. Routes added
 the FastAPI app before the mount (/healthz, /readyz, /v1/*, /api/messages, /auth/*)
 are not behind it; they keep their own checks.
 
-Without a signed-in session (ui/chat/oidc_user.py) a browser's page request (GET or HEAD
+Without a signed-in session (ui/app/oidc_user.py) a browser's page request (GET or HEAD
 accepting text/html) is sent to /auth/sign-in with the page to come back to, any other
 request gets 401 with the API's error body, and a websocket is closed. Gradio is also
 given `auth_dependency` (`chat_user_id`), so its own routes know the user, and refuse
@@ -25,8 +25,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nara.settings import Settings
-from ui.chat.oidc_user import SIGN_IN_PATH, SignedIn, session_of, signed_in
-from ui.http.api import problem, request_id_of
+from ui.app.errors import problem, request_id_of
+from ui.app.oidc_user import SIGN_IN_PATH, SignedIn, session_of, signed_in
 
 PAGE_METHODS = ("GET", "HEAD")
 WS_POLICY_VIOLATION = 1008

@@ -13,6 +13,7 @@ from typing import Any
 from nara.errors import NaraError
 from nara.settings import load_settings
 from ui.app.audit_actions import cli_action, searched, uploaded
+from ui.app.json_shapes import document_json, search_json
 from ui.app.text import document_counts
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -89,30 +90,12 @@ def _rebuild() -> None:
     print(f"Lagret '{settings.collection}' är tömt; dokumenten läses in på nytt.", file=sys.stderr)
 
 
-def _doc_json(d: Any) -> dict[str, Any]:
-    return {
-        "document_id": d.doc_id,
-        "title": d.title,
-        "file": d.file,
-        "doc_type": d.doc_type,
-        "organisations": list(d.organisations),
-        "region": d.region,
-        "date": d.date,
-        "valid_until": d.valid_until,
-        "chunks": d.n_chunks,
-        "version": d.version,
-        "ingested_at": d.ingested_at,
-        "flags": [f.to_json() for f in d.flags],
-        "access": list(d.access),
-    }
-
-
 def cmd_documents(args: argparse.Namespace) -> int:
     from ui.cli.assistant import reader
 
     docs = _kb().documents(reader())
     if args.json:
-        _print_json({"documents": [_doc_json(d) for d in docs]})
+        _print_json({"documents": [document_json(d) for d in docs]})
         return EXIT_OK
     if not docs:
         print("Inga dokument. Läs in med: nara ingest corpus/")
@@ -133,29 +116,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         record = _kb().remove(args.document_id)
     print(f"Borttaget: {record.doc_id} ({record.title})")
     return EXIT_OK
-
-
-def search_json(query: str, results: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "query": query,
-        "results": [
-            {
-                "rank": r.rank,
-                "score": round(r.score, 6),
-                "text": r.chunk.text,
-                "source": {
-                    "document_id": r.document.doc_id,
-                    "title": r.document.title,
-                    "file": r.document.file,
-                    "section": r.chunk.section,
-                    "page": r.chunk.page,
-                    "char_start": r.chunk.char_start,
-                    "char_end": r.chunk.char_end,
-                },
-            }
-            for r in results
-        ],
-    }
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ def docs_guard(services: Services) -> Guard:
             return True
         settings = services.settings
         if settings.oidc_enabled:
-            from ui.chat.oidc_user import session_of, signed_in  # with OpenID Connect only
+            from ui.app.oidc_user import session_of, signed_in  # with OpenID Connect only
 
             return signed_in(session_of(conn), settings) is not None
         return False
