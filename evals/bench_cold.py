@@ -34,7 +34,7 @@ PHASES = """
 import json, sys, time
 marks = [time.perf_counter()]
 def mark(): marks.append(time.perf_counter())
-import ui.cli; args = ui.cli.build_parser().parse_args(["ask", sys.argv[1]]); mark()
+from ui.cli.commands import build_parser as bp; args = bp().parse_args(["ask", sys.argv[1]]); mark()
 from nara.settings import load_settings; settings = load_settings(); mark()
 import chromadb; mark()
 from assistant.service import Assistant; from knowledge.base import KnowledgeBase; mark()
@@ -44,7 +44,7 @@ assistant.ask(sys.argv[1]); mark()
 print(json.dumps([round(b - a, 3) for a, b in zip(marks, marks[1:])]))
 """
 PHASE_NAMES = (
-    "import ui.cli, parse the arguments",
+    "import the command line, parse the arguments",
     "read the settings",
     "import chromadb",
     "import the assistant and knowledge base (numpy, ...)",

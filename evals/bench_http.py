@@ -59,10 +59,10 @@ BENCH_RATE_PER_S = 10_000.0
 """NARA_SERVE_API_RATE_PER_S of the benchmark's server: the clients measure the server,
 not the per-key limiter."""
 SERVE = (
-    "import sys, ui.teams\n"
+    "import sys, ui.teams.bot\n"
     "from nara.settings import load_settings\n"
     "from ui.server import run\n"
-    "ui.teams.jwks_uri = lambda _issuer: sys.argv[2]\n"
+    "ui.teams.bot.jwks_uri = lambda _issuer: sys.argv[2]\n"
     "run(load_settings(), '127.0.0.1', int(sys.argv[1]))\n"
 )
 """The benchmark's server, in its own process (evals never imports ui): `ui.server` as

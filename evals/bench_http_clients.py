@@ -28,7 +28,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-TEAMS_ISSUER = "https://api.botframework.com"  # the Bot Framework issuer (ui/teams_auth.py)
+TEAMS_ISSUER = "https://api.botframework.com"  # the Bot Framework issuer (ui/teams/auth.py)
 REQUEST_TIMEOUT_S = 120.0
 
 

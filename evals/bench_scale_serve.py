@@ -26,7 +26,7 @@ SERVE = (
     "from ui.server import run\n"
     "run(load_settings(), '127.0.0.1', int(sys.argv[1]))\n"
 )
-"""What `nara serve` runs (`ui.cli_assistant`), on a free port (evals never import ui)."""
+"""What `nara serve` runs (`ui.cli.assistant`), on a free port (evals never import ui)."""
 START_S = 600.0
 """How long the server may take to become ready (it may build the keyword index)."""
 REQUEST_S = 120.0

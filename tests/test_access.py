@@ -2,7 +2,8 @@
 of group A never receives a quote, title, register entry, refusal hint or document-list
 entry of group B's document, through the knowledge base (embedded and server Chroma),
 the command line with a key, the REST API, Teams and the LLM's prompt. The chat in a
-browser is in tests/test_browser_access.py.
+browser is in tests/test_browser_access.py (OpenID Connect and key sign-in); Teams with
+tokens signed by a loopback Entra's key in tests/test_teams_signed.py.
 
 Every test also checks that the reader of A does get A's document, and the store holds
 B's text (an administrator reads it), so that none passes by finding nothing."""
@@ -38,9 +39,9 @@ from tests.access_docs import (
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 from tests.http_server import serve_app
-from ui.keys import KeyStore
+from ui.app.keys import KeyStore
+from ui.app.services import Services, build_services
 from ui.server import create_app
-from ui.services import Services, build_services
 
 READER_A = Access.of([GROUP_A])
 
@@ -104,7 +105,7 @@ def test_every_store_read_carries_the_reader(kb: KnowledgeBase) -> None:
 def test_the_command_line_with_a_key_of_a(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ui.cli import run
+    from ui.cli.commands import run
 
     monkeypatch.setenv("NARA_DATA_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("NARA_EMBEDDER", "hash")
@@ -217,8 +218,8 @@ def teams_activity(text: str, object_id: str) -> dict[str, Any]:
 
 
 def test_teams_maps_a_user_to_group_a_and_others_to_alla(tmp_path: Path) -> None:
-    from ui.feedback import FeedbackStore
-    from ui.teams import add_teams
+    from ui.app.feedback import FeedbackStore
+    from ui.teams.bot import add_teams
 
     settings = make_settings(
         tmp_path / "store",
@@ -290,7 +291,7 @@ def test_groups_come_from_the_sidecar_then_the_upload_then_the_default(tmp_path:
 
 
 def test_teams_mapping_by_tenant_and_by_user(tmp_path: Path) -> None:
-    from ui.access import of_teams_user
+    from ui.app.access import of_teams_user
 
     settings = make_settings(
         tmp_path / "unused",

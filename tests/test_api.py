@@ -21,9 +21,9 @@ from docx import Document as DocxDocument
 from ingest import SUPPORTED, document_id
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
-from ui.cli import _doc_json, search_json
+from ui.app.json_shapes import document_json, search_json
+from ui.app.services import Services, build_services
 from ui.server import create_app
-from ui.services import Services, build_services
 
 USER_KEY = "user-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"
@@ -299,7 +299,7 @@ def test_search_has_the_cli_json_shape(client: httpx.Client, services: Services)
 
 def test_documents_have_the_cli_json_shape(client: httpx.Client, services: Services) -> None:
     response = client.get("/v1/documents", headers=USER)
-    assert response.json() == {"documents": [_doc_json(d) for d in services.kb.documents()]}
+    assert response.json() == {"documents": [document_json(d) for d in services.kb.documents()]}
 
 
 # -- upload, ask, delete ----------------------------------------------------------------

@@ -16,8 +16,8 @@ from assistant.questions import TEXT as QUESTION_TEXT
 from assistant.refusal import TEXT as REFUSAL_TEXT
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 KEY = "user-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}

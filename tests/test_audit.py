@@ -18,9 +18,9 @@ from nara.settings import Settings
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
 from tests.test_cli import Cli
-from ui.audit import AuditLog, AuditTamperedError
+from ui.app.audit import AuditLog, AuditTamperedError
+from ui.app.services import Services, build_services
 from ui.server import create_app
-from ui.services import Services, build_services
 
 USER_KEY = "user-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"
@@ -174,7 +174,7 @@ def test_each_api_action_leaves_exactly_one_entry(app: tuple[str, Services]) -> 
 
 
 def _key_id(key: str) -> str:
-    from ui.keys import digest_of
+    from ui.app.keys import digest_of
 
     return f"env:{digest_of(key)[:16]}"  # a NARA_* key is named by its digest
 
@@ -215,7 +215,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
         assert questions[0]["actor"] == anna and questions[0]["status"] == "answered"
 
         before = len(log.entries())
-        summary, _ = chat.predict(ADMIN_KEY, [handle_file(str(doc))], api_name="/upload")
+        summary, _ = chat.predict([handle_file(str(doc))], api_name="/upload")
         assert "1 nytt" in summary
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"]) == ("upload", ["rutin"])
@@ -223,7 +223,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
         chat.predict(api_name="/catalogue")  # the page's load event: the list to remove from
         before = len(log.entries())
         chat.predict("rutin", api_name="/ask_remove")  # the confirmation names it first
-        said = chat.predict(ADMIN_KEY, api_name="/remove")
+        said = chat.predict(api_name="/remove")
         assert said.startswith("Borttaget"), said
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"], entry["status"]) == (
@@ -283,7 +283,7 @@ def test_a_teams_question_leaves_exactly_one_entry(app: tuple[str, Services]) ->
     from fastapi import FastAPI
 
     from tests.test_teams import activity, one_message, post
-    from ui.teams import add_teams
+    from ui.teams.bot import add_teams
 
     _url, services = app
     teams_settings = services.settings.model_copy(update={"teams_anonymous": True})

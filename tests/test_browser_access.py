@@ -20,8 +20,9 @@ from tests.access_docs import GROUP_A, QUESTIONS, TITLE_A, holds_a, leaks, write
 from tests.conftest import free_port, make_settings
 from tests.http_server import serve_app
 from tests.oidc_fixture import CLIENT_ID, CLIENT_SECRET, oidc_provider
+from ui.app.keys import KeyStore
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -144,22 +145,31 @@ def test_the_fixture_documents_exist(tmp_path: Path) -> None:
     assert leaks(texts) and holds_a(texts)
 
 
-USER_KEY, ADMIN_KEY = "access-user-key-0123456789", "access-admin-key-0123456789"
+def key_signed_in_page(chromium: Any, url: str, name: str, key: str) -> Any:
+    """A page of the chat signed in with Gradio's login: a free name, a key as password."""
+    page = chromium.new_context(locale="sv-SE").new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url + "/")
+    page.locator("input[type=text]").first.fill(name)
+    page.locator("input[type=password]").fill(key)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_selector("#nara-question textarea")
+    return page
 
 
-def test_without_oidc_the_panel_shows_only_after_a_sign_in_with_an_admin_key(
+def test_without_oidc_a_key_reads_its_groups_and_an_admin_key_administers(
     tmp_path: Path,
 ) -> None:
-    """Without OpenID Connect the chat's sign-in takes a key: the administration shows
-    to a user signed in with an admin key, not to one signed in with another key."""
-    settings = make_settings(
-        tmp_path / "store", embedder="hash", api_keys=[USER_KEY], admin_keys=[ADMIN_KEY]
-    )
+    """Without OpenID Connect the chat's sign-in takes a key, and the chat reads as the
+    key's record: a key of group A sees nothing of B's document and no administration;
+    an admin key, signed in meanwhile under the same user name, sees the panel and every
+    document. Once the admin key is revoked, its open page's upload is refused."""
+    settings = make_settings(tmp_path / "store", embedder="hash")
+    store = KeyStore(settings.data_dir / "keys.json")
+    member_key = store.create("medlem-a", [GROUP_A], admin=False)
+    admin_key = store.create("admin", [], admin=True)
     services = build_services(settings)
-    docs = write_documents(tmp_path / "docs")
-    for sidecar in docs.glob("*.meta.yaml"):
-        sidecar.unlink()  # open to all: the list shows them to every key
-    assert services.kb.ingest([docs]).ok
+    assert services.kb.ingest([write_documents(tmp_path / "docs")]).ok
     with (
         pytest.MonkeyPatch.context() as mp,
         playwright_sync.sync_playwright() as p,
@@ -168,18 +178,22 @@ def test_without_oidc_the_panel_shows_only_after_a_sign_in_with_an_admin_key(
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
             with serve_app(create_app(settings, services)) as url:
-                for key, shown in ((USER_KEY, False), (ADMIN_KEY, True)):
-                    page = chromium.new_context(locale="sv-SE").new_page()
-                    page.set_default_timeout(TIMEOUT_MS)
-                    page.goto(url + "/")
-                    page.locator("input[type=text]").first.fill("Anna")
-                    page.locator("input[type=password]").fill(key)
-                    page.get_by_role("button", name="Logga in").click()
-                    page.wait_for_selector("#nara-question textarea")
-                    page.get_by_role("tab", name="Dokument").click()
-                    # the list and the panel's visibility come in one update
-                    expect(page.locator("#nara-documents")).to_contain_text("Handlingsplan")
-                    panel = expect(page.locator("#nara-admin"))
-                    panel.to_be_visible() if shown else panel.to_be_hidden()
+                admin = key_signed_in_page(chromium, url, "Anna", admin_key)
+                member = key_signed_in_page(chromium, url, "Anna", member_key)
+                shown = everything_shown(member)
+                assert not leaks(shown), leaks(shown)
+                assert holds_a(shown) and TITLE_A in shown
+                expect(member.locator("#nara-admin")).to_be_hidden()
+
+                admin.get_by_role("tab", name="Dokument").click()
+                expect(admin.locator("#nara-documents")).to_contain_text("Sydby")
+                expect(admin.locator("#nara-admin")).to_be_visible()
+                admin.get_by_text("Administrera dokument").click()
+                admin.click("#nara-upload-btn")  # no file chosen: the check after the admin's
+                status = admin.locator("#nara-upload-status")
+                expect(status).to_contain_text("Välj en eller flera filer")
+                store.revoke("admin")
+                admin.click("#nara-upload-btn")  # the page still shows the panel
+                expect(status).to_contain_text("Du är inte administratör")
         finally:
             chromium.close()

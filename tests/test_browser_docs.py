@@ -1,6 +1,6 @@
 """/docs and /redoc in real Chromium with every request outside loopback blocked, as where
 the assistant runs without internet: the pages must render the API's operations from
-files the app serves itself (ui/api_docs.py)."""
+files the app serves itself (ui/http/docs.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.http_server import serve_app
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -26,7 +26,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 KEY = "docs-reader-key-0123456789abcdef"
-"""The key the browser gives as the password when /docs asks (ui/docs_access.py)."""
+"""The key the browser gives as the password when /docs asks (ui/http/docs_access.py)."""
 
 
 @pytest.fixture(scope="module")

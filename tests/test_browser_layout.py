@@ -16,8 +16,8 @@ import pytest
 from tests.conftest import CORPUS, ROOT, make_settings
 from tests.http_server import serve_app
 from tests.test_browser import ask
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -111,7 +111,7 @@ def assert_swedish_and_fitting(page: Any, where: str) -> None:
 def sign_in(page: Any, url: str, locale: str) -> None:
     page.goto(url + "/")
     page.locator("input[type=password]").wait_for()
-    assert_swedish_and_fitting(page, f"sign-in ({locale})")  # ui/chat_sign_in.py
+    assert_swedish_and_fitting(page, f"sign-in ({locale})")  # ui/chat/sign_in.py
     assert "Logga in" in page.locator("button").last.inner_text()
     page.locator("input[type=text]").first.fill("Anna")
     page.locator("input[type=password]").fill(KEY)

@@ -20,7 +20,7 @@ from tests.test_browser_layout import (  # noqa: F401 - fixtures
     sign_in,
     url,
 )
-from ui.chat_handlers import STREAM_BUDGET_S
+from ui.chat.handlers import STREAM_BUDGET_S
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH")
 

@@ -1,4 +1,4 @@
-"""The chat's answer view (ui/chat_answer.py): lead line, statements grouped once per
+"""The chat's answer view (ui/chat/answer.py): lead line, statements grouped once per
 document, citation markers that name their source, sources with title, section, page and
 file, and document Markdown rendered (headings, bold, table rows), never shown raw."""
 
@@ -9,7 +9,7 @@ import re
 
 from assistant.model import Citation, Source
 from tests.test_chat_render import QUOTE, TEXT, citation, marked
-from ui import chat_answer as a
+from ui.chat import answer as a
 
 TABLE_DOC = (
     "# Handlingsplan\n\n### Kommunikation\n\n"

@@ -1,4 +1,4 @@
-"""The chat's pure rendering helpers (ui/chat_render.py): highlighted quotes, escaping,
+"""The chat's pure rendering helpers (ui/chat/render.py): highlighted quotes, escaping,
 register and document rows, Swedish messages, the admin key check."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from assistant.model import Answer, Citation, Source, Status, Turn
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError
-from ui import chat_render as r
-from ui.api import key_matches
+from ui.app.keys import key_matches
+from ui.chat import render as r
 
 TEXT = (
     "1 Inledning\n"
@@ -302,7 +302,7 @@ def test_ingest_summary_lists_failed_files() -> None:
 
 
 def test_document_counts_agree_in_number() -> None:
-    from ui.chat_text import document_counts
+    from ui.app.text import document_counts
 
     assert document_counts(1, 1, 1, 1) == "1 nytt, 1 uppdaterat, 1 oförändrat, 1 misslyckat"
     assert document_counts(2, 0, 3, 0) == "2 nya, 0 uppdaterade, 3 oförändrade, 0 misslyckade"

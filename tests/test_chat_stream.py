@@ -11,7 +11,7 @@ import time
 from assistant.model import Answer, Delta, Status
 from tests.test_chat_answer import TABLE_DOC, cite
 from tests.test_chat_render import QUOTE, TEXT
-from ui.chat_handlers import STREAM_BUDGET_S, STREAM_STEP_S, streamed
+from ui.chat.handlers import STREAM_BUDGET_S, STREAM_STEP_S, streamed
 
 OTHER = "Processledare"
 LINES = [

@@ -1,4 +1,4 @@
-"""Terminal rendering (ui/cli_render.py) and the chat loop (ui/cli_chat.py) on real answers
+"""Terminal rendering (ui/cli/render.py) and the chat loop (ui/cli/chat.py) on real answers
 of the real assistant over the sample corpus."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import CORPUS, make_settings
-from ui.cli_chat import chat_loop, print_answer
-from ui.cli_render import plain_text, render_answer, swedish_quotes
+from ui.cli.chat import chat_loop, print_answer
+from ui.cli.render import plain_text, render_answer, swedish_quotes
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

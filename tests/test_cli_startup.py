@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, make_settings
-from ui.cli import QUERY_COMMANDS, _passive_threads
+from ui.cli.commands import QUERY_COMMANDS, _passive_threads
 
 NEVER = ("gradio", "fastapi", "uvicorn", "torch", "sentence_transformers", "langchain_openai")
 """Loaded by `nara serve` or an LLM or sentence-transformers setting, never by these."""
@@ -25,7 +25,7 @@ STORE = ("chromadb", "bm25s", "numpy")
 
 PROBE = """
 import json, sys
-from ui.cli import run
+from ui.cli.commands import run
 code = run(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
 """

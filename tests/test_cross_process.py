@@ -476,8 +476,8 @@ def test_a_full_disk_is_named_when_chroma_says_so(
     from chromadb.errors import InternalError
 
     from tests.http_server import serve_app
+    from ui.app.services import build_services
     from ui.server import create_app
-    from ui.services import build_services
 
     settings = make_settings(
         tmp_path / "store", embedder="hash", api_keys=[USER_KEY], admin_keys=[ADMIN_KEY]

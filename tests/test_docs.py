@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nara.settings import Settings
 from tests.conftest import ROOT
-from ui.cli import build_parser
+from ui.cli.commands import build_parser
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

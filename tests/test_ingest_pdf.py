@@ -265,7 +265,14 @@ def test_an_image_only_pdf_is_ingested_through_ocr(tmp_path: Path) -> None:
     env |= {"NARA_DATA_DIR": str(tmp_path / "data"), "NARA_EMBEDDER": "hash"}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-c", "from ui.cli import main; main()", "ingest", "-q", str(path)],
+        [
+            sys.executable,
+            "-c",
+            "from ui.cli import main; main()",
+            "ingest",
+            "-q",
+            str(path),
+        ],
         env=env,
         capture_output=True,
         text=True,

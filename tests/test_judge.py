@@ -26,7 +26,7 @@ from nara.errors import ConfigError
 from nara.settings import Settings
 from tests.conftest import CORPUS, make_settings
 from tests.fake_openai import FakeOpenAI, Recorded
-from ui.cli import main, run
+from ui.cli.commands import main, run
 
 QUESTION = "Hur många platser har Bergvattengården?"
 ANSWER = "Bergvattengården har totalt 50 platser [1]. Demensenheten har 32 platser [1]."

@@ -11,8 +11,8 @@ import httpx
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
 from tests.test_cli import Cli
+from ui.app.services import build_services
 from ui.server import create_app
-from ui.services import build_services
 
 ENV_KEY = "env-user-key-0123456789abcdef"
 

@@ -32,10 +32,10 @@ from tests.oidc_fixture import (
     sign_in,
     through_forms,
 )
-from ui.oidc_session import COOKIE_NAME, fernet_for
-from ui.oidc_user import MAX_SESSION_GROUPS, groups_of, user_from_claims
+from ui.app.oidc_user import MAX_SESSION_GROUPS, groups_of, user_from_claims
+from ui.app.services import Services, build_services
+from ui.chat.oidc_session import COOKIE_NAME, fernet_for
 from ui.server import create_app
-from ui.services import Services, build_services
 
 SESSION_KEY = "oidc-session-key-0123456789abcdef0123456789"
 ADMINS = "nara-admins"

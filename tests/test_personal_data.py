@@ -178,8 +178,8 @@ def test_an_upload_over_http_is_refused_or_masked(tmp_path: Path, mode: str) -> 
     import httpx
 
     from tests.http_server import serve_app
+    from ui.app.services import build_services
     from ui.server import create_app
-    from ui.services import build_services
 
     admin = "admin-key-0123456789abcdef"
     settings = make_settings(

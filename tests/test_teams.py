@@ -29,10 +29,11 @@ from assistant.model import Answer, Citation, Source, Status
 from assistant.service import Assistant
 from tests.conftest import make_settings
 from tests.http_server import serve_app
-from ui.feedback import FeedbackStore
-from ui.services import Services
-from ui.teams import ABSTRACT_MAX, NAME_MAX, add_teams, build_reply
-from ui.teams_auth import TenantCheck, TenantError
+from ui.app.feedback import FeedbackStore
+from ui.app.services import Services
+from ui.teams.auth import TenantCheck, TenantError
+from ui.teams.bot import add_teams
+from ui.teams.reply import ABSTRACT_MAX, NAME_MAX, build_reply
 
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
 TENANT = "7f3c2a10-5b9e-4d2f-a8c1-0e6b9d4f2a31"  # with letters, for the case-insensitivity
@@ -311,14 +312,16 @@ def test_turn_error_hides_the_exception(
         raise RuntimeError(SECRET_DETAIL)
 
     monkeypatch.setattr(services.assistant, "ask", broken)
-    with caplog.at_level(logging.ERROR, logger="ui.teams"):
+    with caplog.at_level(logging.ERROR, logger="ui.teams.bot"):
         response = post(url, activity("Vem ansvarar för hemsjukvården?"))
     assert SECRET_DETAIL not in response.text
     reply = one_message(response)
     assert "Något gick fel" in reply["text"]
     ref = re.search(r"referens ([0-9a-f]{8})", reply["text"])
     assert ref
-    logged = [r for r in caplog.records if r.name == "ui.teams" and ref.group(1) in r.getMessage()]
+    logged = [
+        r for r in caplog.records if r.name == "ui.teams.bot" and ref.group(1) in r.getMessage()
+    ]
     assert logged and logged[0].exc_info and SECRET_DETAIL in str(logged[0].exc_info[1])
 
 
@@ -432,7 +435,7 @@ def test_other_tenant_is_403_and_never_reaches_the_assistant(
     only_conversation["conversation"]["tenantId"] = OTHER_TENANT.upper()
     only_channel_data = activity(QUESTION)
     only_channel_data["channelData"]["tenant"]["id"] = OTHER_TENANT
-    with caplog.at_level(logging.WARNING, logger="ui.teams_auth"):
+    with caplog.at_level(logging.WARNING, logger="ui.teams.auth"):
         for body in (foreign, activity(QUESTION, tenant=OTHER_TENANT), only_conversation):
             response = post(url, body, token)
             assert response.status_code == 403, response.text
@@ -440,7 +443,7 @@ def test_other_tenant_is_403_and_never_reaches_the_assistant(
         assert post(url, only_channel_data, token).status_code == 403
     assert asked == []
     assert tokens.requests == []  # no connector client was made: nothing was sent anywhere
-    logged = [r.getMessage() for r in caplog.records if r.name == "ui.teams_auth"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "ui.teams.auth"]
     assert any(OTHER_TENANT in m and TENANT in m for m in logged), logged
     # Without a valid token it stays a 401: the tenant check runs after the token check.
     assert post(url, foreign).status_code == 401
@@ -529,7 +532,7 @@ def test_anonymous_mode_checks_no_tenant(anonymous: tuple[str, Services]) -> Non
 
 
 def test_manifest_template_points_at_the_bot() -> None:
-    folder = Path(__file__).resolve().parent.parent / "ui" / "teams_manifest"
+    folder = Path(__file__).resolve().parent.parent / "ui" / "teams" / "manifest"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     (bot,) = manifest["bots"]
     assert bot["botId"] == "${{BOT_ID}}"

@@ -26,13 +26,14 @@ from assistant.service import Assistant
 from ingest.untrusted import allowed, flags_of, links_in
 from knowledge.base import KnowledgeBase
 from knowledge.support import is_supported
+from tests.chat_session import signed_in_request
 from tests.conftest import ROOT, make_settings
 from tests.fake_openai import FakeOpenAI, Recorded
 from tests.http_server import serve_app
-from ui import chat_render
-from ui.chat import Handlers
+from ui.app.services import build_services
+from ui.chat import render as chat_render
+from ui.chat.handlers import Handlers
 from ui.server import create_app
-from ui.services import build_services
 
 EVIL = "https://evil.example.com/recept"
 TRUSTED = "https://www.1177.se/sjukdomar"
@@ -169,9 +170,10 @@ def test_api_flags_uploads_and_marks_quotes_with_foreign_links(
 def test_chat_shows_flags_and_never_a_clickable_link(
     served: tuple[str, Handlers], docs: Path
 ) -> None:
-    _, handlers = served
+    url, handlers = served
     files = [str(p) for p in sorted(docs.iterdir())]
-    summary, _ = handlers.upload(ADMIN_KEY, files, progress=lambda *a, **k: None)
+    admin = signed_in_request(url, "Anna", ADMIN_KEY)
+    summary, _ = handlers.upload(files, request=admin, progress=lambda *a, **k: None)
     assert "Flaggade filer" in summary and "rutin.md: instruktionsliknande text" in summary
     assert "://" not in summary  # the flagged link is shown as text in the summary too
     table = handlers.catalogue()[4]["data"]
@@ -274,7 +276,7 @@ def test_teams_rate_limit_is_per_user_in_a_conversation(
     from fastapi import FastAPI
 
     from tests.test_teams import activity, one_message, post, record_questions
-    from ui.teams import add_teams
+    from ui.teams.bot import add_teams
 
     settings = make_settings(
         tmp_path / "store",
@@ -425,7 +427,7 @@ def test_bench_http_harness_runs_briefly(
     """The clients of evals/bench_http.py against the real app for a second each: asking,
     uploading and deleting, and forged Teams tokens against the slow key endpoint (which
     answers after the server's fetch timeout)."""
-    import ui.teams
+    import ui.teams.bot
     from evals.bench_http import TEAMS_APP_ID, TEAMS_TENANT, markdown
     from evals.bench_http_clients import run_load, slow_jwks
 
@@ -444,7 +446,7 @@ def test_bench_http_harness_runs_briefly(
     assert services.kb.ingest([docs]).ok
     questions = ["Vem ansvarar för läkemedelsgenomgången?", "Hur förnyar man receptet?"]
     with slow_jwks(delay_s=1.0) as jwks:
-        monkeypatch.setattr(ui.teams, "jwks_uri", lambda _issuer: jwks)
+        monkeypatch.setattr(ui.teams.bot, "jwks_uri", lambda _issuer: jwks)
         with serve_app(create_app(settings, services)) as url:
             keys = [USER_KEY, OTHER_KEY]
             without = run_load(url, keys, ADMIN_KEY, questions, 1.0, False)

@@ -4,7 +4,7 @@
     python -m ui.server [--host 127.0.0.1] [--port 8000]
 
 OpenAPI documentation is generated at /docs and /redoc (and /openapi.json), served
-without internet (ui/api_docs.py).
+without internet (ui/http/docs.py).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from starlette.concurrency import run_in_threadpool
 
 from nara.errors import NaraError
 from nara.settings import Settings, load_settings
-from ui.api import add_api
-from ui.api_docs import add_offline_docs
-from ui.docs_access import docs_guard
-from ui.services import Services, build_services
+from ui.app.services import Services, build_services
+from ui.http.api import add_api
+from ui.http.docs import add_offline_docs
+from ui.http.docs_access import docs_guard
 
 logger = logging.getLogger("nara.server")
 
@@ -80,16 +80,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     add_api(app, services)
 
     try:
-        from ui.teams import add_teams
+        from ui.teams.bot import add_teams
     except ImportError:
-        logger.warning("Teams is off: ui.teams cannot be imported.", exc_info=True)
+        logger.warning("Teams is off: ui.teams.bot cannot be imported.", exc_info=True)
     else:
         add_teams(app, services)
 
     try:
-        from ui.chat import add_chat
+        from ui.chat.app import add_chat
     except ImportError:
-        logger.warning("The chat is off: ui.chat cannot be imported.", exc_info=True)
+        logger.warning("The chat is off: ui.chat.app cannot be imported.", exc_info=True)
     else:
         add_chat(app, services)  # mounts at "/": after every other route
     return app

@@ -1,0 +1,5 @@
+"""`python -m ui.cli`: the same as `nara`."""
+
+from ui.cli import main
+
+main()
