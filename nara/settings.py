@@ -485,8 +485,13 @@ class Settings(BaseSettings):
         return self.data_dir / "keyword"
 
 
+TOOL_VARIABLES = frozenset({"NARA_EXTRA_CORPUS"})
+"""`NARA_` variables that are not settings of the assistant but read by the development
+tools (`evals/`, tests): where corpus-extra lies when it is not beside the clone."""
+
+
 def _unknown_variables() -> list[str]:
-    known = {f"NARA_{name.upper()}" for name in Settings.model_fields}
+    known = {f"NARA_{name.upper()}" for name in Settings.model_fields} | TOOL_VARIABLES
     return sorted(k for k in os.environ if k.startswith("NARA_") and k not in known)
 
 
@@ -495,8 +500,9 @@ def load_settings(**overrides: object) -> Settings:
     unknown = _unknown_variables()
     if unknown:
         raise ConfigError(
-            f"Unknown setting(s): {', '.join(unknown)}.",
-            "Check the spelling against the list in README, section Settings.",
+            f"Okänd inställning: {', '.join(unknown)}.",
+            "Kontrollera stavningen mot listan i README, avsnittet Settings, eller ta bort "
+            "variabeln.",
         )
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
@@ -508,6 +514,6 @@ def load_settings(**overrides: object) -> Settings:
                 msg = "NARA_" + "_".join(str(p) for p in err["loc"]).upper() + ": " + msg
             problems.append(msg)
         raise ConfigError(
-            "Invalid settings: " + "; ".join(problems) + ".",
-            "Fix or unset these variables (see README, section Settings).",
+            "Ogiltiga inställningar: " + "; ".join(problems) + ".",
+            "Rätta eller ta bort variablerna (se README, avsnittet Settings).",
         ) from None
