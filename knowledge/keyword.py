@@ -31,7 +31,7 @@ import numpy as np
 
 from knowledge.analysis import ANALYZER_VERSION, Analyzer, with_compounds
 from knowledge.answer_types import chunk_flags, flags_version
-from knowledge.bm25_segments import SegmentedBM25
+from knowledge.bm25_segments import SegmentedBM25, admitted_rows
 from knowledge.store import StoredChunk
 
 KEYWORD_VERSION = "kw-4-segments"
@@ -264,7 +264,7 @@ class KeywordIndex:
             chunk_ids, chunk_keys = self.chunk_ids, self.chunk_keys
             lengths, flags, analyzer = self._lengths, self._flags, self.analyzer
             positions, heads, rows = self._positions, self._heads, self._rows
-        admitted = _admitted(bm25.live, rows, keys)
+        admitted = admitted_rows(bm25.live, rows, keys)
         return KeywordScores(
             chunk_ids=chunk_ids,
             chunk_keys=chunk_keys,
@@ -286,19 +286,6 @@ def _row_arrays(chunks: Sequence[StoredChunk]) -> tuple[np.ndarray, np.ndarray]:
     """Characters and answer kinds of each chunk."""
     lengths = np.asarray([len(c.text) for c in chunks], dtype=np.int32)
     return lengths, np.asarray([chunk_flags(c.text) for c in chunks], dtype=np.int8)
-
-
-def _admitted(live: np.ndarray, rows: dict[str, np.ndarray], keys: set[str] | None) -> np.ndarray:
-    """The live rows of the versions `keys` (None: every live row), from the rows of each
-    live version: a search costs the number of versions, not of rows, and nothing when
-    it admits every live version (a reader of everything, unfiltered)."""
-    if keys is None or rows.keys() <= keys:
-        return live.copy()
-    admitted = np.zeros(len(live), dtype=bool)
-    held = [rows[key] for key in keys if key in rows]
-    if held:
-        admitted[np.concatenate(held)] = True
-    return admitted
 
 
 def _scores(index: SegmentedBM25, tokens: Sequence[str], admitted: np.ndarray) -> np.ndarray:
