@@ -26,6 +26,12 @@ from nara.vocabulary import words as vocab
 RESULTS_K = 6
 TOP_CHUNKS = 3
 PER_DOCUMENT_K = 3
+MAX_COMPARED = 4
+"""Most named documents searched one by one (a search each, and their registers read):
+a question that names more (a region's name held by hundreds of documents) is answered
+from the MAX_COMPARED of them that one search restricted to them ranks first, so an
+ask costs at most MAX_COMPARED + 1 searches whatever the number of documents. Four is
+the most a question over the sample corpus can name (it has four documents)."""
 
 
 def kind_words() -> frozenset[str]:
@@ -108,6 +114,20 @@ class Gatherer:
             filters = replace(filters or SearchFilters(), documents=(named[0].doc_id,))
         return self.kb.search(q, RESULTS_K, filters, access)
 
+    def _compared(
+        self, q: Query, named: list[DocumentRecord], access: Access
+    ) -> list[DocumentRecord]:
+        """`named` when it holds at most MAX_COMPARED documents; otherwise the first
+        MAX_COMPARED documents of one search restricted to them, in its order (the
+        remaining named ones, in their order, fill up when it finds fewer)."""
+        if len(named) <= MAX_COMPARED:
+            return named
+        only = SearchFilters(documents=tuple(d.doc_id for d in named))
+        found = self.kb.search(q, MAX_COMPARED * PER_DOCUMENT_K, only, access)
+        by_id = {d.doc_id: d for d in named}
+        first = [by_id[r.document.doc_id] for r in found if r.document.doc_id in by_id]
+        return list(dict.fromkeys([*first, *named]))[:MAX_COMPARED]
+
     def _priorities(
         self,
         q: Query,
@@ -153,7 +173,7 @@ class Gatherer:
             return Evidence(q, (), (), filtered_out=bool(stored))
         stats = self._stats(stored)
         weights = stats.weights
-        named = named_documents(q, docs)
+        named = self._compared(q, named_documents(q, docs), access)
         if len(named) >= 2:
             q = replace(q, kind=Kind.COMPARISON)
         outside = [] if named else named_documents(q, stored)

@@ -243,6 +243,36 @@ def copy_store(
             counts["chunks"] += len(writes.chunks)
             counts["spans"] += len(writes.spans)
             writes = CopyWrites()
-    token = uuid.uuid4().hex  # readers of the target see a write
-    target.meta.upsert(ids=[GENERATION], embeddings=[[1.0]], documents=[token])
+    touch(target)
     return {"parse_s": round(parse_s, 1), "write_s": round(write_s, 1)} | counts
+
+
+def touch(target: Opened) -> None:
+    """A new generation token: readers of the target see a write."""
+    token = uuid.uuid4().hex
+    target.meta.upsert(ids=[GENERATION], embeddings=[[1.0]], documents=[token])
+
+
+def settle_copies(source: Opened, target: Opened) -> int:
+    """The store of a `copy_store` that was stopped (killed) made consistent: the copies
+    whose document records were written (a batch writes its records last, so these are
+    whole, copies 1 to M) stay, the records of the batch in flight (copies M+1 …, no
+    document record yet) are deleted. Returns M."""
+    stems = [Path(d.record.file).stem for d in read_source(source)]
+    live = target.documents.get(include=[])["ids"]
+    copies = len(live) // len(stems) if stems else 0
+    i = copies + 1
+    while True:
+        ids = [Path(copy_name(stem, i)).stem for stem in stems]
+        where = {"doc_id": {"$in": ids}}
+        if not any(c.get(where=where, limit=1, include=[])["ids"] for c in _parts(target)):
+            break
+        for collection in _parts(target):
+            collection.delete(where=where)
+        i += 1
+    touch(target)
+    return copies
+
+
+def _parts(target: Opened) -> tuple[Any, ...]:
+    return (target.chunks, target.spans, target.registers)

@@ -4,11 +4,16 @@
     .venv/bin/python -m evals.bench_scale --scale 1000 [--repeat 2] [--ask-repeat 1]
                                           [--chroma-url URL] [--json] [--out FILE.md]
 
-It starts `chroma run` on loopback (or uses `--chroma-url`), then, each step in a fresh
-process: ingests the sample corpus into the collection `bench-x1` with the configured
-embedder (its passage vectors cached); builds the ×N store in `bench-x<N>` by copying
-the ×1 store's records (`evals.bench_bulk`: the store the ingest of N copies would
-build, in minutes instead of hours); builds the ×N keyword index from Chroma; measures
+Each step in a fresh process: ingests the sample corpus into the collection `bench-x1`
+with the configured embedder (its passage vectors cached); builds the ×N store in
+`bench-x<N>` by copying the ×1 store's records (`evals.bench_bulk`: the store the ingest
+of N copies would build, in minutes instead of hours). Both are written embedded (a
+PersistentClient at `<work>/embedded/chroma`, no record over HTTP), then `chroma run`
+serves that folder on loopback; with `--chroma-url` they are written to that server
+instead. `--build-only --keep DIR` stops after the build; a later run with the same
+`--keep` reuses it, and settles a build that was stopped (killed) to the copies it
+wrote whole (`evals.bench_bulk.settle_copies`). Then it builds the ×N keyword index
+from Chroma; measures
 serving at ×1 and at ×N (`evals.bench_serving.measure_store`: warm search and ask
 latency, the query embedding's share, one more document and the keyword index's update,
 peak RSS); and starts `nara serve` (`ui.server`) on the ×N store, sends it every gold
@@ -20,24 +25,28 @@ average it was measured under.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
-import multiprocessing
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evals.bench import CORPUS, emit, load_averages, machine, peak_rss_mb
+from evals.bench import emit, load_averages, machine, peak_rss_mb
 from evals.bench_http import free_port, proc_status_kb
+from evals.bench_scale_build import (
+    EMBEDDED,
+    build_embedded,
+    copy_xn,
+    in_child,
+    ingest_x1,
+    settings_of,
+)
 from evals.bench_scale_serve import serve_over_http
 from evals.bench_serving import folder_mb, measure_store
-from nara.settings import Settings, load_settings
 
 CHROMA_START_S = 60.0
 """How long `chroma run` may take to answer its heartbeat."""
@@ -45,57 +54,6 @@ KIB_PER_MB = 1024
 ASK_LIMIT = 40
 """Questions asked per measurement by default: an ask against a Chroma server under
 load takes about a second, and 142 of them per scale would take most of the run."""
-
-
-def settings_of(work: Path, url: str, scale: int, role: str) -> Settings:
-    """The settings of one process on the ×`scale` store: its own data folder (keyword
-    index, lock file) named by `role`, the store's collection on the server."""
-    return load_settings(
-        data_dir=work / f"{role}-x{scale}", chroma_url=url, collection=f"bench-x{scale}"
-    )
-
-
-# -- the steps, each in a fresh process ----------------------------------------------------
-def ingest_x1(work: str, url: str, cache_file: str) -> dict[str, Any]:
-    from evals.bench import CachingEmbedder, TimingEmbedder, ingest_once
-    from knowledge.base import KnowledgeBase
-    from knowledge.embedders import make_embedder
-
-    settings = settings_of(Path(work), url, 1, "ingest")
-    timing = TimingEmbedder(make_embedder(settings.embedder))
-    timing.embed_query("uppvärmning")  # the model loaded outside the timed ingest
-    timing.reset()
-    caching = CachingEmbedder(timing, {})
-    before = load_averages()
-    result = ingest_once(KnowledgeBase(settings, embedder=caching), CORPUS)
-    caching.save(Path(cache_file))
-    return result | {
-        "embedding_s": round(timing.seconds, 1),
-        "load_average_before": before,
-        "load_average_after": load_averages(),
-    }
-
-
-def copy_xn(work: str, url: str, scale: int, cache_file: str) -> dict[str, Any]:
-    from evals.bench import CachingEmbedder
-    from evals.bench_bulk import copy_store
-    from knowledge.base import KnowledgeBase
-    from knowledge.embedders import make_embedder
-
-    one = settings_of(Path(work), url, 1, "ingest")
-    many = settings_of(Path(work), url, scale, "copy")
-    embedder = CachingEmbedder(make_embedder(one.embedder), CachingEmbedder.load(Path(cache_file)))
-    source, target = KnowledgeBase(one, embedder), KnowledgeBase(many, embedder)
-    before = load_averages()
-    started = time.perf_counter()
-    with source.store._link.use() as read, target.store._link.use() as write:
-        counts = copy_store(read, write, CORPUS, range(1, scale + 1), many)
-    return counts | {
-        "seconds": round(time.perf_counter() - started, 1),
-        "load_average_before": before,
-        "load_average_after": load_averages(),
-        "peak_rss_mb": round(peak_rss_mb()),
-    }
 
 
 def build_keyword(work: str, url: str, scale: int, cache_file: str) -> dict[str, Any]:
@@ -132,23 +90,9 @@ def serve_in_process(
     }
 
 
-def in_child(call: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """`call(*args)` in a fresh process; its time and the load go to stderr (progress)."""
-    spawn = multiprocessing.get_context("spawn")
-    started = time.perf_counter()
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        result = pool.submit(call, *args).result()
-    took = time.perf_counter() - started
-    print(
-        f"{time.strftime('%H:%M:%S')} {call.__name__}: {took:.0f} s, load {load_averages()}",
-        file=sys.stderr,
-        flush=True,
-    )
-    return result
-
-
 # -- the Chroma server ------------------------------------------------------------------
-def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_chroma(path: Path, data: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`chroma run` on loopback serving `data` (default `path/data`); its log in `path`."""
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if exe is None:
         raise SystemExit("the `chroma` command is missing (pip install chromadb)")
@@ -156,7 +100,16 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     path.mkdir(parents=True, exist_ok=True)
     with (path / "server.log").open("wb") as log:
         proc = subprocess.Popen(
-            [exe, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
+            [
+                exe,
+                "run",
+                "--path",
+                str(data or path / "data"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -188,18 +141,31 @@ def run(
     chroma_url: str | None,
     keep: Path | None,
     limit: int = ASK_LIMIT,
+    build_only: bool = False,
 ) -> dict[str, Any]:
     """The steps of the module docstring; `limit`: the questions asked (in-process and
-    over HTTP) and searched over HTTP (the in-process searches use every one)."""
+    over HTTP) and searched over HTTP (the in-process searches use every one). Without
+    `chroma_url` the stores are built embedded first, then served by `chroma run`
+    (`build_only`: stop after the build, for a later run with the same `keep`)."""
     with tempfile.TemporaryDirectory() as tmp:
         work = keep or Path(tmp)
-        chroma, url = (None, chroma_url) if chroma_url else start_chroma(work / "chroma")
         cache = str(work / "passage-vectors.pkl")
-        out: dict[str, Any] = {"machine": machine(), "scale": scale, "chroma_url": url}
+        out: dict[str, Any] = {"machine": machine(), "scale": scale}
+        chroma = None
+        if chroma_url is None:  # built embedded, then served: no HTTP round trips
+            out |= build_embedded(work, scale, cache)
+            if build_only:
+                return out
+            data = settings_of(work, None, scale, EMBEDDED).chroma_path
+            chroma, url = start_chroma(work / "chroma", data)
+        else:
+            url = chroma_url
+        out["chroma_url"] = url
         try:
-            out["ingest_x1"] = in_child(ingest_x1, str(work), url, cache)
-            out["copy"] = in_child(copy_xn, str(work), url, scale, cache)
-            if chroma is not None:
+            if chroma is None:
+                out["ingest_x1"] = in_child(ingest_x1, str(work), url, cache)
+                out["copy"] = in_child(copy_xn, str(work), url, scale, cache)
+            else:
                 out["chroma_after_copy"] = chroma_rss_mb(chroma.pid)
             out["keyword_build"] = in_child(build_keyword, str(work), url, scale, cache)
             for key, n in (("serving_x1", 1), ("serving_xn", scale)):
@@ -234,12 +200,24 @@ def main() -> None:
     )
     parser.add_argument("--chroma-url", help="a running Chroma server (default: start one)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the stores into --keep and stop"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="also write the Markdown tables to this file")
     args = parser.parse_args()
     result = run(
-        args.scale, args.repeat, args.ask_repeat, args.chroma_url, args.keep, args.questions
+        args.scale,
+        args.repeat,
+        args.ask_repeat,
+        args.chroma_url,
+        args.keep,
+        args.questions,
+        args.build_only,
     )
+    if args.build_only:
+        print(json.dumps(result, indent=2))
+        return
     emit(result, markdown, args)
 
 

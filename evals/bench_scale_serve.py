@@ -120,20 +120,14 @@ def _load(values: list[float] | None) -> str:
 
 
 def scale_markdown(r: dict[str, Any]) -> str:
-    n = r["scale"]
-    one, many, http = r["serving_x1"], r["serving_xn"], r["nara_serve"]
     copy, kw, x1 = r["copy"], r["keyword_build"], r["ingest_x1"]
+    n = copy.get("copies", r["scale"])  # a stopped build holds fewer copies
+    one, many, http = r["serving_x1"], r["serving_xn"], r["nara_serve"]
     chroma = r.get("chroma", {})
     lines = [
         f"Machine: {r['machine']}; Chroma server {r['chroma_url']}.",
         "",
-        f"×1 ingest: {x1['documents']} documents, {x1['chunks']} chunks, {x1['spans']} spans "
-        f"in {x1['seconds']} s (embedding {x1['embedding_s']} s); load "
-        f"{_load(x1['load_average_before'])} → {_load(x1['load_average_after'])}.",
-        f"×{n} built by copying: {copy['documents']} documents, {copy['chunks']} chunks, "
-        f"{copy['spans']} spans in {copy['seconds']} s (parsing {copy['parse_s']} s, "
-        f"writing {copy['write_s']} s); load {_load(copy['load_average_before'])} → "
-        f"{_load(copy['load_average_after'])}.",
+        *_build_lines(x1, copy, r["scale"]),
         f"Keyword index at ×{n}: {kw['kind']} in {kw['seconds']} s, {kw['size_mb']} MB on "
         f"disk, builder's peak RSS {kw['peak_rss_mb']} MB; load "
         f"{_load(kw['load_average_before'])} → {_load(kw['load_average_after'])}.",
@@ -165,6 +159,23 @@ def scale_markdown(r: dict[str, Any]) -> str:
         f"{chroma.get('peak_rss_mb')} MB, at the end {chroma.get('rss_mb')} MB.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _build_lines(x1: dict[str, Any], copy: dict[str, Any], scale: int) -> list[str]:
+    if copy.get("stopped"):
+        return [
+            f"×{scale} build stopped: {copy['copies']} whole copies kept "
+            f"({copy['documents']} documents), the batch in flight deleted."
+        ]
+    return [
+        f"×1 ingest: {x1['documents']} documents, {x1['chunks']} chunks, {x1['spans']} spans "
+        f"in {x1['seconds']} s (embedding {x1['embedding_s']} s); load "
+        f"{_load(x1['load_average_before'])} → {_load(x1['load_average_after'])}.",
+        f"×{scale} built by copying: {copy['documents']} documents, {copy['chunks']} chunks, "
+        f"{copy['spans']} spans in {copy['seconds']} s (parsing {copy['parse_s']} s, "
+        f"writing {copy['write_s']} s); load {_load(copy['load_average_before'])} → "
+        f"{_load(copy['load_average_after'])}.",
+    ]
 
 
 def _ask(serving: dict[str, Any]) -> str:

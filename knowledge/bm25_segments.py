@@ -159,3 +159,18 @@ class SegmentedBM25:
             np.ones(shape[0], dtype=bool),
             df,
         )
+
+
+def admitted_rows(
+    live: np.ndarray, rows: dict[str, np.ndarray], keys: set[str] | None
+) -> np.ndarray:
+    """The live rows of the versions `keys` (None: every live row), from the rows of each
+    live version: a search costs the number of versions, not of rows, and nothing when
+    it admits every live version (a reader of everything, unfiltered)."""
+    if keys is None or rows.keys() <= keys:
+        return live.copy()
+    admitted = np.zeros(len(live), dtype=bool)
+    held = [rows[key] for key in keys if key in rows]
+    if held:
+        admitted[np.concatenate(held)] = True
+    return admitted

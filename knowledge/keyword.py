@@ -31,7 +31,7 @@ import numpy as np
 
 from knowledge.analysis import ANALYZER_VERSION, Analyzer, with_compounds
 from knowledge.answer_types import chunk_flags, flags_version
-from knowledge.bm25_segments import SegmentedBM25
+from knowledge.bm25_segments import SegmentedBM25, admitted_rows
 from knowledge.store import StoredChunk
 
 KEYWORD_VERSION = "kw-4-segments"
@@ -97,7 +97,7 @@ class KeywordIndex:
         self._lengths = np.zeros(0, dtype=np.int32)
         self._flags = np.zeros(0, dtype=np.int8)
         self._positions: dict[str, int] = {}
-        self._rows: dict[str, list[int]] = {}  # live version → its rows
+        self._rows: dict[str, np.ndarray] = {}  # live version → its rows
         self._keys: frozenset[str] = frozenset()  # versions indexed, some without rows
         self._heads: list[str] = []  # vocabulary terms reversed, sorted: suffix look-ups
         self._churn = 0  # versions added or retired since the last full build
@@ -172,7 +172,7 @@ class KeywordIndex:
         for i, key in enumerate(keys):
             if live[i]:
                 rows.setdefault(key, []).append(i)
-        self._rows = rows
+        self._rows = {key: np.asarray(held, dtype=np.int64) for key, held in rows.items()}
         self._heads = sorted(t[::-1] for t in self._bm25.terms())
 
     def _build(self, keys: Sequence[str], chunks: list[StoredChunk]) -> None:
@@ -263,11 +263,8 @@ class KeywordIndex:
             bm25, pairs = self._bm25, self._pairs
             chunk_ids, chunk_keys = self.chunk_ids, self.chunk_keys
             lengths, flags, analyzer = self._lengths, self._flags, self.analyzer
-            positions, heads = self._positions, self._heads
-        n = len(chunk_ids)
-        admitted = bm25.live.copy()
-        if keys is not None:
-            admitted &= np.fromiter((key in keys for key in chunk_keys), dtype=bool, count=n)
+            positions, heads, rows = self._positions, self._heads, self._rows
+        admitted = admitted_rows(bm25.live, rows, keys)
         return KeywordScores(
             chunk_ids=chunk_ids,
             chunk_keys=chunk_keys,

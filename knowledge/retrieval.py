@@ -227,9 +227,12 @@ def _with_signal(
 
 
 def _top(lexical: KeywordScores | None, n: int) -> list[tuple[str, float]]:
-    """The n best chunks by BM25 (score above 0), best first."""
-    if lexical is None:
+    """The n best chunks by BM25 (score above 0), best first, ties in row order. Only
+    the rows scoring above 0 are sorted (the rows holding a query term), not every row
+    of the index: a stable sort of all 180 000 rows of the sample ×1 000 took ~15 ms."""
+    if lexical is None or n <= 0:
         return []
     scores = lexical.bm25
-    top = np.argsort(-scores, kind="stable")[:n]
-    return [(lexical.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+    rows = np.flatnonzero(scores > 0)
+    top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
+    return [(lexical.chunk_ids[i], float(scores[i])) for i in top]

@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from evals.bench import CachingEmbedder, make_scaled_corpus
-from evals.bench_bulk import copy_store
+from evals.bench_bulk import (
+    CopyWrites,
+    copy_store,
+    copy_writes,
+    parse_copy,
+    read_source,
+    settle_copies,
+    write,
+)
 from knowledge.base import KnowledgeBase
 from knowledge.embedders import HashEmbedder
 from tests.conftest import CORPUS, make_settings
@@ -120,3 +128,34 @@ def test_a_store_built_by_copying_searches_as_the_ingested_one(
             for kb in (ingested, copied)
         ]
         assert keyword[0] == keyword[1] and len(keyword[0]) == 12
+
+
+def test_a_stopped_copy_keeps_its_whole_copies_and_drops_the_batch_in_flight(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A build killed mid-batch (the records of copies 3 and 4 written, not their document
+    records) is settled into the ×2 store the first flush wrote."""
+    tmp = tmp_path_factory.mktemp("stopped")
+    one = KnowledgeBase(make_settings(tmp / "x1", embedder="hash"))
+    assert one.ingest([CORPUS]).ok
+    settings = make_settings(tmp / "x4", embedder="hash")
+    target = KnowledgeBase(settings)
+    with one.store._link.use() as source, target.store._link.use() as opened:  # type: ignore[attr-defined]
+        copy_store(source, opened, CORPUS, [1, 2], settings)
+        writes = CopyWrites()
+        for doc in read_source(source):
+            for i in (3, 4):
+                copy_writes(doc, parse_copy(doc, CORPUS, i, settings), writes)
+        for name in ("chunks", "spans", "registers"):  # the batch in flight, no records
+            write(getattr(opened, name), getattr(writes, name))
+        assert len(opened.chunks.get(include=[])["ids"]) == 180 * 4
+        assert settle_copies(source, opened) == 2
+    settled = KnowledgeBase(settings)
+    keys = {d.key for d in settled.documents()}
+    assert len(keys) == 8 and all(re.search(r"-kopia-00[12]@", k) for k in keys)
+    with settled.store._link.use() as opened:  # type: ignore[attr-defined]
+        for name, total in (("chunks", 180 * 2), ("spans", None), ("registers", 8)):
+            found = getattr(opened, name).get(include=["metadatas"])
+            assert {f"{m['doc_id']}" for m in found["metadatas"]} == {k.split("@")[0] for k in keys}
+            if total is not None:
+                assert len(found["ids"]) == total, name

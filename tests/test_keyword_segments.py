@@ -155,6 +155,32 @@ def test_one_added_or_replaced_document_updates_the_index_and_reads_only_its_chu
     assert other.search("hjortronsoppa fjällstugan", 1, set(keys))[0][0] == added[-1].chunk_id
 
 
+def test_scores_admit_exactly_the_live_rows_of_the_versions_asked_for(
+    sample_chunks: dict[str, list[StoredChunk]], tmp_path: Path
+) -> None:
+    versions = copies(sample_chunks)
+    index = KeywordIndex(tmp_path / "kw")
+    index.ensure(list(versions), Store(versions).chunks)
+    first = next(iter(versions.values()))
+    added = new_version(first, "v2", "Hjortronsoppa serveras vid fjällstugan.")
+    versions[added[0].key] = added
+    live = [k for k in versions if k != first[0].key]
+    index.ensure(live, Store(versions).chunks)  # an update: the old version's rows retired
+    everything = index.scores(QUERIES[1])
+    assert everything is not None
+    for asked in ({live[0], added[0].key}, set(live), {first[0].key, live[2]}, set()):
+        scored = index.scores(QUERIES[1], asked)
+        assert scored is not None
+        expected = [k in asked and k != first[0].key for k in scored.chunk_keys]
+        assert scored.admitted.tolist() == expected
+        np.testing.assert_array_equal(
+            scored.bm25, np.where(scored.admitted, everything.bm25, np.float32(0.0))
+        )
+        if not asked:
+            assert not scored.admitted.any()
+    assert everything.admitted.sum() == sum(len(versions[k]) for k in live)
+
+
 def test_many_changes_rebuild_the_index(
     sample_chunks: dict[str, list[StoredChunk]], tmp_path: Path
 ) -> None:
