@@ -200,8 +200,11 @@ def test_each_chat_action_leaves_exactly_one_entry(
         )
         entry = one_entry(services, before)
         assert (entry["action"], entry["status"]) == ("sign_in", "ok")
-        anna = log.actor("chat", "user:anna")
-        assert entry["actor"] == anna
+        # The audit names the key's record, not the free name typed at sign-in: two
+        # people who type "anna" with two keys are two actors.
+        assert entry["actor"] == log.actor("chat", f"key:{_key_id(USER_KEY)}")
+        assert entry["actor"] != log.actor("chat", "user:anna")
+        anna = log.actor("chat", f"key:{_key_id(ADMIN_KEY)}")
 
     doc = tmp_path / "rutin.txt"
     doc.write_text(ROUTINE, encoding="utf-8")
@@ -219,6 +222,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
         assert "1 nytt" in summary
         entry = one_entry(services, before)
         assert (entry["action"], entry["documents"]) == ("upload", ["rutin"])
+        assert entry["actor"] == anna
 
         chat.predict(api_name="/catalogue")  # the page's load event: the list to remove from
         before = len(log.entries())
@@ -231,6 +235,7 @@ def test_each_chat_action_leaves_exactly_one_entry(
             ["rutin"],
             "ok",
         )
+        assert entry["actor"] == anna
     finally:
         chat.close()
     assert log.verify() == len(log.entries())

@@ -25,7 +25,7 @@ from nara.settings import Settings
 from ui.app.audit import AuditLog
 from ui.app.errors import problem, request_id_of
 from ui.app.keys import KeyRing
-from ui.chat.identity import sign_in_accepted
+from ui.chat.identity import key_actor, sign_in_accepted
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
         ok = bool(username.strip()) and identity is not None
         if ok:
             sign_in_accepted(username, password)
-        user = chat_client(username, None)
+        user = key_actor(identity) if identity is not None else chat_client(username, None)
         audit.record("chat", user, "sign_in", status="ok" if ok else "refused")
         return ok
 

@@ -39,13 +39,15 @@ class AdminHandlers:
         self.limiter = RateLimiter(settings.chat_rate_per_s, settings.chat_burst)
 
     def _too_many(self, request: gr.Request | None) -> str | None:
-        """A Swedish message when this user (signed in: the user name; else the client
-        address) has used up the chat's rate (NARA_CHAT_RATE_PER_S, _BURST); else None.
-        Without a request (a direct call, not through Gradio) nothing is limited."""
+        """A Swedish message when this user (signed in with a key: the key's record; else
+        the user name, or the client address) has used up the chat's rate
+        (NARA_CHAT_RATE_PER_S, _BURST); else None. Without a request (a direct call, not
+        through Gradio) nothing is limited."""
         if request is None:
             return None
         host = request.client.host if request.client is not None else None
-        wait = self.limiter.wait_s(chat_client(request.username, host))
+        who = self.identity(request).actor or chat_client(request.username, host)
+        wait = self.limiter.wait_s(who)
         if not wait:
             return None
         message, hint = too_many(self.limiter, wait, "dig", "NARA_CHAT_RATE_PER_S")
@@ -55,6 +57,11 @@ class AdminHandlers:
         """Who uses a chat event (`ui.chat.identity.chat_identity`)."""
         services = self.services
         return chat_identity(request, services.settings, services.keys, services.chat_sessions)
+
+    def actor(self, request: Any) -> str:
+        """Whom the audit log names for a chat event: a key sign-in's record, else the
+        signed-in user or the client address (`chat_user`)."""
+        return self.identity(request).actor or chat_user(request)
 
     def _not_admin(self, request: gr.Request | None, outcome: str) -> str | None:
         """A Swedish refusal unless the session's user administers (signed in with an
@@ -98,7 +105,7 @@ class AdminHandlers:
         folder = upload_folder(self.services.settings)
         try:
             chosen = normalise_groups((groups or "").split(","))
-            user = chat_user(request)
+            user = self.actor(request)
             return self._ingest_uploads(files, folder, progress, user, chosen), None
         finally:
             remove_uploads(files, folder)
@@ -166,7 +173,7 @@ class AdminHandlers:
         if not doc_id:
             return "Välj ett dokument att ta bort."
         try:
-            with self.services.audit.action("chat", chat_user(request), "removal") as entry:
+            with self.services.audit.action("chat", self.actor(request), "removal") as entry:
                 entry.documents = [doc_id]
                 record = self.kb.remove(doc_id)
         except NotFoundError:

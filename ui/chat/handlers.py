@@ -18,7 +18,7 @@ from nara.errors import NaraError, NotFoundError
 from ui.app.audit_actions import answered
 from ui.app.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
 from ui.chat import render
-from ui.chat.access import admin_in_chat, chat_user
+from ui.chat.access import admin_in_chat
 from ui.chat.admin_handlers import AdminHandlers
 from ui.chat.answer import statements_of, streaming_html
 from ui.chat.guard import shown_text
@@ -107,7 +107,7 @@ class Handlers(AdminHandlers):
             organisations=tuple(organisations or ()), doc_types=tuple(doc_types or ())
         )
         try:
-            with self.services.audit.action("chat", chat_user(request), "question", question) as e:
+            with self.services.audit.action("chat", self.actor(request), "question", question) as e:
                 events = self.services.assistant.stream(
                     question, render.history_turns(done), filters, self.reader(request)
                 )

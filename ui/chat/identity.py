@@ -36,6 +36,9 @@ class ChatIdentity:
 
     access: Access
     admin: bool
+    actor: str | None = None
+    """Whom the audit log names, when it is not the name Gradio keeps: a key sign-in's
+    record name (the name typed at sign-in is free, and two people may type the same)."""
 
 
 ANONYMOUS = ChatIdentity(PUBLIC, admin=False)
@@ -112,4 +115,10 @@ def chat_identity(
     identity: Identity | None = keys.identify_digest(digest) if digest else None
     if identity is None:  # unknown, revoked, or a session past MAX_KEY_SESSIONS
         return ANONYMOUS
-    return ChatIdentity(of_identity(identity), identity.admin)
+    return ChatIdentity(of_identity(identity), identity.admin, key_actor(identity))
+
+
+def key_actor(identity: Identity) -> str:
+    """The audit log's user of a chat signed in with a key: the key's record, as the API
+    names it (`key:` keeps it apart from a user name typed as "env:…")."""
+    return f"key:{identity.name}"
