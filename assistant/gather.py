@@ -80,7 +80,8 @@ class Gatherer:
         """The stored spans of the retrieved chunks, each with its similarity to the
         question (the question's vector is the one its search computed)."""
         chunk_ids = list(dict.fromkeys(r.chunk.chunk_id for r in results))
-        stored = self.kb.spans_for(chunk_ids, access)
+        admitted = access.admitted(r.document.key for r in results)  # read with its filter
+        stored = self.kb.spans_for(chunk_ids, admitted)
         similarity = dict(
             zip(
                 (s.span_id for s in stored),

@@ -13,7 +13,7 @@ from knowledge.access import ACCESS_FIELD, Access
 from knowledge.chroma_access import GENERATION, ChromaAccess
 from knowledge.dense_query import unfiltered_size, where_keys
 from knowledge.read_cache import ReadCache
-from knowledge.span_store import SPANS_COLLECTION, SpanCollection
+from knowledge.span_store import SPANS_COLLECTION, SpanCollection, versions_of
 from knowledge.spans import StoredSpan
 from knowledge.store import (
     DocumentRecord,
@@ -252,7 +252,8 @@ class ChromaStore(ChromaAccess, VectorStore):
         if not chunk_ids:
             return []
         ids = list(chunk_ids)
-        where = access.restrict(_versions_of(ids)) if access and not access.all_documents else None
+        keys = versions_of(ids)
+        where = access.by_id(where_keys(sorted(keys)) if keys else None, keys) if access else None
         found = self._read(
             lambda c: c.chunks.get(ids=ids, where=where, include=["documents", "metadatas"])
         )
@@ -263,17 +264,6 @@ class ChromaStore(ChromaAccess, VectorStore):
             return []
         generation = self._generation()
         return self._read(lambda c: self._spans.for_chunks(c.spans, chunk_ids, generation, access))
-
-
-def _versions_of(chunk_ids: list[str]) -> dict[str, object] | None:
-    """The filter on the versions of these chunks (a chunk id is `<version key>#<index>`,
-    `knowledge.ingest_prepare`), to pair with a reader's filter in a read by id: Chroma
-    evaluates `$contains` on the access array by scanning the collection, and with ids
-    alone it took 24 s for 60 chunks of 62 000 (the sample ×345 on a Chroma server, 2
-    loaded cores), 0.34 s with the versions' keys beside it. None when an id is not of
-    that form (the ids alone then select)."""
-    keys = sorted({i.rsplit("#", 1)[0] for i in chunk_ids if "#" in i})
-    return where_keys(keys) if keys and all("#" in i for i in chunk_ids) else None
 
 
 def _get_by_keys(keys: list[str]) -> Callable[[Opened], Any]:

@@ -211,7 +211,7 @@ class HybridRetriever:
     def _fetch(
         self, chunk_ids: list[str], by_key: dict[str, DocumentRecord], access: Access
     ) -> dict[str, StoredChunk]:
-        found = self.store.get_chunks(chunk_ids, access)
+        found = self.store.get_chunks(chunk_ids, access.admitted(by_key))
         return {c.chunk_id: c for c in found if c.key in by_key}
 
 

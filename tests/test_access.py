@@ -101,6 +101,27 @@ def test_every_store_read_carries_the_reader(kb: KnowledgeBase) -> None:
     assert {c.doc_id for c, _ in store.query(vector, 10, everyone, READER_A)} == {DOC_A}
 
 
+def test_a_read_by_id_admitted_to_a_versions_reads_nothing_of_b(kb: KnowledgeBase) -> None:
+    """A read by id may select by the versions a read of the reader's filter returned
+    (`Access.admitted`, what a search and an ask pass) instead of the groups' clause:
+    B's chunks and spans are still not read for A, whatever ids are asked for, and A's
+    are."""
+    store = kb.store
+    a_keys = [d.key for d in store.documents(READER_A)]
+    b = next(d for d in store.documents() if d.doc_id == DOC_B)
+    a_ids = [c.chunk_id for c in store.chunks(a_keys)]
+    b_ids = [c.chunk_id for c in store.chunks([b.key])]
+    admitted = READER_A.admitted(a_keys)
+    assert a_keys and b_ids and b.key not in a_keys
+    assert store.get_chunks(b_ids, admitted) == [] and store.spans(b_ids, admitted) == []
+    both = store.get_chunks(a_ids + b_ids, admitted)
+    assert both and {c.doc_id for c in both} == {DOC_A}
+    assert {s.doc_id for s in store.spans(b_ids + a_ids, admitted)} == {DOC_A}
+    # An admission of B's version for a reader who did not read it through the filter is
+    # the caller's error; the clause then admits exactly the versions named.
+    assert {c.doc_id for c in store.get_chunks(b_ids, READER_A.admitted([b.key]))} == {DOC_B}
+
+
 # -- the command line with a key -------------------------------------------------------
 def test_the_command_line_with_a_key_of_a(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
