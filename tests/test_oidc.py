@@ -400,4 +400,7 @@ def test_a_browser_signs_in_at_the_provider_and_out_again(
         finally:
             chromium.close()
     actions = [e["action"] for e in services.audit.entries()[before:]]
-    assert actions == ["sign_in", "question", "sign_out"]
+    # The question's entry is written when its answer's stream ends, which may come after
+    # the page has shown the answer and the sign-out was logged: one of each, in any order
+    # after the sign-in.
+    assert actions[0] == "sign_in" and sorted(actions[1:]) == ["question", "sign_out"]
