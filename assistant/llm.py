@@ -374,28 +374,28 @@ def separator(pending: Sequence[str]) -> str:
 
 def chat_model(settings: Settings) -> BaseChatModel:
     """A streaming LangChain chat model for the NARA_LLM_* settings."""
-    if not settings.llm_base_url or not settings.llm_model:
+    if not settings.llm.base_url or not settings.llm.model:
         raise ConfigError(
             "The LLM answerer needs a server and a model.",
             "Set NARA_LLM_BASE_URL and NARA_LLM_MODEL.",
         )
-    key = SecretStr(settings.llm_api_key.get_secret_value() if settings.llm_api_key else NO_KEY)
-    if settings.llm_provider == "azure":
+    key = SecretStr(settings.llm.api_key.get_secret_value() if settings.llm.api_key else NO_KEY)
+    if settings.llm.provider == "azure":
         return AzureChatOpenAI(
-            azure_endpoint=settings.llm_base_url,
-            azure_deployment=settings.llm_model,
-            api_version=settings.llm_api_version,
+            azure_endpoint=settings.llm.base_url,
+            azure_deployment=settings.llm.model,
+            api_version=settings.llm.api_version,
             api_key=key,
-            timeout=settings.llm_timeout_s,
+            timeout=settings.llm.timeout_s,
             max_retries=MAX_RETRIES,
             temperature=0,
             streaming=True,
         )
     return ChatOpenAI(
-        base_url=settings.llm_base_url,
-        model=settings.llm_model,
+        base_url=settings.llm.base_url,
+        model=settings.llm.model,
         api_key=key,
-        timeout=settings.llm_timeout_s,
+        timeout=settings.llm.timeout_s,
         max_retries=MAX_RETRIES,
         temperature=0,
         streaming=True,
@@ -404,7 +404,7 @@ def chat_model(settings: Settings) -> BaseChatModel:
 
 def _server(settings: Settings) -> str:
     """The server's address without credentials, path or query."""
-    parts = urlsplit(settings.llm_base_url or "")
+    parts = urlsplit(settings.llm.base_url or "")
     host = parts.hostname or "?"
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
@@ -414,7 +414,7 @@ def llm_error(exc: BaseException, settings: Settings) -> LLMError:
     server = _server(settings)
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return LLMError(
-            f"The LLM server at {server} did not answer within {settings.llm_timeout_s:g} s.",
+            f"The LLM server at {server} did not answer within {settings.llm.timeout_s:g} s.",
             "Check that it is running and reachable (NARA_LLM_BASE_URL), or raise "
             "NARA_LLM_TIMEOUT_S.",
         )

@@ -152,7 +152,7 @@ def parse_copy(source: SourceDocument, corpus: Path, i: int, settings: Settings)
             path,
             int(settings.max_file_mb * 1e6),
             None,
-            settings.serve_link_domains,
+            settings.serve.link_domains,
             PersonalDataPolicy.from_settings(settings),
         )
     finally:

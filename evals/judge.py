@@ -106,7 +106,7 @@ class Verdict:
 
 def require_llm(settings: Settings) -> None:
     missing = [
-        f"NARA_{n.upper()}" for n in ("llm_base_url", "llm_model") if not getattr(settings, n)
+        f"NARA_LLM_{n.upper()}" for n in ("base_url", "model") if not getattr(settings.llm, n)
     ]
     if missing:
         raise ConfigError(
@@ -203,7 +203,7 @@ class Judge:
     def __init__(self, settings: Settings, chat: BaseChatModel | None = None) -> None:
         require_llm(settings)
         self.settings = settings
-        self.model = str(settings.llm_model)
+        self.model = str(settings.llm.model)
         self.chat = chat if chat is not None else chat_model(settings)
 
     def _ask(self, system: str, user: str) -> str:

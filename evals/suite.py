@@ -80,7 +80,7 @@ def stamp(settings: Settings, kb: KnowledgeBase) -> dict[str, Any]:
         "chunking": kb.store.manifest.chunking,
         "analyzer": kb.store.manifest.analyzer,
         "answerer": settings.answerer,
-        "llm": settings.llm_model if settings.answerer == "llm" else None,
+        "llm": settings.llm.model if settings.answerer == "llm" else None,
         "corpus_version": corpus,
         "documents": len(docs),
     }

@@ -1,9 +1,10 @@
 """Bounds on what one file may cost at ingest (issue #16), and the errors that name them.
 
-Every limit is a setting (`NARA_INGEST_*`); `IngestLimits.from_settings` reads them, and
-`IngestLimits.defaults()` takes the settings' own defaults without reading the
-environment. A file over a limit is refused with an `IngestError` that names the file,
-the limit and the setting that raises it; nothing stored before is touched.
+Every limit is a setting of the group `NARA_INGEST_*` (`settings.ingest`);
+`IngestLimits.from_settings` reads them, and `IngestLimits.defaults()` takes the group's
+own defaults without reading the environment. A file over a limit is refused with an
+`IngestError` that names the file, the limit and the setting that raises it; nothing
+stored before is touched.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from dataclasses import dataclass, fields
 from ingest.model import DocumentMetadata
 from nara.errors import IngestError
 from nara.settings import Settings
-
-PREFIX = "ingest_"
-"""The settings that hold these limits are named `ingest_<field>`."""
+from nara.settings_groups import IngestSettings
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,17 @@ class IngestLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestLimits:
-        return cls(**{f.name: getattr(settings, PREFIX + f.name) for f in fields(cls)})
+        return cls.of(settings.ingest)
 
     @classmethod
     def defaults(cls) -> IngestLimits:
         """The settings' defaults, with no environment read."""
-        return cls(**{f.name: Settings.model_fields[PREFIX + f.name].default for f in fields(cls)})
+        return cls.of(IngestSettings())
+
+    @classmethod
+    def of(cls, ingest: IngestSettings) -> IngestLimits:
+        """The limits of the group `NARA_INGEST_*`."""
+        return cls(**{f.name: getattr(ingest, f.name) for f in fields(cls)})
 
 
 def over_limit(

@@ -17,7 +17,7 @@ from ingest.readers import READERS
 from ingest.sidecar import apply_sidecar, sidecar_path
 from ingest.untrusted import flags_of
 from nara.errors import IngestError
-from nara.settings import Settings
+from nara.settings_groups import PUBLIC_SECTOR_DOMAINS
 
 SUPPORTED = tuple(sorted(READERS))
 
@@ -95,7 +95,7 @@ def load_document(
     sidecar = sidecar_path(path)
     if sidecar.exists():
         digest.update(sidecar.read_bytes())
-    domains = Settings.PUBLIC_SECTOR_DOMAINS if link_domains is None else link_domains
+    domains = PUBLIC_SECTOR_DOMAINS if link_domains is None else link_domains
     return Document(
         document_id(path),
         path.name,

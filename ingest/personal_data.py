@@ -23,6 +23,7 @@ from ingest.model import Block
 from ingest.personal_ids import Hit, Kind, find_identifiers
 from nara.errors import IngestError
 from nara.settings import Settings
+from nara.settings_groups import IngestSettings
 
 Mode = Literal["refuse", "mask", "off"]
 MAX_PLACES = 10
@@ -49,13 +50,16 @@ class PersonalDataPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersonalDataPolicy:
-        return cls(settings.ingest_personal_data, tuple(settings.ingest_work_mail_domains))
+        return cls.of(settings.ingest)
+
+    @classmethod
+    def of(cls, ingest: IngestSettings) -> PersonalDataPolicy:
+        return cls(ingest.personal_data, tuple(ingest.work_mail_domains))
 
     @classmethod
     def defaults(cls) -> PersonalDataPolicy:
         """The settings' defaults, with no environment read."""
-        mode = Settings.model_fields["ingest_personal_data"].default
-        return cls(mode, Settings.PUBLIC_SECTOR_DOMAINS)
+        return cls.of(IngestSettings())
 
 
 @dataclass(frozen=True)

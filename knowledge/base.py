@@ -124,7 +124,7 @@ class KnowledgeBase:
                     path,
                     max_bytes,
                     self.limits,
-                    self.settings.serve_link_domains,
+                    self.settings.serve.link_domains,
                     PersonalDataPolicy.from_settings(self.settings),
                 )
                 apply_access(document, access, self.settings.access_default)

@@ -245,8 +245,7 @@ def test_teams_maps_a_user_to_group_a_and_others_to_alla(tmp_path: Path) -> None
     settings = make_settings(
         tmp_path / "store",
         embedder="hash",
-        teams_anonymous=True,
-        teams_groups={f"{TENANT}/{USER_A}": [GROUP_A]},
+        teams={"anonymous": True, "groups": {f"{TENANT}/{USER_A}": [GROUP_A]}},
     )
     kb = KnowledgeBase(settings)
     assert kb.ingest([write_documents(tmp_path / "docs")]).ok
@@ -268,7 +267,7 @@ def test_teams_maps_a_user_to_group_a_and_others_to_alla(tmp_path: Path) -> None
         unmapped = said(url, "0c0c0c0c-0000-4000-8000-00000000000c")  # only "alla"
         assert not leaks(unmapped) and not holds_a(unmapped)
     # The mapping is what decides: mapped to B, the same user reads B.
-    services.settings.teams_groups = {f"{TENANT}/{USER_A}": [GROUP_B]}
+    services.settings.teams.groups = {f"{TENANT}/{USER_A}": [GROUP_B]}
     with serve_app(app) as url:
         assert leaks(said(url, USER_A))
 
@@ -279,9 +278,7 @@ def test_the_llm_prompt_holds_nothing_of_b(kb: KnowledgeBase, tmp_path: Path) ->
         settings = make_settings(
             tmp_path / "unused",
             answerer="llm",
-            llm_base_url=server.base_url,
-            llm_model="fake-model",
-            llm_api_key=server.key,
+            llm={"base_url": server.base_url, "model": "fake-model", "api_key": server.key},
         )
         assistant = Assistant(kb, answerer=make_answerer(settings))
         everything_said(assistant, READER_A)
@@ -316,7 +313,7 @@ def test_teams_mapping_by_tenant_and_by_user(tmp_path: Path) -> None:
 
     settings = make_settings(
         tmp_path / "unused",
-        teams_groups={TENANT.upper(): ["region"], f"{TENANT}/{USER_A.upper()}": [GROUP_A]},
+        teams={"groups": {TENANT.upper(): ["region"], f"{TENANT}/{USER_A.upper()}": [GROUP_A]}},
     )
     assert of_teams_user(settings, TENANT, USER_A) == Access.of(["region", GROUP_A])
     assert of_teams_user(settings, TENANT, "someone-else") == Access.of(["region"])

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from nara.settings import Settings
+from nara.settings_groups import TeamsSettings
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
 from tests.test_cli import Cli
@@ -291,7 +292,7 @@ def test_a_teams_question_leaves_exactly_one_entry(app: tuple[str, Services]) ->
     from ui.teams.bot import add_teams
 
     _url, services = app
-    teams_settings = services.settings.model_copy(update={"teams_anonymous": True})
+    teams_settings = services.settings.model_copy(update={"teams": TeamsSettings(anonymous=True)})
     teams = Services(teams_settings, services.kb, services.assistant, services.feedback)
     server = FastAPI()
     add_teams(server, teams)

@@ -55,11 +55,13 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         settings = make_settings(
             folder / "store",
             embedder="hash",
-            oidc_issuer=issuer,
-            oidc_client_id=CLIENT_ID,
-            oidc_client_secret=CLIENT_SECRET,
-            oidc_session_key=SESSION_KEY,
-            oidc_admin_groups=[ADMINS],
+            oidc={
+                "issuer": issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "session_key": SESSION_KEY,
+                "admin_groups": [ADMINS],
+            },
         )
         services = build_services(settings)
         assert services.kb.ingest([write_documents(folder / "docs")]).ok

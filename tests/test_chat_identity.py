@@ -107,7 +107,7 @@ def test_an_open_chat_has_no_administrator(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path / "store",
         embedder="hash",
-        chat_sign_in="open",
+        chat={"sign_in": "open"},
         admin_keys=["admin-key-0123456789abcdef"],
     )
     handlers = Handlers(build_services(settings))

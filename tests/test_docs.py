@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nara.settings import Settings
+from nara.settings import VARIABLES
 from tests.conftest import ROOT
 from ui.cli.commands import build_parser
 
@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_in_the_readme() -> None:
-    missing = [n for n in Settings.model_fields if f"`NARA_{n.upper()}`" not in README]
+    missing = [name for name in VARIABLES if f"`{name}`" not in README]
     assert missing == []
 
 

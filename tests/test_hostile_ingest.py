@@ -337,14 +337,14 @@ def case_html_nested_lists(folder: Path) -> None:
 
 
 def case_too_many_chunks(folder: Path) -> None:
-    kb, before = _with_good(folder, ingest_max_chunks=20)
+    kb, before = _with_good(folder, ingest={"max_chunks": 20})
     path = folder / "kapitel.md"
     path.write_text("\n\n".join(f"## Kapitel {i}\n\nText om vård {i}." for i in range(50)))
     _refused(kb, before, path, "chunks", "NARA_INGEST_MAX_CHUNKS")
 
 
 def case_too_many_spans(folder: Path) -> None:
-    kb, before = _with_good(folder, ingest_max_spans=30)
+    kb, before = _with_good(folder, ingest={"max_spans": 30})
     path = folder / "meningar.md"
     path.write_text(" ".join(f"Mening {i} om vård." for i in range(60)), encoding="utf-8")
     _refused(kb, before, path, "spans", "NARA_INGEST_MAX_SPANS")

@@ -34,6 +34,7 @@ from gradio_client.utils import QueueError
 from microsoft_agents.hosting.core import AgentAuthConfiguration, ConnectionManager
 from pydantic import SecretStr
 
+from nara.settings_groups import TeamsSettings
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
 from tests.test_teams import (
@@ -76,9 +77,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         api_keys=[USER_KEY],
         admin_keys=[ADMIN_KEY],
         max_file_mb=MAX_FILE_MB,
-        chat_queue_size=2,
-        chat_concurrency=1,
-        chat_sign_in="open",  # the bounds of an open chat; sign-in: tests/test_untrusted.py
+        # the bounds of an open chat; sign-in: tests/test_untrusted.py
+        chat={"queue_size": 2, "concurrency": 1, "sign_in": "open"},
     )
     built = build_services(settings)
     report = built.kb.ingest([CORPUS])
@@ -401,13 +401,12 @@ def test_forged_teams_tokens_against_a_slow_key_endpoint_do_not_stall_the_api(
     keys = LocalKeys()
     jwks = SlowJwks(keys, delay_s=delay_s)
     source = JwksKeySource(lambda _issuer: jwks.url, timeout_s=3.0, refetch_s=60.0)
-    teams_settings = services.settings.model_copy(
-        update={
-            "teams_app_id": APP_ID,
-            "teams_app_password": SecretStr("a-real-looking-client-secret"),
-            "teams_tenant_id": TENANT,
-        }
+    teams = TeamsSettings(
+        app_id=APP_ID,
+        app_password=SecretStr("a-real-looking-client-secret"),
+        tenant_id=TENANT,
     )
+    teams_settings = services.settings.model_copy(update={"teams": teams})
     teams_services = Services(teams_settings, services.kb, services.assistant, services.feedback)
     tokens = RecordingTokenProvider()
     connections = ConnectionManager(

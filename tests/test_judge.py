@@ -40,13 +40,10 @@ def server() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def judge_settings(tmp_path: Path, server: FakeOpenAI, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "llm_base_url": server.base_url,
-        "llm_model": "judge-model",
-        "llm_api_key": server.key,
-    }
-    return make_settings(tmp_path / "unused", **(values | overrides))
+def judge_settings(tmp_path: Path, server: FakeOpenAI, **llm: object) -> Settings:
+    """Settings with the LLM at `server`; `llm`: other NARA_LLM_* settings."""
+    values = {"base_url": server.base_url, "model": "judge-model", "api_key": server.key} | llm
+    return make_settings(tmp_path / "unused", llm=values)
 
 
 def verdicts(*supported: bool) -> str:
@@ -173,7 +170,7 @@ def test_passages_are_data_that_cannot_close_their_tag(tmp_path: Path, server: F
 
 
 def test_a_refused_key_is_a_friendly_error(tmp_path: Path, server: FakeOpenAI) -> None:
-    judge = Judge(judge_settings(tmp_path, server, llm_api_key="wrong-key-0123456789"))
+    judge = Judge(judge_settings(tmp_path, server, api_key="wrong-key-0123456789"))
     with pytest.raises(LLMError) as caught:
         judge_all(judge, [ITEM])
     assert caught.value.status == 401
@@ -184,7 +181,7 @@ def test_no_llm_configured_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="NARA_LLM_BASE_URL and NARA_LLM_MODEL"):
         Judge(make_settings(tmp_path))
     with pytest.raises(ConfigError, match="Set NARA_LLM_MODEL "):
-        Judge(make_settings(tmp_path, llm_base_url="http://127.0.0.1:9/v1"))
+        Judge(make_settings(tmp_path, llm={"base_url": "http://127.0.0.1:9/v1"}))
 
 
 # -- nara eval --judge --------------------------------------------------------------

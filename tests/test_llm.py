@@ -44,15 +44,10 @@ def server() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def llm_settings(tmp_path: Path, server: FakeOpenAI, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "answerer": "llm",
-        "llm_base_url": server.base_url,
-        "llm_model": "fake-model",
-        "llm_api_key": server.key,
-    }
-    values.update(overrides)
-    return make_settings(tmp_path / "unused", **values)
+def llm_settings(tmp_path: Path, server: FakeOpenAI, **llm: object) -> Settings:
+    """Settings with the LLM answerer at `server`; `llm`: other NARA_LLM_* settings."""
+    values = {"base_url": server.base_url, "model": "fake-model", "api_key": server.key} | llm
+    return make_settings(tmp_path / "unused", answerer="llm", llm=values)
 
 
 def sample_assistant(kb: KnowledgeBase, settings: Settings) -> Assistant:
@@ -220,16 +215,16 @@ def test_azure_provider(sample_kb: KnowledgeBase, server: FakeOpenAI, tmp_path: 
     settings = llm_settings(
         tmp_path,
         server,
-        llm_provider="azure",
-        llm_base_url=server.endpoint,
-        llm_model="nara-deployment",
+        provider="azure",
+        base_url=server.endpoint,
+        model="nara-deployment",
     )
     _, answer = run(sample_assistant(sample_kb, settings))
 
     assert answer.status is Status.ANSWERED and answer.answer.endswith("[1].")
     (request,) = server.requests
     assert request.path == "/openai/deployments/nara-deployment/chat/completions"
-    assert request.query["api-version"] == settings.llm_api_version
+    assert request.query["api-version"] == settings.llm.api_version
     assert request.headers["api-key"] == server.key
     assert request.streamed
 
@@ -296,7 +291,7 @@ def test_wrong_key_names_the_setting(
     injected_kb: KnowledgeBase, server: FakeOpenAI, tmp_path: Path
 ) -> None:
     error = ask_expecting_error(
-        injected_kb, llm_settings(tmp_path, server, llm_api_key="wrong-key-0123456789")
+        injected_kb, llm_settings(tmp_path, server, api_key="wrong-key-0123456789")
     )
     assert error.status == 401
     assert "NARA_LLM_API_KEY" in str(error)
@@ -315,7 +310,8 @@ def test_server_error_is_reported_without_its_text(
 
 def test_unreachable_server(injected_kb: KnowledgeBase, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
-    settings = make_settings(tmp_path / "unused", answerer="llm", llm_base_url=url, llm_model="m")
+    llm = {"base_url": url, "model": "m"}
+    settings = make_settings(tmp_path / "unused", answerer="llm", llm=llm)
     error = ask_expecting_error(injected_kb, settings)
     assert "Cannot reach the LLM server" in error.message
     assert "NARA_LLM_BASE_URL" in error.hint
@@ -324,7 +320,7 @@ def test_unreachable_server(injected_kb: KnowledgeBase, tmp_path: Path) -> None:
 
 def test_timeout(injected_kb: KnowledgeBase, server: FakeOpenAI, tmp_path: Path) -> None:
     server.delay_s = 1.5
-    error = ask_expecting_error(injected_kb, llm_settings(tmp_path, server, llm_timeout_s=0.3))
+    error = ask_expecting_error(injected_kb, llm_settings(tmp_path, server, timeout_s=0.3))
     assert "did not answer within 0.3 s" in error.message
     assert "NARA_LLM_TIMEOUT_S" in error.hint
 
@@ -334,15 +330,16 @@ def test_timeout(injected_kb: KnowledgeBase, server: FakeOpenAI, tmp_path: Path)
 
 def test_llm_answerer_needs_base_url_and_model(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="NARA_LLM_BASE_URL"):
-        make_settings(tmp_path, answerer="llm", llm_model="m")
+        make_settings(tmp_path, answerer="llm", llm={"model": "m"})
     with pytest.raises(ConfigError, match="NARA_LLM_BASE_URL and NARA_LLM_MODEL"):
         load_settings(answerer="llm")
+    with pytest.raises(ConfigError, match="NARA_LLM_MODEL"):
+        load_settings(answerer="llm", llm={"base_url": "http://127.0.0.1:9/v1"})
     with pytest.raises(ConfigError, match="NARA_LLM_BASE_URL"):
         LLMAnswerer(make_settings(tmp_path))
     with pytest.raises(ValidationError, match="NARA_LLM_API_KEY"):
-        make_settings(
-            tmp_path, answerer="llm", llm_provider="azure", llm_base_url="https://x", llm_model="d"
-        )
+        azure = {"provider": "azure", "base_url": "https://x", "model": "d"}
+        make_settings(tmp_path, answerer="llm", llm=azure)
 
 
 def test_registered_by_name(server: FakeOpenAI, tmp_path: Path) -> None:

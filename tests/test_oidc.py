@@ -98,18 +98,18 @@ def provider() -> Iterator[Provider]:
 
 @contextmanager
 def app_at(
-    provider: Provider, port: int, folder: Path, **overrides: Any
+    provider: Provider, port: int, folder: Path, **oidc: Any
 ) -> Iterator[tuple[str, Services]]:
-    """The app with sign-in at `provider`, served on `port`, one routine stored."""
+    """The app with sign-in at `provider`, served on `port`, one routine stored; `oidc`:
+    other NARA_OIDC_* settings."""
     config: dict[str, Any] = {
-        "embedder": "hash",
-        "oidc_issuer": provider.issuer,
-        "oidc_client_id": CLIENT_ID,
-        "oidc_client_secret": CLIENT_SECRET,
-        "oidc_session_key": SESSION_KEY,
-        "oidc_admin_groups": [ADMINS],
+        "issuer": provider.issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "session_key": SESSION_KEY,
+        "admin_groups": [ADMINS],
     }
-    settings = make_settings(folder / "store", **(config | overrides))
+    settings = make_settings(folder / "store", embedder="hash", oidc=config | oidc)
     services = build_services(settings)
     docs = folder / "docs"
     docs.mkdir()
@@ -245,7 +245,7 @@ def test_a_changed_or_expired_cookie_is_no_session(oidc_app: tuple[str, Services
         cookie = session_cookie(client)
     changed = cookie[:40] + ("A" if cookie[40] != "A" else "B") + cookie[41:]
     session = json.loads(fernet_for(SESSION_KEY).decrypt(cookie.encode()))
-    session["user"]["at"] = time.time() - services.settings.oidc_session_max_age_s - 1
+    session["user"]["at"] = time.time() - services.settings.oidc.session_max_age_s - 1
     expired = fernet_for(SESSION_KEY).encrypt(json.dumps(session).encode()).decode()
     other_key = fernet_for("another-key-0123456789abcdef0123456789").encrypt(b"{}").decode()
     with httpx.Client(base_url=url, timeout=60) as client:
@@ -302,7 +302,7 @@ def test_an_admin_group_uploads_without_a_key_and_others_may_not(
 
 def test_a_wrong_client_secret_is_a_refused_sign_in(provider: Provider, tmp_path: Path) -> None:
     wrong = CLIENT_SECRET[::-1]
-    with app_at(provider, provider.ports[1], tmp_path, oidc_client_secret=wrong) as (url, svc):
+    with app_at(provider, provider.ports[1], tmp_path, client_secret=wrong) as (url, svc):
         with browser(url) as client:
             landed = sign_in(client, "anna")
             assert landed.status_code == 401 and landed.url.path == "/auth/callback"
@@ -316,12 +316,14 @@ def test_a_wrong_client_secret_is_a_refused_sign_in(provider: Provider, tmp_path
 def test_groups_come_from_the_configured_claim(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
-        oidc_issuer="https://login.example.se/t/v2.0",
-        oidc_client_id=CLIENT_ID,
-        oidc_client_secret=CLIENT_SECRET,
-        oidc_session_key=SESSION_KEY,
-        oidc_group_claim="roles",
-        oidc_admin_groups=["Nara.Admin"],
+        oidc={
+            "issuer": "https://login.example.se/t/v2.0",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "session_key": SESSION_KEY,
+            "group_claim": "roles",
+            "admin_groups": ["Nara.Admin"],
+        },
     )
     entra = {"sub": "s1", "groups": [ADMINS], "roles": ["Nara.Reader", "Nara.Admin"]}
     user = user_from_claims(entra, settings)
@@ -337,15 +339,15 @@ def test_groups_come_from_the_configured_claim(tmp_path: Path) -> None:
 
 # -- settings ---------------------------------------------------------------------------
 def test_an_issuer_needs_a_client_and_a_session_key(tmp_path: Path) -> None:
-    base: dict[str, Any] = {"oidc_issuer": "https://login.example.se/tenant/v2.0"}
+    base: dict[str, Any] = {"issuer": "https://login.example.se/tenant/v2.0"}
     with pytest.raises(ValidationError, match="NARA_OIDC_CLIENT_ID and NARA_OIDC_CLIENT_SECRET"):
-        make_settings(tmp_path, **base)
-    base |= {"oidc_client_id": CLIENT_ID, "oidc_client_secret": CLIENT_SECRET}
+        make_settings(tmp_path, oidc=base)
+    base |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     with pytest.raises(ValidationError, match="NARA_OIDC_SESSION_KEY"):
-        make_settings(tmp_path, **base, oidc_session_key="too-short")
+        make_settings(tmp_path, oidc=base | {"session_key": "too-short"})
     with pytest.raises(ValidationError, match="openid"):
-        make_settings(tmp_path, **base, oidc_session_key=SESSION_KEY, oidc_scopes="profile")
-    assert make_settings(tmp_path, **base, oidc_session_key=SESSION_KEY).oidc_enabled
+        make_settings(tmp_path, oidc=base | {"session_key": SESSION_KEY, "scopes": "profile"})
+    assert make_settings(tmp_path, oidc=base | {"session_key": SESSION_KEY}).oidc.enabled
 
 
 def test_without_an_issuer_the_chat_signs_in_as_before_and_says_so(

@@ -97,7 +97,7 @@ WRITERS = {"txt": write_txt, "docx": write_docx, "pdf": write_pdf}
 
 
 def kb_for(tmp_path: Path, mode: str) -> KnowledgeBase:
-    settings = make_settings(tmp_path / "store", embedder="hash", ingest_personal_data=mode)
+    settings = make_settings(tmp_path / "store", embedder="hash", ingest={"personal_data": mode})
     return KnowledgeBase(settings)
 
 
@@ -183,7 +183,7 @@ def test_an_upload_over_http_is_refused_or_masked(tmp_path: Path, mode: str) -> 
 
     admin = "admin-key-0123456789abcdef"
     settings = make_settings(
-        tmp_path / "store", embedder="hash", admin_keys=[admin], ingest_personal_data=mode
+        tmp_path / "store", embedder="hash", admin_keys=[admin], ingest={"personal_data": mode}
     )
     path = write_docx(tmp_path, f"Patient {VALID}")
     with serve_app(create_app(settings, build_services(settings))) as url:

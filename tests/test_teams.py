@@ -162,7 +162,7 @@ class Secured(NamedTuple):
 # -- fixtures ---------------------------------------------------------------------------
 @pytest.fixture
 def anonymous(sample_kb: Any, tmp_path: Path) -> Iterator[tuple[str, Services]]:
-    services = make_services(sample_kb, tmp_path, teams_anonymous=True)
+    services = make_services(sample_kb, tmp_path, teams={"anonymous": True})
     app = FastAPI()
     add_teams(app, services)
     with serve_app(app) as url:
@@ -174,9 +174,11 @@ def secured(sample_kb: Any, tmp_path: Path) -> Iterator[Secured]:
     services = make_services(
         sample_kb,
         tmp_path,
-        teams_app_id=APP_ID,
-        teams_app_password="a-real-looking-client-secret",
-        teams_tenant_id=TENANT,
+        teams={
+            "app_id": APP_ID,
+            "app_password": "a-real-looking-client-secret",
+            "tenant_id": TENANT,
+        },
     )
     keys = LocalKeys()
     tokens = RecordingTokenProvider()

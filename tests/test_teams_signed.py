@@ -95,10 +95,12 @@ def bot(entra: Entra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     settings = make_settings(
         folder / "store",
         embedder="hash",
-        teams_app_id=APP_ID,
-        teams_app_password="a-real-looking-client-secret",
-        teams_tenant_id=TENANT,
-        teams_groups={f"{TENANT}/{USER_A}": [GROUP_A]},
+        teams={
+            "app_id": APP_ID,
+            "app_password": "a-real-looking-client-secret",
+            "tenant_id": TENANT,
+            "groups": {f"{TENANT}/{USER_A}": [GROUP_A]},
+        },
     )
     services = build_services(settings)
     assert services.kb.ingest([write_documents(folder / "docs")]).ok

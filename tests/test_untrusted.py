@@ -99,7 +99,9 @@ def test_flags_are_stored_with_the_document(docs: Path, tmp_path: Path) -> None:
     assert [f.kind for f in reopened["rutin"].flags] == ["instruction", "instruction", "link"]
     # the allow-list is a setting, replacing the default: here the evil domain is allowed
     # and 1177.se is not
-    other = make_settings(tmp_path / "other", embedder="hash", serve_link_domains=["example.com"])
+    other = make_settings(
+        tmp_path / "other", embedder="hash", serve={"link_domains": ["example.com"]}
+    )
     again = KnowledgeBase(other).ingest([docs]).flags["rutin.md"]
     assert [(f.kind, f.text) for f in again if f.kind == "link"] == [("link", TRUSTED)]
 
@@ -218,9 +220,7 @@ def test_llm_sentence_that_swaps_actor_and_role_is_dropped(docs: Path, tmp_path:
         settings = make_settings(
             tmp_path / "unused",
             answerer="llm",
-            llm_base_url=server.base_url,
-            llm_model="fake-model",
-            llm_api_key=server.key,
+            llm={"base_url": server.base_url, "model": "fake-model", "api_key": server.key},
         )
         assistant = Assistant(kb, answerer=LLMAnswerer(settings))
         server.script(reply(SWAPPED + " [{n}]."))
@@ -247,8 +247,7 @@ def test_api_rate_limit_is_per_key_with_429_and_retry_after(tmp_path: Path) -> N
         tmp_path / "store",
         embedder="hash",
         api_keys=[USER_KEY, OTHER_KEY],
-        serve_api_rate_per_s=SLOW_RATE,
-        serve_api_burst=2,
+        serve={"api_rate_per_s": SLOW_RATE, "api_burst": 2},
     )
     services = build_services(settings)
     with serve_app(create_app(settings, services)) as url, httpx.Client(base_url=url) as client:
@@ -281,9 +280,8 @@ def test_teams_rate_limit_is_per_user_in_a_conversation(
     settings = make_settings(
         tmp_path / "store",
         embedder="hash",
-        teams_anonymous=True,
-        serve_teams_rate_per_s=SLOW_RATE,
-        serve_teams_burst=1,
+        teams={"anonymous": True},
+        serve={"teams_rate_per_s": SLOW_RATE, "teams_burst": 1},
     )
     services = build_services(settings)
     assert services.kb.ingest([docs]).ok
@@ -316,7 +314,7 @@ def chat_app_url(tmp_path: Path, docs: Path | None = None, **settings: object) -
 @pytest.fixture
 def signed_chat(tmp_path: Path, docs: Path) -> Iterator[str]:
     yield from chat_app_url(
-        tmp_path, docs, api_keys=[USER_KEY], chat_burst=2, chat_rate_per_s=SLOW_RATE
+        tmp_path, docs, api_keys=[USER_KEY], chat={"burst": 2, "rate_per_s": SLOW_RATE}
     )
 
 
@@ -350,7 +348,7 @@ def test_chat_needs_a_sign_in_with_a_key_by_default(signed_chat: str) -> None:
     finally:
         signed.close()
     assert "Sjuksköterskan" in replies[0] and "Sjuksköterskan" in replies[1]
-    assert "För många förfrågningar från dig" in replies[2]  # chat_burst=2
+    assert "För många förfrågningar från dig" in replies[2]  # chat burst 2
     assert "NARA_CHAT_RATE_PER_S" in replies[2]
 
 
@@ -369,7 +367,7 @@ def test_chat_is_off_when_sign_in_is_required_and_no_key_is_set(tmp_path: Path) 
 
 
 def test_open_chat_needs_no_sign_in(tmp_path: Path) -> None:
-    for url in chat_app_url(tmp_path, chat_sign_in="open"):
+    for url in chat_app_url(tmp_path, chat={"sign_in": "open"}):
         with httpx.Client(base_url=url, timeout=60) as client:
             upload = client.post("/gradio_api/upload", files={"files": ("x.txt", b"hej")})
             page = client.get("/")
@@ -392,7 +390,7 @@ def test_browser_signs_in_and_shows_a_quoted_link_as_text(tmp_path: Path, docs: 
         encoding="utf-8",
     )
     # the address is a private one by ingest.personal_ids: kept, to test how it is shown
-    for url in chat_app_url(tmp_path, docs, api_keys=[USER_KEY], ingest_personal_data="off"):
+    for url in chat_app_url(tmp_path, docs, api_keys=[USER_KEY], ingest={"personal_data": "off"}):
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, headless=True)
             page = browser.new_context(locale="sv-SE").new_page()
@@ -436,11 +434,13 @@ def test_bench_http_harness_runs_briefly(
         embedder="hash",
         api_keys=[USER_KEY, OTHER_KEY],
         admin_keys=[ADMIN_KEY],
-        teams_app_id=TEAMS_APP_ID,
-        teams_app_password="a-real-looking-client-secret",
-        teams_tenant_id=TEAMS_TENANT,
-        serve_jwks_timeout_s=0.3,
-        chat_sign_in="open",
+        teams={
+            "app_id": TEAMS_APP_ID,
+            "app_password": "a-real-looking-client-secret",
+            "tenant_id": TEAMS_TENANT,
+        },
+        serve={"jwks_timeout_s": 0.3},
+        chat={"sign_in": "open"},
     )
     services = build_services(settings)
     assert services.kb.ingest([docs]).ok

@@ -35,7 +35,7 @@ logger = logging.getLogger("nara.server")
 LIFESPAN_SHUTDOWN_S = 1.0
 """Part of the shutdown time left for the app's own shutdown after the requests'."""
 CUT_OFF_MARGIN_S = 1.0
-"""Time past `serve_shutdown_s` before a process still running is ended."""
+"""Time past `settings.serve.shutdown_s` before a process still running is ended."""
 
 TITLE = "Nära vård-assistenten"
 DESCRIPTION = (
@@ -57,10 +57,10 @@ def _warm_up(services: Services) -> None:
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The app. `services`, when given, is used as it is (its settings govern the keys
     and limits); otherwise it is built from `settings`. A write by the app (an upload, a
-    removal) waits at most `serve_write_wait_s` for another writer, then is refused as
+    removal) waits at most `settings.serve.write_wait_s` for another writer, then is refused as
     busy."""
     services = services or build_services(settings)
-    services.kb.write_lock.wait_s = services.settings.serve_write_wait_s
+    services.kb.write_lock.wait_s = services.settings.serve.write_wait_s
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +130,7 @@ class StoppingServer(uvicorn.Server):
 
 def run(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted (one process; requests run in a thread pool). SIGTERM
-    cancels running ingests and ends the process within `serve_shutdown_s` (+1 s for
+    cancels running ingests and ends the process within `settings.serve.shutdown_s` (+1 s for
     the cut-off to act)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -138,7 +138,7 @@ def run(settings: Settings, host: str, port: int) -> None:
         )
     services = build_services(settings)
     app = create_app(settings, services)
-    grace = settings.serve_shutdown_s
+    grace = settings.serve.shutdown_s
     config = uvicorn.Config(
         app,
         host=host,

@@ -37,7 +37,7 @@ def of_user(groups: Iterable[str], admin: bool) -> Access:
 def of_teams_user(settings: Settings, tenant: str | None, object_id: str | None) -> Access:
     """The groups NARA_TEAMS_GROUPS gives a Teams user: those of their tenant and those
     of '<tenant>/<object id>' (ids compared in lower case, as Entra's are GUIDs)."""
-    mapping = {k.strip().lower(): v for k, v in settings.teams_groups.items()}
+    mapping = {k.strip().lower(): v for k, v in settings.teams.groups.items()}
     tenant_id = (tenant or "").strip().lower()
     groups: list[str] = []
     if tenant_id:

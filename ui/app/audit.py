@@ -97,13 +97,13 @@ class AuditLog:
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditLog:
         folder = settings.audit_dir
-        secret = settings.audit_key.get_secret_value() if settings.audit_key else None
+        secret = settings.audit.key.get_secret_value() if settings.audit.key else None
         key = secret.encode("utf-8") if secret else _stored_key(folder)
         return cls(
             folder,
             key,
-            keep_questions=settings.audit_keep_questions,
-            retention_days=settings.audit_retention_days,
+            keep_questions=settings.audit.keep_questions,
+            retention_days=settings.audit.retention_days,
         )
 
     # -- writing ------------------------------------------------------------------------

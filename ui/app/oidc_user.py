@@ -76,12 +76,12 @@ def groups_of(claims: Mapping[str, Any], claim: str) -> tuple[str, ...]:
 def is_admin(groups: tuple[str, ...], settings: Settings) -> bool:
     """Whether a user with `groups` is an administrator (NARA_OIDC_ADMIN_GROUPS as it is
     now, so a change of the setting holds for sessions already open)."""
-    return bool(set(groups) & set(settings.oidc_admin_groups))
+    return bool(set(groups) & set(settings.oidc.admin_groups))
 
 
 def user_from_claims(claims: Mapping[str, Any], settings: Settings) -> SignedIn:
     """The signed-in user of an ID token's verified claims."""
-    groups = groups_of(claims, settings.oidc_group_claim)
+    groups = groups_of(claims, settings.oidc.group_claim)
     name = str(claims.get("name") or claims.get("preferred_username") or claims.get("email") or "")
     return SignedIn(
         sub=str(claims["sub"]),
@@ -117,7 +117,7 @@ def signed_in(session: Mapping[str, Any] | None, settings: Settings) -> SignedIn
         )
     except (KeyError, TypeError, ValueError):
         return None
-    if time.time() - user.at > settings.oidc_session_max_age_s:
+    if time.time() - user.at > settings.oidc.session_max_age_s:
         return None
     return user
 

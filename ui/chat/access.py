@@ -44,16 +44,16 @@ CHAT_OFF = (
 def chat_is_off(settings: Settings) -> bool:
     """Sign-in with a key is required and no key could sign in (never with OpenID
     Connect on)."""
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         return False
-    return settings.chat_sign_in == "required" and not KeyRing(settings).any()
+    return settings.chat.sign_in == "required" and not KeyRing(settings).any()
 
 
 def gradio_auth(settings: Settings) -> dict[str, Any]:
     """The sign-in arguments of `gr.mount_gradio_app`: with OpenID Connect on, Gradio's
     `auth_dependency` (the session's user, ui/chat/oidc_gate.py); else Gradio's own login with
     a key (`sign_in`)."""
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         from ui.chat.oidc_gate import chat_user_id  # only with OpenID Connect configured
 
         return {"auth_dependency": chat_user_id(settings)}
@@ -63,12 +63,12 @@ def gradio_auth(settings: Settings) -> dict[str, Any]:
 def announce_sign_in(settings: Settings) -> None:
     """Say in the start-up log how the chat signs users in when OpenID Connect is off
     (when on, `ui.chat.oidc.add_oidc` says so)."""
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         return
     log.info(
         "Sign-in with OpenID Connect is off (NARA_OIDC_ISSUER is not set): the chat %s.",
         "asks for a key (NARA_CHAT_SIGN_IN=required)"
-        if settings.chat_sign_in == "required"
+        if settings.chat.sign_in == "required"
         else "is open to anyone who reaches the server (NARA_CHAT_SIGN_IN=open)",
     )
 
@@ -78,9 +78,9 @@ def admin_in_chat(settings: Settings, keys: KeyRing) -> bool:
     administrator group is configured (NARA_OIDC_ADMIN_GROUPS); with a key as password,
     when an admin key is (NARA_ADMIN_KEYS, or a key record with the admin flag); never in
     an open chat (nobody is signed in there, so nobody is an administrator)."""
-    if settings.oidc_enabled:
-        return bool(settings.oidc_admin_groups)
-    return settings.chat_sign_in == "required" and keys.any_admin()
+    if settings.oidc.enabled:
+        return bool(settings.oidc.admin_groups)
+    return settings.chat.sign_in == "required" and keys.any_admin()
 
 
 def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
@@ -88,7 +88,7 @@ def sign_in(settings: Settings) -> Callable[[str, str], bool] | None:
     password); None for `open`. An accepted key is noted for `ui.chat.identity.KeySignIn`,
     which keeps its digest with the session Gradio opens: the chat's events then read as
     the key's record (its groups; an admin key administers)."""
-    if settings.chat_sign_in == "open":
+    if settings.chat.sign_in == "open":
         return None
     ring = KeyRing(settings)
     audit = AuditLog.from_settings(settings)

@@ -136,9 +136,9 @@ def documents_tab(services: Services) -> DocumentsTab:
     )
     settings = services.settings
     if not admin_in_chat(settings, services.keys):
-        if settings.oidc_enabled:
+        if settings.oidc.enabled:
             gr.Markdown(NO_ADMIN_GROUP)
         else:
-            gr.Markdown(OPEN_CHAT if settings.chat_sign_in == "open" else NO_ADMIN_KEY)
+            gr.Markdown(OPEN_CHAT if settings.chat.sign_in == "open" else NO_ADMIN_KEY)
         return DocumentsTab(table, None)
     return DocumentsTab(table, build_admin_panel())

@@ -36,7 +36,7 @@ class AdminHandlers:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.limiter = RateLimiter(settings.chat_rate_per_s, settings.chat_burst)
+        self.limiter = RateLimiter(settings.chat.rate_per_s, settings.chat.burst)
 
     def _too_many(self, request: gr.Request | None) -> str | None:
         """A Swedish message when this user (signed in with a key: the key's record; else

@@ -60,7 +60,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     if chat_is_off(settings):  # sign-in required, and no key to sign in with
         install_chat_off(app)
         return app
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         from ui.chat.oidc import add_oidc  # only with OpenID Connect configured
 
         add_oidc(app, settings)  # the session cookie and /auth/*, before the mount
@@ -68,7 +68,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
     blocks = build_blocks(services)
     i18n = swedish_i18n()
     blocks.queue(
-        max_size=settings.chat_queue_size, default_concurrency_limit=settings.chat_concurrency
+        max_size=settings.chat.queue_size, default_concurrency_limit=settings.chat.concurrency
     )
     mounted = gr.mount_gradio_app(
         app,
@@ -88,7 +88,7 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
         install_not_found(chat_app)
         chat_app.add_middleware(SignInLanguage, translations=i18n.translations_dict)
         chat_app.add_middleware(KeySignIn, sessions=services.chat_sessions)
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         from ui.chat.oidc_gate import guard_chat
 
         guard_chat(mounted, settings)  # nothing under "/" without a session
@@ -97,13 +97,13 @@ def add_chat(app: FastAPI, services: Services) -> FastAPI:
 
 def build_blocks(services: Services) -> gr.Blocks:
     handlers = Handlers(services)
-    max_age = services.settings.chat_upload_max_age_s
+    max_age = services.settings.chat.upload_max_age_s
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(max_age, max_age)) as blocks:
         gr.Markdown(
             f"# {TITLE}\nSvar på frågor om de inlästa Nära vård-dokumenten. Varje svar visar "
             "sina källor; finns inget stöd i dokumenten säger assistenten det."
         )
-        if services.settings.oidc_enabled:
+        if services.settings.oidc.enabled:
             gr.HTML(SIGN_OUT_LINK, elem_id="nara-sign-out")
         with gr.Tabs():
             with gr.Tab("Fråga", id="chat"):

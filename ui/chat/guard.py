@@ -5,7 +5,7 @@ wiring in ui/chat/app.py.
   GRADIO_TEMP_DIR variable (`gradio.utils.get_upload_folder`), for the whole process, so
   `use_upload_folder` sets it to `data_dir/chat-uploads` before the chat is built. Files are
   removed after they are read in (`remove_uploads`); files uploaded and never read in are
-  removed by Gradio's `delete_cache` after `chat_upload_max_age_s`.
+  removed by Gradio's `delete_cache` after `settings.chat.upload_max_age_s`.
 - Unknown paths and wrong methods under the chat's mount answer the API's documented
   `{"error", "hint", "request_id"}` body (`install_not_found`), through `ui.app.errors.http_error`.
 - Text the chat receives is capped before it is shown or stored (`shown_text`).

@@ -99,7 +99,7 @@ def chat_identity(
     """The user of a chat event's Gradio request (None, a direct call: `ANONYMOUS`)."""
     if request is None:
         return ANONYMOUS
-    if settings.oidc_enabled:
+    if settings.oidc.enabled:
         from ui.chat.oidc_gate import signed_in_user  # with OpenID Connect only
 
         user = signed_in_user(request, settings)
@@ -108,7 +108,7 @@ def chat_identity(
             if user is None
             else ChatIdentity(of_user(user.groups, user.admin), user.admin)
         )
-    if settings.chat_sign_in == "open":
+    if settings.chat.sign_in == "open":
         return ANONYMOUS
     cookies = dict(getattr(request, "cookies", None) or {})
     digest = sessions.digest_for(cookies, getattr(request, "username", None))

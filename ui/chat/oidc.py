@@ -63,14 +63,14 @@ class SignInError(NaraError):
 def oidc_client(settings: Settings) -> StarletteOAuth2App:
     """Authlib's client for the configured provider (metadata read from the issuer's
     /.well-known/openid-configuration on first use), with PKCE S256."""
-    assert settings.oidc_issuer and settings.oidc_client_secret
+    assert settings.oidc.issuer and settings.oidc.client_secret
     oauth = OAuth()
     client = oauth.register(
         name=CLIENT_NAME,
-        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_id=settings.oidc_client_id,
-        client_secret=settings.oidc_client_secret.get_secret_value(),
-        client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
+        server_metadata_url=settings.oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_id=settings.oidc.client_id,
+        client_secret=settings.oidc.client_secret.get_secret_value(),
+        client_kwargs={"scope": settings.oidc.scopes, "code_challenge_method": "S256"},
     )
     assert isinstance(client, StarletteOAuth2App)
     return client
@@ -110,13 +110,13 @@ class SignInRoutes:
     def public_url(self, request: Request, path: str, name: str) -> str:
         """The URL of one of our /auth/* routes as the provider knows it: beside
         NARA_OIDC_REDIRECT_URL when that is set (behind a proxy), else from the request."""
-        registered = self.settings.oidc_redirect_url
+        registered = self.settings.oidc.redirect_url
         if registered and registered.endswith(CALLBACK_PATH):
             return registered.removesuffix(CALLBACK_PATH) + path
         return str(request.url_for(name))
 
     def redirect_uri(self, request: Request) -> str:
-        return self.settings.oidc_redirect_url or str(request.url_for("oidc_callback"))
+        return self.settings.oidc.redirect_url or str(request.url_for("oidc_callback"))
 
     async def sign_in(self, request: Request) -> Response:
         request.session[NEXT] = safe_next(request.query_params.get(NEXT))
@@ -162,7 +162,7 @@ class SignInRoutes:
             return RedirectResponse(SIGNED_OUT_PATH, status_code=302)
         back = self.public_url(request, SIGNED_OUT_PATH, "oidc_signed_out")
         return await self.client.logout_redirect(
-            request, post_logout_redirect_uri=back, client_id=self.settings.oidc_client_id
+            request, post_logout_redirect_uri=back, client_id=self.settings.oidc.client_id
         )
 
     async def signed_out(self, request: Request) -> Response:
@@ -185,7 +185,7 @@ class SignInRoutes:
 
 def add_oidc(app: FastAPI, settings: Settings) -> None:
     """Add the session cookie and the /auth/* routes to `app` (before the chat's mount)."""
-    assert settings.oidc_session_key is not None
+    assert settings.oidc.session_key is not None
     routes = SignInRoutes(settings)
     app.add_api_route(SIGN_IN_PATH, routes.sign_in, methods=["GET"], include_in_schema=False)
     app.add_api_route(
@@ -207,11 +207,11 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(
         EncryptedSessionMiddleware,
-        secret=settings.oidc_session_key.get_secret_value(),
-        max_age_s=settings.oidc_session_max_age_s,
+        secret=settings.oidc.session_key.get_secret_value(),
+        max_age_s=settings.oidc.session_max_age_s,
     )
     log.info(
         "Sign-in with OpenID Connect is on: issuer %s, client %s.",
-        settings.oidc_issuer,
-        settings.oidc_client_id,
+        settings.oidc.issuer,
+        settings.oidc.client_id,
     )

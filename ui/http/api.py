@@ -28,7 +28,7 @@ def add_api(app: FastAPI, services: Services) -> None:
     """Add the REST API, its error handling and the request-id middleware to `app`."""
     setattr(app.state, SERVICES, services)
     settings = services.settings
-    limiter = RateLimiter(settings.serve_api_rate_per_s, settings.serve_api_burst)
+    limiter = RateLimiter(settings.serve.api_rate_per_s, settings.serve.api_burst)
     setattr(app.state, API_LIMITER, limiter)
     max_bytes = int(services.settings.max_file_mb * 1e6)
     upload_limit = max_bytes * MAX_UPLOAD_FILES + MULTIPART_OVERHEAD

@@ -54,7 +54,7 @@ def docs_guard(services: Services) -> Guard:
         if key and services.keys.identify(key) is not None:
             return True
         settings = services.settings
-        if settings.oidc_enabled:
+        if settings.oidc.enabled:
             from ui.app.oidc_user import session_of, signed_in  # with OpenID Connect only
 
             return signed_in(session_of(conn), settings) is not None

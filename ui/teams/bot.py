@@ -115,11 +115,11 @@ class TeamsAgent:
         self.services = services
         self.memory = ConversationMemory()
         settings = services.settings
-        self.limiter = RateLimiter(settings.serve_teams_rate_per_s, settings.serve_teams_burst)
+        self.limiter = RateLimiter(settings.serve.teams_rate_per_s, settings.serve.teams_burst)
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             ApplicationOptions(
                 storage=MemoryStorage(),
-                bot_app_id=services.settings.teams_app_id or "",
+                bot_app_id=services.settings.teams.app_id or "",
                 remove_recipient_mention=True,
             ),
             connection_manager=connections,
@@ -229,10 +229,10 @@ def add_teams(
     """Mount `POST /api/messages`. `key_source` (token signing keys) and `connections`
     (outbound token acquisition) are for tests; by default the published JWKS and MSAL."""
     settings = services.settings
-    app_id = settings.teams_app_id
-    password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
+    app_id = settings.teams.app_id
+    password = settings.teams.app_password.get_secret_value() if settings.teams.app_password else ""
 
-    if not app_id and not settings.teams_anonymous:
+    if not app_id and not settings.teams.anonymous:
 
         @app.post(ROUTE, include_in_schema=False)
         async def teams_not_configured() -> JSONResponse:
@@ -242,31 +242,31 @@ def add_teams(
 
     dependencies: list[Any] = []  # run in order, before the SDK sees the request
     if app_id:
-        if not settings.teams_tenant_id:
+        if not settings.teams.tenant_id:
             raise ConfigError(
                 "NARA_TEAMS_APP_ID is set but NARA_TEAMS_TENANT_ID is missing.",
                 "Set it to the Entra tenant (directory) id of the bot's app registration; "
                 "see docs/teams.md.",
             )
-        if settings.teams_anonymous:
+        if settings.teams.anonymous:
             log.warning("NARA_TEAMS_ANONYMOUS is ignored: Teams credentials are configured.")
         # The token first (401, before the body is read), then the activity's tenant (403).
         dependencies = [
             Depends(
                 TeamsAuth(
                     app_id,
-                    settings.teams_tenant_id,
+                    settings.teams.tenant_id,
                     key_source=key_source
                     or JwksKeySource(
                         jwks_uri,
-                        timeout_s=settings.serve_jwks_timeout_s,
-                        refetch_s=settings.serve_jwks_refetch_s,
+                        timeout_s=settings.serve.jwks_timeout_s,
+                        refetch_s=settings.serve.jwks_refetch_s,
                     ),
                 )
             ),
-            Depends(TenantCheck(settings.teams_tenant_id)),
+            Depends(TenantCheck(settings.teams.tenant_id)),
         ]
-        connections = connections or _msal_connections(app_id, password, settings.teams_tenant_id)
+        connections = connections or _msal_connections(app_id, password, settings.teams.tenant_id)
         # Inbound serviceUrl must be a Microsoft channel host (https, no private addresses)
         # and match the token's serviceurl claim; otherwise 401 before any token is minted.
         validator = OutboundHostValidator(enabled=True)

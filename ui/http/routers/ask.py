@@ -19,7 +19,7 @@ def ask(body: AskRequest, services: ServicesDep, key: ApiKey) -> AskResponse:
     with services.audit.action("api", key_name(services, key), "question", body.question) as entry:
         answer = services.assistant.ask(body.question, history, filters, reader(services, key))
         answered(entry, answer)
-    return AskResponse.of(answer, services.settings.serve_link_domains)
+    return AskResponse.of(answer, services.settings.serve.link_domains)
 
 
 def router() -> APIRouter:
