@@ -111,6 +111,9 @@ class Scorers:
     relevance: LinearScorer
     answerability: LinearScorer
     version: str
+    quotes: LinearScorer | None = None
+    """Whether a further quote is added (`assistant.concise`); None: by the relevance
+    threshold alone."""
 
 
 def neutral(features: Sequence[str], name: str) -> LinearScorer:
@@ -120,10 +123,12 @@ def neutral(features: Sequence[str], name: str) -> LinearScorer:
 
 
 def parse(data: Mapping[str, Any]) -> Scorers:
+    quotes = data.get("quotes")
     return Scorers(
         LinearScorer.from_dict("relevance", data["relevance"]),
         LinearScorer.from_dict("answerability", data["answerability"]),
         str(data["version"]),
+        LinearScorer.from_dict("quotes", quotes) if quotes else None,
     )
 
 
@@ -143,6 +148,7 @@ def write(scorers: Scorers, path: Path = PATH, extra: Mapping[str, Any] | None =
         "version": scorers.version,
         "relevance": scorers.relevance.as_dict(),
         "answerability": scorers.answerability.as_dict(),
+        **({"quotes": scorers.quotes.as_dict()} if scorers.quotes else {}),
         **(extra or {}),
     }
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
