@@ -395,6 +395,7 @@ def _write(fitted: Fitted, lexical: Fitted, out: Path | None) -> int:
     lexical_data = {
         "relevance": lexical.scorers.relevance.as_dict(),
         "answerability": lexical.scorers.answerability.as_dict(),
+        **({"quotes": lexical.scorers.quotes.as_dict()} if lexical.scorers.quotes else {}),
         "figures": lexical.figures,
     }
     extra = {"meta": meta, "embedder": load_settings().embedder, "lexical": lexical_data}
