@@ -1,9 +1,12 @@
-"""Whether an answer quotes one more span: a fitted policy over named features.
+"""Whether an answer quotes one more list item: a fitted policy over named features.
 
-The first quote answers; a further quote is added only when the quote model
-(`assistant.scorers`, entry `quotes`) finds it likely to add an expected part that the
-quotes before it lack: a fact, a list item the question asks for, the second document of
-a comparison. Its features describe the candidate against the quotes already chosen:
+The first quote answers. Further spans, and the best span of each other document of a
+comparison, are quoted when the relevance scorer accepts them (its fitted quote
+threshold). A chosen quote that introduces a list ("… ansvaret att:") or stands in one
+brings the items that follow it (`assistant.lists`); each item is quoted only when the
+quote model (`assistant.scorers`, entry `quotes`) finds it likely to add an expected
+part that the quotes before it lack. Its features describe the candidate against the
+quotes already chosen (they are defined for any span, item or not):
 
 - `relevance`, `relevance_ratio`: its fitted relevance, alone and against the first
   quote's;
@@ -21,9 +24,10 @@ a comparison. Its features describe the candidate against the quotes already cho
 - `uncovered`: the weighted share of the question's content words no chosen quote holds;
 - `position`: how many quotes are chosen already.
 
-The policy is fitted by `python -m evals.fit_scorers` on the dev part (folds by document):
-a span is labelled as adding when it holds an expected fact, or overlaps gold evidence,
-that no earlier quote holds.
+The policy is fitted by `python -m evals.fit_scorers` on the dev part (folds by document,
+`evals.fit_quotes`): an item is labelled as adding when it holds an expected fact, or
+overlaps gold evidence, that no earlier quote holds. Session 12 fitted it on every
+further span too; on spans it ranked worse than the relevance alone (evals/README.md).
 """
 
 from __future__ import annotations
@@ -54,9 +58,6 @@ QUOTE_FEATURES = (
     "uncovered",
     "position",
 )
-CANDIDATES = 12
-"""Spans after the first that the policy weighs, in relevance order (the rest are less
-relevant than twelve others and are not quoted)."""
 
 
 def asks_for_list(evidence: Evidence) -> bool:

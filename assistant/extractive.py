@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answerers import Answerer, Evidence, register_answerer
-from assistant.concise import CANDIDATES, quote_features
+from assistant.concise import quote_features
 from assistant.evidence import Span
 from assistant.lists import overlaps, with_list_items
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
@@ -56,26 +56,22 @@ Accept = Callable[[Span, Sequence[Span], bool], bool]
 a chosen quote introduces)."""
 
 
-def select(
-    evidence: Evidence, accept: Accept | None = None, depth: int | None = CANDIDATES
-) -> list[Span]:
-    """The spans the answer quotes: the most relevant first; then, of the other
-    documents' best in a comparison, the next most relevant spans (up to the kind's
-    limit) and the list items a chosen quote introduces, those the quote policy accepts
-    (`assistant.concise`). Without a fitted policy: every compared document's best, spans
-    the relevance scorer accepts and every list item. `depth`: how many spans after the
-    first are weighed (None: all; the fallback weighs all)."""
+def select(evidence: Evidence, accept: Accept | None = None) -> list[Span]:
+    """The spans the answer quotes: the most relevant first; then the other compared
+    documents' best (in a comparison) and the next most relevant spans, up to the kind's
+    limit, that the relevance scorer accepts (its fitted quote threshold); then the list
+    items a chosen quote introduces, those the quote policy accepts (`assistant.concise`).
+    Without a fitted policy, every compared document's best and every list item."""
     policy_free = accept is None and evidence.quote_policy is None
     if accept is None:
         accept = _policy(evidence)
-        depth = None if policy_free else depth
     kind = evidence.question.kind
     firsts = _document_bests(evidence) if kind is Kind.COMPARISON else [evidence.spans[0]]
     chosen: list[Span] = [firsts[0]]
     for span in firsts[1:]:
         if not overlaps(span, chosen) and (policy_free or accept(span, chosen, False)):
             chosen.append(span)
-    for span in evidence.spans if depth is None else evidence.spans[: depth + 1]:
+    for span in evidence.spans:
         if len(chosen) >= _limit(kind):
             break
         if span in chosen or overlaps(span, chosen):
@@ -88,13 +84,15 @@ def select(
 
 
 def _policy(evidence: Evidence) -> Accept:
-    policy = evidence.quote_policy
-    if policy is None:
-        threshold = evidence.quote_threshold
-        return lambda span, chosen, item: item or span.relevance >= threshold
-    return lambda span, chosen, item: policy.accepts(
-        quote_features(span, chosen, evidence, list_item=item)
-    )
+    """A span by its relevance; a list item by the quote policy (all without one)."""
+    policy, threshold = evidence.quote_policy, evidence.quote_threshold
+
+    def accept(span: Span, chosen: Sequence[Span], item: bool) -> bool:
+        if not item:
+            return span.relevance >= threshold
+        return policy is None or policy.accepts(quote_features(span, chosen, evidence, True))
+
+    return accept
 
 
 def _limit(kind: Kind) -> int:
