@@ -129,3 +129,17 @@ def test_answers_with_the_policy_are_more_precise_and_keep_their_facts(
     assert after["quotes_per_answer_median"] <= min(was["quotes_per_answer_median"], 3)
     quotes = sum(len(r.answer.citations) for r in policy.results)
     assert quotes < sum(len(r.answer.citations) for r in fallback.results)
+
+
+def test_the_threshold_is_the_highest_that_keeps_the_facts() -> None:
+    """The policy's threshold gives up at most RECALL_MARGIN of the fact recall of the
+    selection before it, out of fold; quotes are cut for precision only that far."""
+    from evals.fit_quotes import RECALL_MARGIN, THRESHOLDS, _chosen
+
+    curve = {t: {"fact_recall": 0.8 - t / 2} for t in THRESHOLDS}  # falls as t rises
+    before = 0.6
+    chosen = _chosen(curve, before)
+    assert curve[chosen]["fact_recall"] >= before - RECALL_MARGIN
+    higher = [t for t in THRESHOLDS if t > chosen]
+    assert all(curve[t]["fact_recall"] < before - RECALL_MARGIN for t in higher)
+    assert _chosen({t: {"fact_recall": 0.0} for t in THRESHOLDS}, before) == min(THRESHOLDS)
