@@ -49,7 +49,8 @@ class Evidence:
     answer_features: Mapping[str, float] = field(default_factory=dict)
     """Features for the answerability scorer (`assistant.features.ANSWER_FEATURES`)."""
     quote_policy: LinearScorer | None = None
-    """Whether a further quote is added (`assistant.concise`); None: by `quote_threshold`."""
+    """Whether a list item is quoted (`assistant.concise`); None: every list item and
+    every compared document's best, as before the policy."""
     wanted: Wanted | None = None
     """The question's content words (what a further quote may add)."""
     weights: TermWeights | None = None

@@ -1,10 +1,12 @@
-"""Two small fitted scorers in place of hand-set rules and thresholds.
+"""Small fitted scorers in place of hand-set rules and thresholds.
 
 - **span relevance**: how likely a quotable span (sentence, list item, table row) holds
   the answer, from named features (`assistant.features.SPAN_FEATURES`);
 - **answerability**: how likely the evidence answers the question at all, from
   question-level features (`assistant.features.ANSWER_FEATURES`); under its threshold
-  the assistant refuses.
+  the assistant refuses;
+- **quotes** (optional): how likely a list item a chosen quote introduces adds an
+  expected part the quotes before it lack (`assistant.concise.QUOTE_FEATURES`).
 
 Each is a logistic model (weights over standardised features, a bias, a decision
 threshold) fitted by `python -m evals.fit_scorers` on the DEV part of the gold suites
@@ -112,8 +114,8 @@ class Scorers:
     answerability: LinearScorer
     version: str
     quotes: LinearScorer | None = None
-    """Whether a further quote is added (`assistant.concise`); None: by the relevance
-    threshold alone."""
+    """The quote policy: whether a list item is quoted (`assistant.concise`); None (a file
+    without the entry): every list item, as before it."""
 
 
 def neutral(features: Sequence[str], name: str) -> LinearScorer:

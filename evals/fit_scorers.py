@@ -15,7 +15,10 @@
    highest (most out-of-scope questions refused) that refuses at most 5 % of the
    in-scope questions, on the out-of-fold probabilities, so it too is chosen without
    the document it is scored on.
-5. Final models on all dev data, written with their figures to the versioned file.
+5. The quote policy (`evals/fit_quotes.py`): whether a list item is quoted, on the
+   answers built with the out-of-fold relevances; not fitted from a `--samples` cache,
+   which holds no evidence (the file is then written without it).
+6. Final models on all dev data, written with their figures to the versioned file.
 
 The test part is never read here.
 """
