@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from assistant.evidence import Span
+from assistant.evidence import Span, TermWeights, Wanted
 from assistant.model import Answer, Delta
+from assistant.scorers import LinearScorer
 from knowledge.query import Query
 from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.retrieval import SearchResult
@@ -47,6 +48,13 @@ class Evidence:
     """Relevance a span beyond the first needs to be quoted (the relevance scorer's)."""
     answer_features: Mapping[str, float] = field(default_factory=dict)
     """Features for the answerability scorer (`assistant.features.ANSWER_FEATURES`)."""
+    quote_policy: LinearScorer | None = None
+    """Whether a list item is quoted (`assistant.concise`); None: every list item and
+    every compared document's best, as before the policy."""
+    wanted: Wanted | None = None
+    """The question's content words (what a further quote may add)."""
+    weights: TermWeights | None = None
+    """The corpus's term weights, to match `wanted` in a span."""
 
 
 class Answerer(ABC):

@@ -7,9 +7,10 @@ statement is supported by the passage it cites by construction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answerers import Answerer, Evidence, register_answerer
+from assistant.concise import quote_features
 from assistant.evidence import Span
 from assistant.lists import overlaps, with_list_items
 from assistant.model import Answer, Citation, Delta, Kind, Source, Status
@@ -50,26 +51,48 @@ WORDS = {
 }
 
 
-def select(evidence: Evidence) -> list[Span]:
-    """The spans the answer quotes: the most relevant first, then others the relevance
-    scorer accepts (up to the kind's limit), without repeats; in a comparison, each
-    document's best; a list's lead-in brings its items."""
+Accept = Callable[[Span, Sequence[Span], bool], bool]
+"""Whether a span is quoted after the chosen ones (the third argument: it is a list item
+a chosen quote introduces)."""
+
+
+def select(evidence: Evidence, accept: Accept | None = None) -> list[Span]:
+    """The spans the answer quotes: the most relevant first; then the other compared
+    documents' best (in a comparison) and the next most relevant spans, up to the kind's
+    limit, that the relevance scorer accepts (its fitted quote threshold); then the list
+    items a chosen quote introduces, those the quote policy accepts (`assistant.concise`).
+    Without a fitted policy, every compared document's best and every list item."""
+    policy_free = accept is None and evidence.quote_policy is None
+    if accept is None:
+        accept = _policy(evidence)
     kind = evidence.question.kind
-    threshold = evidence.quote_threshold
-    chosen: list[Span] = []
-    per_doc: dict[str, int] = {}
     firsts = _document_bests(evidence) if kind is Kind.COMPARISON else [evidence.spans[0]]
-    for span in [*firsts, *evidence.spans]:
+    chosen: list[Span] = [firsts[0]]
+    for span in firsts[1:]:
+        if not overlaps(span, chosen) and (policy_free or accept(span, chosen, False)):
+            chosen.append(span)
+    for span in evidence.spans:
+        if len(chosen) >= _limit(kind):
+            break
         if span in chosen or overlaps(span, chosen):
             continue
-        first_of_doc = span in firsts
-        if not first_of_doc and (span.relevance < threshold or len(chosen) >= _limit(kind)):
+        if sum(s.doc_id == span.doc_id for s in chosen) >= LIMITS[kind]:
             continue
-        if per_doc.get(span.doc_id, 0) >= LIMITS[kind]:
-            continue
-        chosen.append(span)
-        per_doc[span.doc_id] = per_doc.get(span.doc_id, 0) + 1
-    return with_list_items(chosen, evidence)
+        if accept(span, chosen, False):
+            chosen.append(span)
+    return with_list_items(chosen, evidence, accept)
+
+
+def _policy(evidence: Evidence) -> Accept:
+    """A span by its relevance; a list item by the quote policy (all without one)."""
+    policy, threshold = evidence.quote_policy, evidence.quote_threshold
+
+    def accept(span: Span, chosen: Sequence[Span], item: bool) -> bool:
+        if not item:
+            return span.relevance >= threshold
+        return policy is None or policy.accepts(quote_features(span, chosen, evidence, True))
+
+    return accept
 
 
 def _limit(kind: Kind) -> int:

@@ -220,6 +220,9 @@ class Gatherer:
             document_text=self.kb.document_text,
             answer_features=features,
             quote_threshold=self.scorers.relevance.threshold,
+            quote_policy=self.scorers.quotes,
+            wanted=wanted,
+            weights=weights,
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assistant.answerers import Evidence
@@ -23,10 +23,16 @@ def overlaps(span: Span, chosen: Sequence[Span]) -> bool:
     )
 
 
-def with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
+ItemAccept = Callable[[Span, Sequence[Span], bool], bool]
+
+
+def with_list_items(
+    chosen: list[Span], evidence: Evidence, accept: ItemAccept | None = None
+) -> list[Span]:
     """When a chosen span introduces a list ("… ansvaret att:"), the answer lists the
     items that follow it in the document; when it is an item, the items after it in its
-    chunk. An item is quoted by its first sentence."""
+    chunk. An item is quoted by its first sentence, when `accept` (the quote policy:
+    the item, the quotes so far, True) takes it; without one, every item is."""
     out: list[Span] = []
     for span in chosen:
         if overlaps(span, out):
@@ -42,7 +48,9 @@ def with_list_items(chosen: list[Span], evidence: Evidence) -> list[Span]:
             following = enumeration_after(span, evidence) or captioned_list(span, evidence)
         for item in following[:MAX_LIST_ITEMS]:
             nested = sub_items(item, evidence) if item.kind == "item" else []
-            out += [s for s in [item, *nested] if not overlaps(s, out)]
+            for s in [item, *nested]:
+                if not overlaps(s, out) and (accept is None or accept(s, out, True)):
+                    out.append(s)
     return out
 
 

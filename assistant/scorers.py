@@ -1,10 +1,12 @@
-"""Two small fitted scorers in place of hand-set rules and thresholds.
+"""Small fitted scorers in place of hand-set rules and thresholds.
 
 - **span relevance**: how likely a quotable span (sentence, list item, table row) holds
   the answer, from named features (`assistant.features.SPAN_FEATURES`);
 - **answerability**: how likely the evidence answers the question at all, from
   question-level features (`assistant.features.ANSWER_FEATURES`); under its threshold
-  the assistant refuses.
+  the assistant refuses;
+- **quotes** (optional): how likely a list item a chosen quote introduces adds an
+  expected part the quotes before it lack (`assistant.concise.QUOTE_FEATURES`).
 
 Each is a logistic model (weights over standardised features, a bias, a decision
 threshold) fitted by `python -m evals.fit_scorers` on the DEV part of the gold suites
@@ -111,6 +113,9 @@ class Scorers:
     relevance: LinearScorer
     answerability: LinearScorer
     version: str
+    quotes: LinearScorer | None = None
+    """The quote policy: whether a list item is quoted (`assistant.concise`); None (a file
+    without the entry): every list item, as before it."""
 
 
 def neutral(features: Sequence[str], name: str) -> LinearScorer:
@@ -120,10 +125,12 @@ def neutral(features: Sequence[str], name: str) -> LinearScorer:
 
 
 def parse(data: Mapping[str, Any]) -> Scorers:
+    quotes = data.get("quotes")
     return Scorers(
         LinearScorer.from_dict("relevance", data["relevance"]),
         LinearScorer.from_dict("answerability", data["answerability"]),
         str(data["version"]),
+        LinearScorer.from_dict("quotes", quotes) if quotes else None,
     )
 
 
@@ -143,6 +150,7 @@ def write(scorers: Scorers, path: Path = PATH, extra: Mapping[str, Any] | None =
         "version": scorers.version,
         "relevance": scorers.relevance.as_dict(),
         "answerability": scorers.answerability.as_dict(),
+        **({"quotes": scorers.quotes.as_dict()} if scorers.quotes else {}),
         **(extra or {}),
     }
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

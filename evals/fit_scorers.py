@@ -15,7 +15,10 @@
    highest (most out-of-scope questions refused) that refuses at most 5 % of the
    in-scope questions, on the out-of-fold probabilities, so it too is chosen without
    the document it is scored on.
-5. Final models on all dev data, written with their figures to the versioned file.
+5. The quote policy (`evals/fit_quotes.py`): whether a list item is quoted, on the
+   answers built with the out-of-fold relevances; not fitted from a `--samples` cache,
+   which holds no evidence (the file is then written without it).
+6. Final models on all dev data, written with their figures to the versioned file.
 
 The test part is never read here.
 """
@@ -35,9 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answerers import Evidence
 from assistant.features import ANSWER_FEATURES, SPAN_FEATURES, first_quote
 from assistant.scorers import LinearScorer, Scorers, neutral, write
 from evals.answers import OUT_OF_SCOPE, holds_fact
+from evals.fit_quotes import Place, quote_policy
 from evals.retrieval import GoldQuestion, quote_spans
 from evals.split import load_suite
 
@@ -60,6 +65,10 @@ class Sample:
     span_labels: list[int] = field(default_factory=list)
     answer_row: dict[str, float] = field(default_factory=dict)
     has_spans: bool = False
+    evidence: Evidence | None = None
+    """The gathered evidence (for the quote policy; not kept in the --samples cache)."""
+    passages: list[list[Place]] = field(default_factory=list)
+    """Each gold evidence passage's places in the store."""
 
     @property
     def in_scope(self) -> bool:
@@ -83,7 +92,9 @@ def collect(assistant: object, questions: Sequence[GoldQuestion]) -> list[Sample
     for q in questions:
         ev = assistant.evidence(q.question, [Turn("user", h) for h in q.history])
         sample = Sample(q, group_of(q), has_spans=bool(ev.spans))
-        places = [p for spans in quote_spans(assistant.kb, q) for p in spans] if q.evidence else []
+        sample.evidence = ev
+        sample.passages = quote_spans(assistant.kb, q) if q.evidence else []
+        places = [p for spans in sample.passages for p in spans]
         for span in ev.spans:
             sample.span_rows.append(dict(span.features))
             on_evidence = any(
@@ -222,9 +233,13 @@ def fit(samples: Sequence[Sample], folds: int = FOLDS, dense: bool = True) -> Fi
     answerability = LinearScorer(**{**answerability.__dict__, "threshold": threshold})
     figures = _figures(samples, oof_rel, oof_ans, labels, threshold)
     figures["quote_threshold"] = quote_threshold
-    coefficients = json.dumps([relevance.weights, answerability.weights, threshold])
+    quotes = quote_policy(samples, oof_rel, fold_of, folds, quote_threshold, _fit, figures)
+    coefficients = json.dumps(
+        [relevance.weights, answerability.weights, threshold]
+        + ([quotes.weights, quotes.threshold] if quotes else [])
+    )
     version = "scorers-1:" + hashlib.sha256(coefficients.encode()).hexdigest()[:10]
-    return Fitted(Scorers(relevance, answerability, version), figures)
+    return Fitted(Scorers(relevance, answerability, version, quotes), figures)
 
 
 QUOTE_BETA = 1.0
@@ -366,9 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         assistant = Assistant(KnowledgeBase(load_settings()), scorers=start)
         samples = collect(assistant, dev_questions())
-    if args.samples:
-        save_samples(samples, args.samples)
-    return _write(fit(samples), fit(samples, dense=False), args.out)
+        if args.samples:
+            save_samples(samples, args.samples)
+        return _write(fit(samples), fit(samples, dense=False), args.out)
 
 
 def _write(fitted: Fitted, lexical: Fitted, out: Path | None) -> int:
@@ -383,6 +398,7 @@ def _write(fitted: Fitted, lexical: Fitted, out: Path | None) -> int:
     lexical_data = {
         "relevance": lexical.scorers.relevance.as_dict(),
         "answerability": lexical.scorers.answerability.as_dict(),
+        **({"quotes": lexical.scorers.quotes.as_dict()} if lexical.scorers.quotes else {}),
         "figures": lexical.figures,
     }
     extra = {"meta": meta, "embedder": load_settings().embedder, "lexical": lexical_data}

@@ -3,8 +3,8 @@ it, next to the shipped scorers on the same questions.
 
     python -m evals.loo [--store DIR] [--json] [--out DIR]
 
-For every document D (and every pseudo-group of out-of-scope questions): both scorers
-and their thresholds are fitted (`evals.fit_scorers.fit`, with its own inner
+For every document D (and every pseudo-group of out-of-scope questions): the scorers
+(the quote policy too) and their thresholds are fitted (`evals.fit_scorers.fit`, with its own inner
 cross-validation) on the dev questions about other documents, and every question about
 D, dev and test, is answered with them. The in-sample figures answer the same
 questions with the shipped scorers (fitted on all dev questions). A gap between the two

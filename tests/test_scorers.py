@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from assistant.concise import QUOTE_FEATURES
 from assistant.features import ANSWER_FEATURES, SPAN_FEATURES
 from assistant.scorers import LinearScorer, default_scorers, neutral, parse
 from evals.fit_scorers import ANSWERABILITY_FEATURES, Sample, dev_questions, fit
@@ -53,10 +54,12 @@ def test_shipped_coefficients_name_the_features_the_code_computes() -> None:
                 "version": shipped.version,
                 "relevance": shipped.relevance.as_dict(),
                 "answerability": shipped.answerability.as_dict(),
+                "quotes": shipped.quotes.as_dict() if shipped.quotes else None,
             }
         )
         == shipped
     )
+    assert shipped.quotes is not None and shipped.quotes.features == QUOTE_FEATURES
 
 
 def _question(i: int, in_scope: bool, doc: str) -> GoldQuestion:
