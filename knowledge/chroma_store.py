@@ -194,9 +194,12 @@ class ChromaStore(ChromaAccess, VectorStore):
         self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """See `knowledge.dense_query`: unfiltered with a margin when `keys` admit most of
-        the store, filtered otherwise or when the margin did not suffice. `keys` must come
-        from `documents(access)`: the unfiltered plan keeps only chunks of those versions,
-        and the filtered one has `access` in its `where` too."""
+        the store, filtered otherwise or when the margin did not suffice. Only the versions
+        of `keys` that `documents(access)` (a read holding the reader's filter) returned
+        are searched: the unfiltered plan keeps only their chunks, and the filtered one
+        selects them by key (`Access.admitted`), which Chroma matches through its metadata
+        index, not by the groups' `$contains`, which it evaluates by scanning the
+        collection (issue #15)."""
         if not keys or k <= 0:
             return []
         wanted = set(keys)
@@ -210,8 +213,7 @@ class ChromaStore(ChromaAccess, VectorStore):
                 return kept[:k]
         if not wanted:
             return []
-        where = where_keys(sorted(wanted))
-        return self._nearest(vector, k, access.restrict(where) if access else where)[0]
+        return self._nearest(vector, k, where_keys(sorted(wanted)))[0]
 
     def _nearest(
         self, vector: np.ndarray, n: int, where: dict[str, object] | None
