@@ -234,5 +234,7 @@ def _top(lexical: KeywordScores | None, n: int) -> list[tuple[str, float]]:
         return []
     scores = lexical.bm25
     rows = np.flatnonzero(scores > 0)
+    if len(rows) > n:  # only rows scoring at least the n-th best, in row order, are sorted
+        rows = rows[scores[rows] >= -np.partition(-scores[rows], n - 1)[n - 1]]
     top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
     return [(lexical.chunk_ids[i], float(scores[i])) for i in top]
