@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -182,7 +182,7 @@ class KeywordIndex:
         self.analyzer = Analyzer(self._vocabulary)
         self._bm25 = SegmentedBM25.empty(*TERMS).with_rows(self._term_rows(chunks))
         self._pairs = SegmentedBM25.empty(*PAIRS).with_rows(self._pair_rows(chunks))
-        self._words = SegmentedBM25.empty(0.0, 0.0).with_rows([words_of(c.text) for c in chunks])
+        self._words = SegmentedBM25.empty(0.0, 0.0).with_rows(words_of(c.text) for c in chunks)
         lengths, flags = _row_arrays(chunks)
         self._set_rows([c.chunk_id for c in chunks], [c.key for c in chunks], lengths, flags)
         self._keys, self._churn = frozenset(keys), 0
@@ -204,7 +204,7 @@ class KeywordIndex:
         self.analyzer = Analyzer(self._vocabulary)
         self._bm25 = self._bm25.without(gone).with_rows(self._term_rows(chunks))
         self._pairs = self._pairs.without(gone).with_rows(self._pair_rows(chunks))
-        self._words = self._words.without(gone).with_rows([words_of(c.text) for c in chunks])
+        self._words = self._words.without(gone).with_rows(words_of(c.text) for c in chunks)
         lengths, flags = _row_arrays(chunks)
         self._set_rows(
             self.chunk_ids + [c.chunk_id for c in chunks],
@@ -213,12 +213,13 @@ class KeywordIndex:
             np.concatenate([self._flags, flags]),
         )
 
-    def _term_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
-        return [self.analyzer.terms(c.index_text) or ["_"] for c in chunks]
+    # Rows are generated: the index reads them one by one, never all analysed at once.
+    def _term_rows(self, chunks: Sequence[StoredChunk]) -> Iterator[list[str]]:
+        return (self.analyzer.terms(c.index_text) or ["_"] for c in chunks)
 
-    def _pair_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
+    def _pair_rows(self, chunks: Sequence[StoredChunk]) -> Iterator[list[str]]:
         # k1=0: a pair scores its IDF once, however often the chunk repeats it.
-        return [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
+        return (bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks)
 
     def _save(self, vocabulary: list[str], keys: Sequence[str]) -> None:
         """Persist a full build. It is a cache of the store, so a failure to save (another
