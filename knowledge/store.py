@@ -65,6 +65,14 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
+class ChunkRef:
+    """A chunk named by a dense query: its id and version, not yet read."""
+
+    chunk_id: str
+    key: str
+
+
+@dataclass(frozen=True)
 class StoredChunk:
     chunk_id: str
     doc_id: str
@@ -120,7 +128,9 @@ class VectorStore(ABC):
     - `document_text(doc_id)`: the extracted text that chunk offsets refer to.
     - `query(vector, k, keys, access)`: up to k chunks of the live versions named in
       `keys` (DocumentRecord.key) that `access` may read, most similar first, with cosine
-      similarity.
+      similarity. `nearest` (same arguments) names them without reading them
+      (`ChunkRef`), and `hit_chunks(ids)` reads chunks it named (a search reads only
+      those of its final results).
     - `chunks(keys)`: all chunks of those versions, in document order (for indexes).
     - `get_chunks(ids, access)`: the chunks with those ids that exist and `access` may
       read, in any order.
@@ -165,6 +175,14 @@ class VectorStore(ABC):
     def query(
         self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
     ) -> list[tuple[StoredChunk, float]]: ...
+
+    @abstractmethod
+    def nearest(
+        self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
+    ) -> list[tuple[ChunkRef, float]]: ...
+
+    @abstractmethod
+    def hit_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]: ...
 
     @abstractmethod
     def chunks(self, keys: Sequence[str]) -> list[StoredChunk]: ...
