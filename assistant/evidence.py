@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.model import Citation, Source
@@ -183,13 +183,24 @@ class TermWeights:
     """Inverse document frequencies of stemmed terms over the stored chunks."""
 
     def __init__(self, analyzer: Analyzer, texts: Iterable[str]) -> None:
-        self.analyzer = analyzer
         df: dict[str, int] = {}
         n = 0
         for text in texts:
             n += 1
             for term in set(analyzer.terms(text)):
                 df[term] = df.get(term, 0) + 1
+        self._set(analyzer, n, df)
+
+    @classmethod
+    def counted(cls, analyzer: Analyzer, n: int, df: Mapping[str, int]) -> TermWeights:
+        """The weights of `n` texts whose terms' document frequencies are `df` (counted
+        elsewhere: `knowledge.term_stats.ScopeStats`)."""
+        weights = cls.__new__(cls)
+        weights._set(analyzer, n, df)
+        return weights
+
+    def _set(self, analyzer: Analyzer, n: int, df: Mapping[str, int]) -> None:
+        self.analyzer = analyzer
         self.n = max(n, 1)
         self._df = df
         self._known = frozenset(df)

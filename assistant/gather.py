@@ -12,7 +12,7 @@ from assistant.model import Kind
 from assistant.ranking import priority_section, rank_spans
 from assistant.scorers import Scorers, default_scorers
 from knowledge.access import PUBLIC, Access
-from knowledge.analysis import STOPWORDS, Analyzer, stem
+from knowledge.analysis import STOPWORDS, stem
 from knowledge.base import KnowledgeBase
 from knowledge.expected import count_unrelated, holds, missing
 from knowledge.query import Query, name_stems, named_documents
@@ -20,6 +20,7 @@ from knowledge.registers import PriorityEntry
 from knowledge.retrieval import SearchFilters, SearchResult
 from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
+from knowledge.term_stats import ScopeStats
 from nara.vocabulary import cue
 from nara.vocabulary import words as vocab
 
@@ -63,10 +64,9 @@ class Gatherer:
         documents hold are unknown to them, as those documents are."""
         keys = tuple(sorted(d.key for d in docs))
         found = self._cache.get(keys)
-        if found is None:
-            chunks = self.kb.store.chunks(list(keys))
-            vocab = Analyzer.vocabulary_of(c.text for c in chunks)
-            weights = TermWeights(Analyzer(vocab), (c.text for c in chunks))
+        if found is None:  # from the keyword index's words: no chunk is read
+            scope = ScopeStats.of(self.kb.term_rows(keys))
+            weights = TermWeights.counted(scope.analyzer, scope.n, scope.df)
             names = set(kind_words())
             for d in docs:
                 names |= name_stems(d)

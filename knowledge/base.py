@@ -30,6 +30,7 @@ from knowledge.retrieval import HybridRetriever, SearchFilters, SearchResult
 from knowledge.spans import SPANS_VERSION, StoredSpan, embed_text
 from knowledge.store import DocumentRecord, Manifest
 from knowledge.store_open import empty_store, open_store, write_lock
+from knowledge.term_stats import WordRows
 from nara.errors import IngestError, NotFoundError
 from nara.settings import Settings
 
@@ -232,6 +233,13 @@ class KnowledgeBase:
         in the documents `access` may read."""
         with self.reading():
             return self.retriever.search(query, k or self.settings.search_k, filters, access)
+
+    def term_rows(self, keys: Iterable[str]) -> WordRows:
+        """The words of the chunks of the versions `keys` (a reader's, read with its
+        access filter), from the keyword index brought up to date with the store."""
+        with self.reading():
+            self.retriever.live_documents()
+            return self.keyword.word_rows(set(keys))
 
     # -- spans ------------------------------------------------------------------
     def spans_for(self, chunk_ids: Sequence[str], access: Access = PUBLIC) -> list[StoredSpan]:

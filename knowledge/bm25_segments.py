@@ -15,8 +15,9 @@ that holds the old one is never disturbed.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -47,33 +48,35 @@ class SegmentedBM25:
     def rows(self) -> int:
         return len(self.lengths)
 
-    def with_rows(self, docs: Sequence[Sequence[str]]) -> SegmentedBM25:
-        """A new segment of `docs` (token lists, each one row) after the existing rows."""
-        if not docs:
-            return self
+    def with_rows(self, docs: Iterable[Sequence[str]]) -> SegmentedBM25:
+        """A new segment of `docs` (token lists, each one row) after the existing rows;
+        read once, so that a generator's rows are never all held at once."""
         vocab = dict(self.vocab)
-        rows: list[int] = []
-        cols: list[int] = []
-        counts: list[int] = []
+        rows, cols, counts, sizes = array("i"), array("i"), array("f"), array("i")  # C ints
         for row, tokens in enumerate(docs):
+            sizes.append(len(tokens))
             for term, n in Counter(tokens).items():
                 rows.append(row)
                 cols.append(vocab.setdefault(term, len(vocab)))
                 counts.append(n)
+        if not sizes:
+            return self
+        at = np.frombuffer(cols, dtype=np.int32)
         matrix = sparse.csc_matrix(
-            (np.asarray(counts, dtype=np.float32), (rows, cols)), shape=(len(docs), len(vocab))
+            (np.frombuffer(counts, dtype=np.float32), (np.frombuffer(rows, dtype=np.int32), at)),
+            shape=(len(sizes), len(vocab)),
         )
         df = np.zeros(len(vocab), dtype=np.int64)
         df[: len(self.df)] = self.df
-        df += np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab))
-        lengths = np.asarray([len(d) for d in docs], dtype=np.float32)
+        df += np.bincount(at, minlength=len(vocab))
+        lengths = np.asarray(sizes, dtype=np.float32)
         return replace(
             self,
             vocab=vocab,
             segments=(*self.segments, matrix),
             offsets=(*self.offsets, self.rows),
             lengths=np.concatenate([self.lengths, lengths]),
-            live=np.concatenate([self.live, np.ones(len(docs), dtype=bool)]),
+            live=np.concatenate([self.live, np.ones(len(sizes), dtype=bool)]),
             df=df,
         )
 

@@ -16,6 +16,7 @@ from knowledge.read_cache import ReadCache
 from knowledge.span_store import SPANS_COLLECTION, SpanCollection, versions_of
 from knowledge.spans import StoredSpan
 from knowledge.store import (
+    ChunkRef,
     DocumentRecord,
     Manifest,
     StoredChunk,
@@ -193,10 +194,24 @@ class ChromaStore(ChromaAccess, VectorStore):
     def query(
         self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
     ) -> list[tuple[StoredChunk, float]]:
+        hits = self.nearest(vector, k, keys, access)
+        chunks = self.hit_chunks([ref.chunk_id for ref, _ in hits])
+        return [(chunks[ref.chunk_id], s) for ref, s in hits if ref.chunk_id in chunks]
+
+    def hit_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """Chunks a dense query named (`nearest`), from the read cache or read and kept."""
+        return self._cached_chunks(chunk_ids)
+
+    def nearest(
+        self, vector: np.ndarray, k: int, keys: Sequence[str], access: Access | None = None
+    ) -> list[tuple[ChunkRef, float]]:
         """See `knowledge.dense_query`: unfiltered with a margin when `keys` admit most of
-        the store, filtered otherwise or when the margin did not suffice. `keys` must come
-        from `documents(access)`: the unfiltered plan keeps only chunks of those versions,
-        and the filtered one has `access` in its `where` too."""
+        the store, filtered otherwise or when the margin did not suffice. Only the versions
+        of `keys` that `documents(access)` (a read holding the reader's filter) returned
+        are searched: the unfiltered plan keeps only their chunks, and the filtered one
+        selects them by key (`Access.admitted`), which Chroma matches through its metadata
+        index, not by the groups' `$contains`, which it evaluates by scanning the
+        collection (issue #15)."""
         if not keys or k <= 0:
             return []
         wanted = set(keys)
@@ -205,26 +220,35 @@ class ChromaStore(ChromaAccess, VectorStore):
         size = unfiltered_size(k, wanted, self.documents())
         if size is not None:
             hits, complete = self._nearest(vector, size, None)
-            kept = [(chunk, score) for chunk, score in hits if chunk.key in wanted]
+            kept = [(ref, score) for ref, score in hits if ref.key in wanted]
             if len(kept) >= k or complete:
                 return kept[:k]
         if not wanted:
             return []
-        where = where_keys(sorted(wanted))
-        return self._nearest(vector, k, access.restrict(where) if access else where)[0]
+        return self._nearest(vector, k, where_keys(sorted(wanted)))[0]
 
     def _nearest(
         self, vector: np.ndarray, n: int, where: dict[str, object] | None
-    ) -> tuple[list[tuple[StoredChunk, float]], bool]:
-        """The n nearest chunks (of `where`), and whether Chroma had fewer to give."""
+    ) -> tuple[list[tuple[ChunkRef, float]], bool]:
+        """The n nearest chunks (of `where`), and whether Chroma had fewer to give. Their
+        versions come from their ids (`<key>#<index>`), so no chunk is read: at the sample
+        ×1 000 reading the 120 of an unfiltered query took 16 ms, the query 3 ms."""
         found = self._read(
             lambda c: c.chunks.query(
                 query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
             )
         )
         ids, dists = found["ids"][0], (found["distances"] or [[]])[0]
-        chunks = self._cached_chunks(ids)
-        hits = [(chunks[i], 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in chunks]
+        if versions_of(ids) is None:  # ids of another form: their chunks tell the version
+            chunks = self._cached_chunks(ids)
+            keys = {i: chunks[i].key for i in ids if i in chunks}
+        else:
+            keys = {i: i.rsplit("#", 1)[0] for i in ids}
+        hits = [
+            (ChunkRef(i, keys[i]), 1.0 - float(d))
+            for i, d in zip(ids, dists, strict=True)
+            if i in keys
+        ]
         return hits, len(ids) < n
 
     def _cached_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:

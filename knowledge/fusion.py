@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.keyword import KeywordScores
-from knowledge.store import StoredChunk
+from knowledge.store import ChunkRef, StoredChunk
 
 FEATURES = ("dense", "bm25", "pairs", "short", "answer_type", "named")
 """The pool's feature columns, in the order of `FusionConfig.weights`."""
@@ -113,7 +113,7 @@ class Pool:
 
 
 def pool_of(
-    dense: Sequence[tuple[StoredChunk, float]],
+    dense: Sequence[tuple[ChunkRef | StoredChunk, float]],
     lexical: KeywordScores | None,
     top_lexical: Sequence[tuple[str, float]],
     answer_types: int,

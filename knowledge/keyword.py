@@ -9,7 +9,8 @@ were, or at start with no saved index, it is rebuilt from every chunk and saved.
 
 Beside the BM25 index of stemmed terms it keeps an index of adjacent term pairs (a
 phrase signal: "ytterst ansvarig" in the question and in the text) and, per chunk, the
-length of its text and the kinds of answer it can hold (see `knowledge.answer_types`).
+length of its text, the kinds of answer it can hold (see `knowledge.answer_types`) and
+its distinct words, of which the asks' term statistics are counted (`knowledge.term_stats`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -33,13 +34,16 @@ from knowledge.analysis import ANALYZER_VERSION, Analyzer, with_compounds
 from knowledge.answer_types import chunk_flags, flags_version
 from knowledge.bm25_segments import SegmentedBM25, admitted_rows
 from knowledge.store import StoredChunk
+from knowledge.term_stats import WordRows, words_of
 
-KEYWORD_VERSION = "kw-4-segments"
+KEYWORD_VERSION = "kw-5-words"
 """What the keyword index holds; part of its fingerprint, so a change rebuilds it."""
 TERMS = (1.2, 0.75)
 """BM25 k1 and b of the stemmed terms (the usual values)."""
 PAIRS = (0.0, 0.0)
 """k1 = 0, b = 0 for adjacent pairs: a pair scores its IDF once, whatever the length."""
+PARTS = ("terms", "pairs", "words")
+"""The saved indexes: BM25 of the stemmed terms, of adjacent pairs, each chunk's words."""
 MERGE_SHARE = 0.1
 """Versions added or retired since the last full build, as a share of the live ones,
 up to which the index is updated in place; beyond it, it is rebuilt (merging its
@@ -94,6 +98,7 @@ class KeywordIndex:
         self._vocabulary: frozenset[str] = frozenset()
         self._bm25 = SegmentedBM25.empty(*TERMS)
         self._pairs = SegmentedBM25.empty(*PAIRS)
+        self._words = SegmentedBM25.empty(0.0, 0.0)  # each chunk's distinct words
         self._lengths = np.zeros(0, dtype=np.int32)
         self._flags = np.zeros(0, dtype=np.int8)
         self._positions: dict[str, int] = {}
@@ -141,18 +146,15 @@ class KeywordIndex:
             meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
             if meta.get("version") != KEYWORD_VERSION:
                 return False
-            with np.load(self.directory / "terms.npz", allow_pickle=False) as f:
-                bm25 = SegmentedBM25.from_arrays(dict(f))
-            with np.load(self.directory / "pairs.npz", allow_pickle=False) as f:
-                pairs = SegmentedBM25.from_arrays(dict(f))
+            bm25, pairs, chunk_words = (load_index(self.directory / f"{p}.npz") for p in PARTS)
             lengths = np.asarray(meta["lengths"], dtype=np.int32)
             flags = np.asarray(meta["flags"], dtype=np.int8)
             n = len(meta["chunk_ids"])
-            if not n == len(lengths) == len(flags) == bm25.rows == pairs.rows:
+            if not n == len(lengths) == len(flags) == bm25.rows == pairs.rows == chunk_words.rows:
                 return False
         except (OSError, ValueError, KeyError):
             return False
-        self._bm25, self._pairs = bm25, pairs
+        self._bm25, self._pairs, self._words = bm25, pairs, chunk_words
         self._set_rows(meta["chunk_ids"], meta["chunk_keys"], lengths, flags)
         self._vocabulary = frozenset(meta["vocabulary"])
         self._keys = frozenset(meta["keys"])
@@ -180,6 +182,7 @@ class KeywordIndex:
         self.analyzer = Analyzer(self._vocabulary)
         self._bm25 = SegmentedBM25.empty(*TERMS).with_rows(self._term_rows(chunks))
         self._pairs = SegmentedBM25.empty(*PAIRS).with_rows(self._pair_rows(chunks))
+        self._words = SegmentedBM25.empty(0.0, 0.0).with_rows(words_of(c.text) for c in chunks)
         lengths, flags = _row_arrays(chunks)
         self._set_rows([c.chunk_id for c in chunks], [c.key for c in chunks], lengths, flags)
         self._keys, self._churn = frozenset(keys), 0
@@ -201,6 +204,7 @@ class KeywordIndex:
         self.analyzer = Analyzer(self._vocabulary)
         self._bm25 = self._bm25.without(gone).with_rows(self._term_rows(chunks))
         self._pairs = self._pairs.without(gone).with_rows(self._pair_rows(chunks))
+        self._words = self._words.without(gone).with_rows(words_of(c.text) for c in chunks)
         lengths, flags = _row_arrays(chunks)
         self._set_rows(
             self.chunk_ids + [c.chunk_id for c in chunks],
@@ -209,12 +213,13 @@ class KeywordIndex:
             np.concatenate([self._flags, flags]),
         )
 
-    def _term_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
-        return [self.analyzer.terms(c.index_text) or ["_"] for c in chunks]
+    # Rows are generated: the index reads them one by one, never all analysed at once.
+    def _term_rows(self, chunks: Sequence[StoredChunk]) -> Iterator[list[str]]:
+        return (self.analyzer.terms(c.index_text) or ["_"] for c in chunks)
 
-    def _pair_rows(self, chunks: Sequence[StoredChunk]) -> list[list[str]]:
+    def _pair_rows(self, chunks: Sequence[StoredChunk]) -> Iterator[list[str]]:
         # k1=0: a pair scores its IDF once, however often the chunk repeats it.
-        return [bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks]
+        return (bigrams(self.analyzer.stems(c.index_text)) or ["_"] for c in chunks)
 
     def _save(self, vocabulary: list[str], keys: Sequence[str]) -> None:
         """Persist a full build. It is a cache of the store, so a failure to save (another
@@ -225,8 +230,8 @@ class KeywordIndex:
         old = self.directory.with_name(f"{self.directory.name}.old-{unique}")
         try:
             tmp.mkdir(parents=True)
-            save_arrays(tmp / "terms.npz", self._bm25.arrays())
-            save_arrays(tmp / "pairs.npz", self._pairs.arrays())
+            for part, index in zip(PARTS, (self._bm25, self._pairs, self._words), strict=True):
+                save_arrays(tmp / f"{part}.npz", index.arrays())
             meta = {
                 "version": KEYWORD_VERSION,
                 "fingerprint": fingerprint(keys),
@@ -255,6 +260,13 @@ class KeywordIndex:
         top = np.argsort(-scored.bm25, kind="stable")[:k]
         return [(scored.chunk_ids[i], float(scored.bm25[i])) for i in top if scored.bm25[i] > 0]
 
+    def word_rows(self, keys: set[str] | None = None) -> WordRows:
+        """The chunks' words and the live rows of `keys` (None: every live row), for the
+        term statistics of a reader (`knowledge.term_stats`)."""
+        with self._lock:
+            index, live, rows = self._words, self._bm25.live, self._rows
+        return WordRows(index, admitted_rows(live, rows, keys))
+
     def scores(self, query: str, keys: set[str] | None = None) -> KeywordScores | None:
         """Every chunk's lexical scores for `query`, or None when the index is empty."""
         with self._lock:
@@ -275,6 +287,11 @@ class KeywordIndex:
             admitted=admitted,
             positions=positions,
         )
+
+
+def load_index(path: Path) -> SegmentedBM25:
+    with np.load(path, allow_pickle=False) as f:
+        return SegmentedBM25.from_arrays(dict(f))
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

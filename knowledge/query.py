@@ -114,7 +114,7 @@ def as_query(query: str | Query) -> Query:
 
 def name_stems(doc: DocumentRecord) -> frozenset[str]:
     """Stems of the names a question may use for a document: its region, organisations."""
-    return _stems_of_names(" ".join((doc.region, *doc.organisations)))
+    return _stems_of_names(doc.names)
 
 
 @functools.lru_cache(maxsize=NAMES_CACHED)

@@ -21,7 +21,7 @@ from knowledge.embedders import Embedder
 from knowledge.fusion import FusionConfig, Pool, pool_of, scores
 from knowledge.keyword import KeywordIndex, KeywordScores
 from knowledge.query import Query, as_query, named_documents
-from knowledge.store import DocumentRecord, StoredChunk, VectorStore
+from knowledge.store import ChunkRef, DocumentRecord, StoredChunk, VectorStore
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class HybridRetriever:
         by_key = {d.key: d for d in docs}
         n = max(self.fusion.candidates, k)
         vector = self.query_vector(q.text)
-        dense = _with_signal(self.store.query(vector, n, list(by_key), access))
+        dense = _with_signal(self.store.nearest(vector, n, list(by_key), access))
         lexical = self.keyword.scores(q.keyword_text, set(by_key))
         if self.fusion.method == "rrf":
             return self._fuse_rrf(dense, _top(lexical, n), by_key, k, access)
@@ -125,14 +125,14 @@ class HybridRetriever:
         if not docs or not q.text.strip():
             return None
         n, keys = self.fusion.candidates, [d.key for d in docs]
-        dense = _with_signal(self.store.query(self.query_vector(q.text), n, keys, access))
+        dense = _with_signal(self.store.nearest(self.query_vector(q.text), n, keys, access))
         return self._pool(q, docs, dense, self.keyword.scores(q.keyword_text, set(keys)), n)
 
     def _pool(
         self,
         q: Query,
         docs: list[DocumentRecord],
-        dense: Sequence[tuple[StoredChunk, float]],
+        dense: Sequence[tuple[ChunkRef, float]],
         lexical: KeywordScores | None,
         n: int,
     ) -> Pool:
@@ -147,7 +147,7 @@ class HybridRetriever:
     def _fuse_scores(
         self,
         pool: Pool,
-        dense: Sequence[tuple[StoredChunk, float]],
+        dense: Sequence[tuple[ChunkRef, float]],
         by_key: dict[str, DocumentRecord],
         k: int,
         access: Access,
@@ -156,10 +156,7 @@ class HybridRetriever:
             return []
         score = scores(pool, self.fusion)
         order = np.argsort(-score, kind="stable")[:k]
-        chunks = {c.chunk_id: c for c, _ in dense}
-        missing = [pool.ids[i] for i in order if pool.ids[i] not in chunks]
-        if missing:
-            chunks.update(self._fetch(missing, by_key, access))
+        chunks = self._read([pool.ids[i] for i in order], dense, by_key, access)
         results: list[SearchResult] = []
         for i in order:
             cid = pool.ids[i]
@@ -176,7 +173,7 @@ class HybridRetriever:
     # -- reciprocal rank fusion -------------------------------------------------------
     def _fuse_rrf(
         self,
-        dense: Sequence[tuple[StoredChunk, float]],
+        dense: Sequence[tuple[ChunkRef, float]],
         lexical: Sequence[tuple[str, float]],
         by_key: dict[str, DocumentRecord],
         k: int,
@@ -185,18 +182,15 @@ class HybridRetriever:
         f = self.fusion
         scores: dict[str, float] = {}
         signals: dict[str, dict[str, int]] = {}
-        chunks = {c.chunk_id: c for c, _ in dense}
-        for rank, (chunk, _) in enumerate(dense, 1):
+        for rank, (ref, _) in enumerate(dense, 1):
             weight = f.dense_weight / (f.rrf_k + rank)
-            scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0) + weight
-            signals.setdefault(chunk.chunk_id, {})["dense"] = rank
+            scores[ref.chunk_id] = scores.get(ref.chunk_id, 0) + weight
+            signals.setdefault(ref.chunk_id, {})["dense"] = rank
         for rank, (chunk_id, _) in enumerate(lexical, 1):
             scores[chunk_id] = scores.get(chunk_id, 0) + f.bm25_weight / (f.rrf_k + rank)
             signals.setdefault(chunk_id, {})["bm25"] = rank
         best = sorted(scores, key=lambda cid: -scores[cid])[:k]
-        missing = [cid for cid in best if cid not in chunks]
-        if missing:
-            chunks.update(self._fetch(missing, by_key, access))
+        chunks = self._read(best, dense, by_key, access)
         results: list[SearchResult] = []
         for cid in best:
             found = chunks.get(cid)
@@ -208,6 +202,22 @@ class HybridRetriever:
             )
         return results
 
+    def _read(
+        self,
+        chunk_ids: list[str],
+        dense: Sequence[tuple[ChunkRef, float]],
+        by_key: dict[str, DocumentRecord],
+        access: Access,
+    ) -> dict[str, StoredChunk]:
+        """The final results' chunks: those the dense query named as it read them (its
+        read cache), the keyword side's with the reader's admitted versions."""
+        named = {ref.chunk_id for ref, _ in dense}
+        chunks = self.store.hit_chunks([c for c in chunk_ids if c in named])
+        missing = [c for c in chunk_ids if c not in chunks]
+        if missing:
+            chunks.update(self._fetch(missing, by_key, access))
+        return chunks
+
     def _fetch(
         self, chunk_ids: list[str], by_key: dict[str, DocumentRecord], access: Access
     ) -> dict[str, StoredChunk]:
@@ -216,8 +226,8 @@ class HybridRetriever:
 
 
 def _with_signal(
-    dense: Sequence[tuple[StoredChunk, float]],
-) -> list[tuple[StoredChunk, float]]:
+    dense: Sequence[tuple[ChunkRef, float]],
+) -> list[tuple[ChunkRef, float]]:
     """The dense hits that share something with the question (similarity above 0), best
     first and ties by chunk id. A store returns an arbitrary few of many chunks tied at
     0 (an embedder that saw none of the question's words), so keeping them would make
@@ -234,5 +244,7 @@ def _top(lexical: KeywordScores | None, n: int) -> list[tuple[str, float]]:
         return []
     scores = lexical.bm25
     rows = np.flatnonzero(scores > 0)
+    if len(rows) > n:  # only rows scoring at least the n-th best, in row order, are sorted
+        rows = rows[scores[rows] >= -np.partition(-scores[rows], n - 1)[n - 1]]
     top = rows[np.argsort(-scores[rows], kind="stable")[:n]]
     return [(lexical.chunk_ids[i], float(scores[i])) for i in top]

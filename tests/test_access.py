@@ -122,6 +122,32 @@ def test_a_read_by_id_admitted_to_a_versions_reads_nothing_of_b(kb: KnowledgeBas
     assert {c.doc_id for c in store.get_chunks(b_ids, READER_A.admitted([b.key]))} == {DOC_B}
 
 
+def test_a_filtered_dense_query_selects_the_readers_versions_by_key(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filtered plan of a dense query (a search restricted to a few documents)
+    selects the versions the reader's filtered document read returned by their keys,
+    not by the groups' `$contains` (a scan of the collection at scale): B's chunks are
+    still not found for A, whatever keys are asked for."""
+    store = kb.store
+    monkeypatch.setattr("knowledge.chroma_store.unfiltered_size", lambda *_: None)
+    wheres: list[object] = []
+    nearest = store._nearest
+
+    def spied(vector: Any, n: int, where: dict[str, object] | None) -> Any:
+        wheres.append(where)
+        return nearest(vector, n, where)
+
+    monkeypatch.setattr(store, "_nearest", spied)
+    vector = kb.embedder.embed_query("läkarstöd hemsjukvård")
+    everyone = [d.key for d in store.documents()]
+    b = next(d for d in store.documents() if d.doc_id == DOC_B)
+    assert {c.doc_id for c, _ in store.query(vector, 10, everyone, READER_A)} == {DOC_A}
+    assert store.query(vector, 10, [b.key], READER_A) == []
+    assert {c.doc_id for c, _ in store.query(vector, 10, everyone)} == {DOC_A, DOC_B}
+    assert wheres and "$contains" not in json.dumps(wheres)
+
+
 # -- the command line with a key -------------------------------------------------------
 def test_the_command_line_with_a_key_of_a(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

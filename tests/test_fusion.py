@@ -119,3 +119,19 @@ def test_ascent_keeps_the_start_when_nothing_helps() -> None:
     samples = [PoolSample(s.qid, s.group, s.features, 0 * s.labels) for s in _samples(10)]
     start = FusionConfig().weights
     assert list(ascend(samples, start)) == list(start)
+
+
+def test_the_keyword_top_equals_a_stable_sort_of_every_row() -> None:
+    """`_top` sorts only the rows scoring at least the n-th best: the same chunks in the
+    same order as a stable sort of all rows, ties at the boundary in row order."""
+    from knowledge.retrieval import _top
+
+    rng = np.random.default_rng(7)
+    bm25 = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0], size=5_000).astype(np.float32)
+    ids = [f"c{i}" for i in range(len(bm25))]
+    empty = np.zeros(len(bm25))
+    scored = KeywordScores(ids, ids, bm25, empty, empty, empty, empty > 0, {})
+    for n in (1, 7, 100, 2_000, 10_000):
+        rows = np.flatnonzero(bm25 > 0)
+        order = rows[np.argsort(-bm25[rows], kind="stable")[:n]]
+        assert _top(scored, n) == [(ids[i], float(bm25[i])) for i in order]

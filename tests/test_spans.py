@@ -227,3 +227,31 @@ def test_a_warm_assistant_finds_the_spans_of_a_document_ingested_after_its_quest
     texts = {s.text for s in assistant.evidence(question).spans}
     assert "Fotvården erbjuds varannan tisdag på vårdcentralen." in texts
     assert not any("hälsocentralen" in t for t in texts)
+
+
+def test_spans_read_by_ids_equal_those_read_by_chunk(
+    hash_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spans are read by their ids, version by version (Chroma's primary key, issue #15),
+    in pages of `GUESS` a chunk: every span of every chunk, in order, as a read by chunk
+    id gives them, also when a chunk holds more spans than a page."""
+    from knowledge import span_store
+    from knowledge.access import PUBLIC
+    from tests.conftest import CORPUS
+
+    kb = KnowledgeBase(hash_settings)
+    assert kb.ingest([CORPUS]).ok
+    chunk_ids = [c.chunk_id for c in kb.store.chunks([d.key for d in kb.documents()])]
+    keys = [d.key for d in kb.documents()]
+    with kb.store._link.use() as opened:
+        whole = span_store.SpanCollection()._fetch_where(opened.spans, chunk_ids, None)
+        expected = [s.span_id for c in chunk_ids for s in whole[c]]
+        assert max(len(s) for s in whole.values()) > 3
+        for guess in (3, span_store.GUESS):
+            monkeypatch.setattr(span_store, "GUESS", guess)
+            for access in (None, PUBLIC.admitted(keys)):
+                got = span_store.SpanCollection().for_chunks(opened.spans, chunk_ids, "g", access)
+                assert [s.span_id for s in got] == expected
+        assert not span_store.SpanCollection().for_chunks(
+            opened.spans, chunk_ids, "g", PUBLIC.admitted([])
+        )
