@@ -10,6 +10,7 @@ Run one case by hand: `python -m tests.test_hostile_ingest <case> <scratch folde
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import resource
 import subprocess
@@ -72,11 +73,17 @@ def _kb(folder: Path, **overrides: object):  # type: ignore[no-untyped-def]
     return KnowledgeBase(make_settings(folder / "store", **overrides))
 
 
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields; not what it caches (its key and names, once read)."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
 def _stored(kb: Any) -> dict[str, Any]:
-    """What the store holds: records (without the ingest time), texts and chunks."""
+    """What the store holds: records (their fields, without the ingest time), texts and
+    chunks."""
     docs = kb.documents()
     return {
-        "records": [{**d.__dict__, "ingested_at": ""} for d in docs],
+        "records": [{**_fields(d), "ingested_at": ""} for d in docs],
         "texts": {d.doc_id: kb.document_text(d.doc_id) for d in docs},
         "chunks": sorted(c.chunk_id for c in kb.store.chunks([d.key for d in docs])),
     }
