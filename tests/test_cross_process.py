@@ -438,13 +438,15 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> None:
-    with (folder / "filler").open("wb") as out:
-        try:
+    """Write to `folder` until its disk is full (it may be full already: the store can
+    take all of the 32 MB, and then the filler cannot even be created)."""
+    try:
+        with (folder / "filler").open("wb") as out:
             while True:
                 out.write(b"\0" * 65536)
                 out.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 def test_a_full_disk_is_named_and_reads_go_on(small_disk: Path, docs: Path) -> None:
