@@ -18,7 +18,7 @@ style of RAGAS. Off by default; the offline metrics and the gate never depend on
 - Replies are parsed leniently (```json fences, <think> blocks, prose around the JSON).
   A reply that still holds no JSON of the asked shape (or no statement) leaves that
   question unjudged: counted in the report, never a crash. A failing server (key
-  refused, unreachable) stops the run with the friendly `LLMError` of `assistant.llm`.
+  refused, unreachable) stops the run with the friendly `LLMError` of `assistant.llm_client`.
 
 A run's scores are means over the judged answers (null when none was judged).
 """
@@ -36,7 +36,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.llm import chat_model, llm_error, strip_thinking
+from assistant.llm_client import chat_model, llm_error
+from assistant.llm_sentences import strip_thinking
 from nara.errors import ConfigError, NaraError
 from nara.settings import Settings
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.llm import LLMError
+from assistant.llm_client import LLMError
 from evals.judge import (
     FAITHFULNESS_PROMPT,
     RELEVANCE_PROMPT,

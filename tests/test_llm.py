@@ -17,13 +17,10 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr, ValidationError
 
 from assistant.answerers import make_answerer
-from assistant.llm import (
-    LLMAnswerer,
-    LLMError,
-    SentenceSplitter,
-    marker_ids,
-    strip_thinking,
-)
+from assistant.llm import LLMAnswerer
+from assistant.llm_client import LLMError
+from assistant.llm_sentences import SentenceSplitter, strip_thinking
+from assistant.llm_verify import marker_ids
 from assistant.model import Answer, Delta, Reason, Status
 from assistant.service import Assistant
 from knowledge.base import KnowledgeBase
