@@ -17,7 +17,8 @@ from enum import StrEnum
 from assistant.llm_prompt import Passage
 from assistant.model import Citation
 from assistant.roles import contradicts_roles
-from knowledge.support import is_supported, statement_terms, support_score
+from knowledge.support import is_supported, support_score
+from knowledge.support_terms import statement_terms
 
 log = logging.getLogger(__name__)
 
