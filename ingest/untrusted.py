@@ -10,7 +10,7 @@ list can name them:
   (NARA_SERVE_LINK_DOMAINS; a listed domain covers its subdomains).
 
 Nothing is removed: the text is stored and quoted verbatim. The interfaces show every
-link in a quote as text, never as a clickable link (ui/chat/render.py), and the API marks
+link in a quote as text, never as a clickable link (ui/chat/answer.py), and the API marks
 a quote that holds a link outside the allow-list (`unvetted_links`).
 """
 

@@ -1,5 +1,6 @@
-"""The chat's pure rendering helpers (ui/chat/render.py): highlighted quotes, escaping,
-register and document rows, Swedish messages, the admin key check."""
+"""The chat's pure rendering helpers (ui/chat/render.py, tables.py, ingest_messages.py and
+answer.py): highlighted quotes, escaping, register and document rows, Swedish messages,
+the admin key check."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from knowledge.registers import PriorityEntry, ResponsibilityEntry
 from knowledge.store import DocumentRecord
 from nara.errors import IngestError
 from ui.app.keys import key_matches
+from ui.chat import ingest_messages, tables
 from ui.chat import render as r
+from ui.chat.answer import CONTEXT_CHARS, passage_html
 
 TEXT = (
     "1 Inledning\n"
@@ -53,18 +56,18 @@ def marked(fragment: str) -> list[str]:
 # -- quoted passages -------------------------------------------------------------------
 def test_highlight_is_exactly_the_quote() -> None:
     start = TEXT.index(QUOTE)
-    out = r.passage_html(TEXT, start, start + len(QUOTE))
+    out = passage_html(TEXT, start, start + len(QUOTE))
     assert marked(out) == [QUOTE]
     assert out.startswith("…") and out.endswith("…")  # context on both sides, cut
     # the context is the text around the quote, up to CONTEXT_CHARS each side
     before = out[1 : out.index("<mark>")]
-    assert 0 < len(html.unescape(before.replace("<br>", "\n"))) <= r.CONTEXT_CHARS
+    assert 0 < len(html.unescape(before.replace("<br>", "\n"))) <= CONTEXT_CHARS
     assert "Kommunikationsplan" in before
 
 
 def test_context_is_cut_at_word_boundaries() -> None:
     start = TEXT.index(QUOTE)
-    out = r.passage_html(TEXT, start, start + len(QUOTE), context=30)
+    out = passage_html(TEXT, start, start + len(QUOTE), context=30)
     plain = html.unescape(re.sub(r"<[^>]+>", " ", out))
     first_word = plain.lstrip("…").split()[0]
     assert first_word in TEXT.split()  # no word cut in half at the start
@@ -73,9 +76,9 @@ def test_context_is_cut_at_word_boundaries() -> None:
 
 
 def test_quote_at_start_or_end_has_no_ellipsis() -> None:
-    out = r.passage_html("Alfa beta gamma.", 0, 4)
+    out = passage_html("Alfa beta gamma.", 0, 4)
     assert out == "<mark>Alfa</mark> beta gamma."
-    out = r.passage_html("Alfa beta gamma.", 10, 16)
+    out = passage_html("Alfa beta gamma.", 10, 16)
     assert out == "Alfa beta <mark>gamma.</mark>"
 
 
@@ -86,7 +89,7 @@ def test_html_in_document_text_is_escaped() -> None:
     )
     quote = "Ansvarig är <b>Kommunen</b> & Regionen"
     start = text.index(quote)
-    out = r.passage_html(text, start, start + len(quote))
+    out = passage_html(text, start, start + len(quote))
     assert "<script>" not in out and "<b>" not in out and "<img" not in out
     assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
     assert marked(out) == [html.escape(quote)]
@@ -98,7 +101,7 @@ def test_newlines_become_br_and_blank_runs_are_shortened() -> None:
     text = "Rubrik\n\n\n\n\nFörsta raden.\nAndra raden.\n\n\n\nSlut."
     quote = "Första raden.\nAndra raden."
     start = text.index(quote)
-    out = r.passage_html(text, start, start + len(quote))
+    out = passage_html(text, start, start + len(quote))
     assert "\n" not in out
     assert marked(out) == ["Första raden.<br>Andra raden."]
     assert "<br><br><br>" not in out
@@ -182,7 +185,7 @@ def priority() -> PriorityEntry:
 
 def test_register_rows_link_to_their_source() -> None:
     titles = {"doro": "Förstudie Dorotea"}
-    rows = r.responsibility_rows([duty()], titles)
+    rows = tables.responsibility_rows([duty()], titles)
     assert rows == [
         [
             "1",
@@ -193,23 +196,23 @@ def test_register_rows_link_to_their_source() -> None:
             "Förstudie Dorotea – 2 Kommunikation, sida 4",
         ]
     ]
-    assert len(rows[0]) == len(r.RESPONSIBILITY_HEADERS)
-    prows = r.priority_rows([priority()], titles)
+    assert len(rows[0]) == len(tables.RESPONSIBILITY_HEADERS)
+    prows = tables.priority_rows([priority()], titles)
     assert prows == [
         ["1", "2024", "barn och unga", "Stärkt samverkan", "Förstudie Dorotea – 1 Inledning"]
     ]
-    assert len(prows[0]) == len(r.PRIORITY_HEADERS)
+    assert len(prows[0]) == len(tables.PRIORITY_HEADERS)
     # unknown document: the id stands in for the title
-    assert r.priority_rows([priority()], {})[0][-1] == "doro – 1 Inledning"
+    assert tables.priority_rows([priority()], {})[0][-1] == "doro – 1 Inledning"
 
 
 def test_register_source_highlights_the_row_quote() -> None:
     entry = duty()
-    out = r.register_source_html(entry, "Förstudie <Dorotea>", TEXT)
+    out = tables.register_source_html(entry, "Förstudie <Dorotea>", TEXT)
     assert "Förstudie &lt;Dorotea&gt; – 2 Kommunikation, sida 4" in out
     shown = html.escape(entry.quote.replace("\t", " · "))  # no header row: cells in a line
     assert marked(out) == [shown]
-    assert marked(r.register_source_html(entry, "T", None)) == [shown]
+    assert marked(tables.register_source_html(entry, "T", None)) == [shown]
 
 
 def record(**kw: object) -> DocumentRecord:
@@ -244,7 +247,7 @@ def test_document_rows_and_filter_choices() -> None:
             year_to=2027,
         ),
     ]
-    rows = r.document_rows(docs)
+    rows = tables.document_rows(docs)
     assert rows[0] == [
         "Förstudie Dorotea",
         "förstudie",
@@ -257,16 +260,16 @@ def test_document_rows_and_filter_choices() -> None:
         "48",
         "–",  # no flags
     ]
-    assert len(rows[0]) == len(r.DOCUMENT_HEADERS)
-    assert r.organisation_choices(docs) == [
+    assert len(rows[0]) == len(tables.DOCUMENT_HEADERS)
+    assert tables.organisation_choices(docs) == [
         "Dorotea kommun",
         "Region Västerbotten",
         "Region Västernorrland",
         "Västerbotten",
         "Västernorrland",
     ]
-    assert r.doc_type_choices(docs) == ["färdplan", "förstudie"]
-    assert r.year_choices(docs, [priority()]) == [2024, 2025, 2026, 2027]
+    assert tables.doc_type_choices(docs) == ["färdplan", "förstudie"]
+    assert tables.year_choices(docs, [priority()]) == [2024, 2025, 2026, 2027]
 
 
 # -- admin -----------------------------------------------------------------------------
@@ -291,14 +294,14 @@ def test_ingest_errors_in_swedish() -> None:
         IngestError(tmp, "something new.", ""): "rapport.pdf kunde inte läsas in (something new.)",
     }
     for error, expected in cases.items():
-        assert expected in r.ingest_error_message(error, "rapport.pdf")
+        assert expected in ingest_messages.ingest_error_message(error, "rapport.pdf")
 
 
 def test_ingest_summary_lists_failed_files() -> None:
-    out = r.ingest_summary(1, 0, 2, ["tom.txt är tom.", "<x>.pdf är skadad"])
+    out = ingest_messages.ingest_summary(1, 0, 2, ["tom.txt är tom.", "<x>.pdf är skadad"])
     assert "1 nytt, 0 uppdaterade, 2 oförändrade, 2 misslyckade" in out
     assert "- tom.txt är tom." in out and "&lt;x&gt;.pdf" in out
-    assert "Filer som inte kunde" not in r.ingest_summary(1, 0, 0, [])
+    assert "Filer som inte kunde" not in ingest_messages.ingest_summary(1, 0, 0, [])
 
 
 def test_document_counts_agree_in_number() -> None:

@@ -32,6 +32,7 @@ from tests.fake_openai import FakeOpenAI, Recorded
 from tests.http_server import serve_app
 from ui.app.services import build_services
 from ui.chat import render as chat_render
+from ui.chat import tables as chat_tables
 from ui.chat.handlers import Handlers
 from ui.server import create_app
 
@@ -179,7 +180,7 @@ def test_chat_shows_flags_and_never_a_clickable_link(
     assert "Flaggade filer" in summary and "rutin.md: instruktionsliknande text" in summary
     assert "://" not in summary  # the flagged link is shown as text in the summary too
     table = handlers.catalogue()[4]["data"]
-    flags_column = chat_render.DOCUMENT_HEADERS.index("Flaggor")
+    flags_column = chat_tables.DOCUMENT_HEADERS.index("Flaggor")
     by_file = {row[6]: row[flags_column] for row in table}
     assert by_file["plan.md"] == "–" and "länk utanför tillåtna domäner" in by_file["rutin.md"]
 

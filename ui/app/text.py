@@ -1,5 +1,6 @@
 """Text made safe and Swedish for the chat's HTML: escaping, links shown as text,
-Swedish quotation marks. Pure functions shared by ui/chat/render.py and ui/chat/answer.py."""
+Swedish quotation marks. Pure functions shared by the chat's rendering modules
+(ui/chat/render.py, tables.py, ingest_messages.py and answer.py)."""
 
 from __future__ import annotations
 

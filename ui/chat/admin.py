@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ui.app.services import Services
-from ui.chat import render
+from ui.chat import tables
 from ui.chat.access import admin_in_chat
 from ui.chat.guard import without_leaked_files
 from ui.chat.handlers import Handlers
@@ -127,7 +127,7 @@ def documents_tab(services: Services) -> DocumentsTab:
     """The "Dokument" tab: the stored documents, and the administration when someone
     may administer (ui/chat/access.py `admin_in_chat`)."""
     table = gr.Dataframe(
-        headers=render.DOCUMENT_HEADERS,
+        headers=tables.DOCUMENT_HEADERS,
         interactive=False,
         wrap=True,
         label="Inlästa dokument",

@@ -20,7 +20,7 @@ from ui.app.audit_actions import uploaded
 from ui.app.rate_limit import RateLimiter, too_many
 from ui.app.services import Services
 from ui.app.text import plain_links
-from ui.chat import render
+from ui.chat import ingest_messages
 from ui.chat.access import chat_client, chat_user
 from ui.chat.guard import remove_uploads, upload_folder
 from ui.chat.identity import ChatIdentity, chat_identity
@@ -138,8 +138,8 @@ class AdminHandlers:
             except Exception:
                 log.exception("upload failed")
                 return "Inläsningen misslyckades. Inget nytt sparades; välj filerna igen."
-        errors = [render.ingest_error_message(e, Path(e.path).name) for e in report.failed]
-        return render.ingest_summary(
+        errors = [ingest_messages.ingest_error_message(e, Path(e.path).name) for e in report.failed]
+        return ingest_messages.ingest_summary(
             len(report.added), len(report.updated), len(report.unchanged), errors, report.flags
         )
 

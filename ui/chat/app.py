@@ -9,8 +9,8 @@ an admin key, or with OpenID Connect in an admin group).
 the mount (/v1, /api/messages, /healthz, /readyz) keep answering, since Starlette tries
 routes in order and the mount at "/" comes after them.
 
-Rendering lives in ui/chat/render.py (pure, tested directly); this module only wires
-Gradio components to the services.
+Rendering lives in ui/chat/render.py, tables.py, ingest_messages.py and answer.py (pure,
+tested directly); this module only wires Gradio components to the services.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Event handlers of the staff chat (ui/chat/app.py): each turns the services' results into
-component values. Rendering is in ui/chat/render.py and ui/chat/answer.py."""
+component values. Rendering is in ui/chat/render.py, ui/chat/tables.py and ui/chat/answer.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from knowledge.retrieval import SearchFilters
 from nara.errors import NaraError, NotFoundError
 from ui.app.audit_actions import answered
 from ui.app.schemas import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS
-from ui.chat import render
+from ui.chat import render, tables
 from ui.chat.access import admin_in_chat
 from ui.chat.admin_handlers import AdminHandlers
 from ui.chat.answer import statements_of, streaming_html
@@ -218,10 +218,10 @@ class Handlers(AdminHandlers):
         titles = self._titles(request)
         return (
             {
-                "data": render.responsibility_rows(duties, titles),
-                "headers": render.RESPONSIBILITY_HEADERS,
+                "data": tables.responsibility_rows(duties, titles),
+                "headers": tables.RESPONSIBILITY_HEADERS,
             },
-            {"data": render.priority_rows(priorities, titles), "headers": render.PRIORITY_HEADERS},
+            {"data": tables.priority_rows(priorities, titles), "headers": tables.PRIORITY_HEADERS},
             duties,
             priorities,
             "",
@@ -243,7 +243,7 @@ class Handlers(AdminHandlers):
         if entry.document_id not in titles:
             return ""
         text = self._document_text(entry.document_id, request)
-        return render.register_source_html(entry, titles[entry.document_id], text)
+        return tables.register_source_html(entry, titles[entry.document_id], text)
 
     def _titles(self, request: Any) -> dict[str, str]:
         """The titles of the documents the user of `request` may read, by id."""
@@ -255,15 +255,15 @@ class Handlers(AdminHandlers):
         may read."""
         docs = self.kb.documents(self.reader(request))
         duty_table, priority_table, duties, priorities, _, _ = self.registers(ALL, ALL, request)
-        years = render.year_choices(docs, priorities)
+        years = tables.year_choices(docs, priorities)
         values: list[Any] = [
-            gr.update(choices=render.organisation_choices(docs)),
-            gr.update(choices=render.doc_type_choices(docs)),
+            gr.update(choices=tables.organisation_choices(docs)),
+            gr.update(choices=tables.doc_type_choices(docs)),
             gr.update(
                 choices=[("Alla dokument", ALL)] + [(d.title, d.doc_id) for d in docs], value=ALL
             ),
             gr.update(choices=[("Alla år", ALL)] + [(str(y), str(y)) for y in years], value=ALL),
-            {"data": render.document_rows(docs), "headers": render.DOCUMENT_HEADERS},
+            {"data": tables.document_rows(docs), "headers": tables.DOCUMENT_HEADERS},
             duty_table,
             priority_table,
             duties,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ui.app.schemas import MAX_COMMENT_CHARS
-from ui.chat import render
+from ui.chat import tables
 from ui.chat.handlers import ALL
 
 EXAMPLES = (
@@ -124,7 +124,7 @@ def registers_tab() -> RegistersTab:
         year = gr.Dropdown([("Alla år", ALL)], value=ALL, label="År", elem_id="nara-register-year")
     gr.Markdown("### Ansvar")
     responsibilities = gr.Dataframe(
-        headers=render.RESPONSIBILITY_HEADERS,
+        headers=tables.RESPONSIBILITY_HEADERS,
         interactive=False,
         wrap=True,
         column_widths=["5%", "19%", "20%", "11%", "25%", "20%"],
@@ -134,7 +134,7 @@ def registers_tab() -> RegistersTab:
     responsibility_source = gr.HTML(elem_id="nara-responsibility-source")
     gr.Markdown("### Prioriteringar")
     priorities = gr.Dataframe(
-        headers=render.PRIORITY_HEADERS,
+        headers=tables.PRIORITY_HEADERS,
         interactive=False,
         wrap=True,
         column_widths=["5%", "10%", "13%", "44%", "28%"],
