@@ -19,7 +19,8 @@ from nara.settings_groups import TeamsSettings
 from tests.conftest import CORPUS, make_settings
 from tests.http_server import serve_app
 from tests.test_cli import Cli
-from ui.app.audit import AuditLog, AuditTamperedError
+from ui.app.audit import AuditLog
+from ui.app.audit_chain import AuditTamperedError
 from ui.app.services import Services, build_services
 from ui.server import create_app
 
