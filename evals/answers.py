@@ -51,6 +51,27 @@ def is_list_question(question: GoldQuestion) -> bool:
     return question.kind == "priority" or len(question.facts) >= LIST_FACTS
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the answer metrics read of one gold question: kept per question in
+    report.json, so that a later report can be compared question by question."""
+
+    id: str
+    in_scope: bool
+    list_question: bool
+    refused: bool
+    found: tuple[bool, ...]
+    """Per expected fact: the answer holds it."""
+    useful: tuple[bool, ...]
+    """Per citation: holds an expected fact or overlaps the gold evidence."""
+    verbatim: tuple[bool, ...]
+    """Per citation: the quote equals the document's text at its offsets."""
+
+    @property
+    def recall(self) -> float:
+        return sum(self.found) / len(self.found) if self.found else 1.0
+
+
 @dataclass
 class AnswerResult:
     question: GoldQuestion
@@ -67,47 +88,62 @@ class AnswerResult:
 
     @property
     def recall(self) -> float:
-        return sum(self.found) / len(self.found) if self.found else 1.0
+        return self.outcome.recall
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome(
+            self.question.id,
+            self.in_scope,
+            is_list_question(self.question),
+            self.answer.refused,
+            tuple(self.found),
+            tuple(self.useful),
+            tuple(self.verbatim),
+        )
 
 
 @dataclass
 class AnswerReport:
     results: list[AnswerResult] = field(default_factory=list)
 
-    def _in_scope(self) -> list[AnswerResult]:
-        return [r for r in self.results if r.in_scope]
-
     def as_dict(self) -> dict[str, Any]:
-        scoped = [r for r in self._in_scope() if r.found]
-        outside = [r for r in self.results if not r.in_scope]
-        refused = [r for r in self.results if r.answer.refused]
-        correct_refusals = [r for r in refused if not r.in_scope]
-        quotes = [v for r in self.results for v in r.verbatim]
-        return {
-            "questions": len(self.results),
-            "fact_recall": _mean([r.recall for r in scoped]),
-            "all_facts_rate": _mean([float(all(r.found)) for r in scoped]),
-            "refusal_precision": len(correct_refusals) / len(refused) if refused else 1.0,
-            "refusal_recall": len(correct_refusals) / len(outside) if outside else 1.0,
-            "out_of_scope": len(outside),
-            "correct_refusals": len(correct_refusals),
-            "false_refusals": len(refused) - len(correct_refusals),
-            "false_refusal_rate": (len(refused) - len(correct_refusals))
-            / max(len(self._in_scope()), 1),
-            "verbatim_quote_rate": _mean([float(v) for v in quotes]) if quotes else 1.0,
-            "citations": len(quotes),
-        } | self._concision()
+        return summarise([r.outcome for r in self.results])
 
-    def _concision(self) -> dict[str, float]:
-        answered = [r for r in self._in_scope() if not r.answer.refused and r.useful]
-        useful = [u for r in answered for u in r.useful]
-        counts = [len(r.useful) for r in answered if not is_list_question(r.question)]
-        return {
-            "first_quote_precision": _mean([float(r.useful[0]) for r in answered]),
-            "quote_precision": _mean([float(u) for u in useful]),
-            "quotes_per_answer_median": float(statistics.median(counts)) if counts else 0.0,
-            "quotes_per_answer_max": float(max(counts, default=0)),
-        }
+
+def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The answer metrics of a list of questions' outcomes."""
+    in_scope = [o for o in outcomes if o.in_scope]
+    scoped = [o for o in in_scope if o.found]
+    outside = [o for o in outcomes if not o.in_scope]
+    refused = [o for o in outcomes if o.refused]
+    correct_refusals = [o for o in refused if not o.in_scope]
+    quotes = [v for o in outcomes for v in o.verbatim]
+    return {
+        "questions": len(outcomes),
+        "fact_recall": _mean([o.recall for o in scoped]),
+        "all_facts_rate": _mean([float(all(o.found)) for o in scoped]),
+        "refusal_precision": len(correct_refusals) / len(refused) if refused else 1.0,
+        "refusal_recall": len(correct_refusals) / len(outside) if outside else 1.0,
+        "out_of_scope": len(outside),
+        "correct_refusals": len(correct_refusals),
+        "false_refusals": len(refused) - len(correct_refusals),
+        "false_refusal_rate": (len(refused) - len(correct_refusals)) / max(len(in_scope), 1),
+        "verbatim_quote_rate": _mean([float(v) for v in quotes]) if quotes else 1.0,
+        "citations": len(quotes),
+    } | _concision(in_scope)
+
+
+def _concision(in_scope: Sequence[Outcome]) -> dict[str, float]:
+    answered = [o for o in in_scope if not o.refused and o.useful]
+    useful = [u for o in answered for u in o.useful]
+    counts = [len(o.useful) for o in answered if not o.list_question]
+    return {
+        "first_quote_precision": _mean([float(o.useful[0]) for o in answered]),
+        "quote_precision": _mean([float(u) for u in useful]),
+        "quotes_per_answer_median": float(statistics.median(counts)) if counts else 0.0,
+        "quotes_per_answer_max": float(max(counts, default=0)),
+    }
 
 
 def _mean(values: list[float]) -> float:

@@ -18,6 +18,7 @@ from assistant.service import Assistant
 from evals.answers import OUT_OF_SCOPE, AnswerReport, evaluate_answers, failures
 from evals.faithfulness import faithfulness
 from evals.formats import corpus_settings
+from evals.intervals import change_lines, detail, interval_lines, intervals
 from evals.judge import Item, Judge, Passage, judge_all
 from evals.retrieval import GoldQuestion, evaluate_retrieval, load_gold, quote_spans
 from evals.split import PARTS, SUITES, Part, load_suite
@@ -121,8 +122,10 @@ def metrics_of(
 ) -> tuple[dict[str, Any], list[str]]:
     """`part_metrics` of answers already given."""
     with_evidence = [q for q in gold if q.evidence and q.kind != OUT_OF_SCOPE]
-    retrieval = evaluate_retrieval(kb, with_evidence, k=10).as_dict()
+    ranked = evaluate_retrieval(kb, with_evidence, k=10)
+    retrieval = ranked.as_dict()
     faith = _faithfulness(answers)
+    per_question = detail(answers, ranked)
     result = {
         "retrieval": {k: v for k, v in retrieval.items() if k != "misses"},
         "answers": answers.as_dict(),
@@ -137,6 +140,8 @@ def metrics_of(
         },
         "by_kind": _by_group(answers, "kind"),
         "by_document": _by_group(answers, "document"),
+        "intervals": intervals(per_question),
+        "detail": per_question,
     }
     if judge is not None:
         result["judge"] = _judged(judge, answers, judge_limit)
@@ -210,6 +215,10 @@ def markdown(
     for name in tables[parts[-1]]:
         cells = [_cell(tables[p].get(name)) for p in parts]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {_cell(before.get(name))} |")
+    lines += interval_lines(result, parts)
+    if previous and "detail" in previous.get(parts[-1], {}):
+        last = parts[-1]
+        lines += change_lines(previous[last]["detail"], result[last]["detail"], last)
     for p in parts:
         lines += _judge_lines(result[p].get("judge"))
     for p in parts:
