@@ -189,4 +189,31 @@ def change_lines(before: Detail, after: Detail, part: str) -> list[str]:
             f"| {name} | {c['questions']:.0f} | {c['before']:.3f} | {c['after']:.3f} | "
             f"{c['change']:+.3f} | {c['low']:+.3f} to {c['high']:+.3f} | {verdict(c)} |"
         )
-    return lines
+    moved = flipped(before, after)
+    lines += ["", f"Questions whose answer changed ({len(moved)}):", ""]
+    return lines + [f"- {m}" for m in moved]
+
+
+def flipped(before: Detail, after: Detail) -> list[str]:
+    """The questions both reports hold whose answer changed in what the metrics read:
+    refused or answered, facts found, whether the first quote is useful."""
+    old = {o.id: o for o in _outcomes(before["answers"])}
+    out = []
+    for new in _outcomes(after["answers"]):
+        was = old.get(new.id)
+        if was is None:
+            continue
+        what = [
+            f"{label} {_state(was)[i]} → {_state(new)[i]}"
+            for i, label in enumerate(("", "facts", "first quote"))
+            if _state(was)[i] != _state(new)[i]
+        ]
+        if what:
+            out.append(f"{new.id}: " + "; ".join(w.strip() for w in what))
+    return out
+
+
+def _state(o: Outcome) -> tuple[str, str, str]:
+    facts = f"{sum(o.found)}/{len(o.found)}" if o.found else ""
+    first = "none" if o.refused or not o.useful else ("useful" if o.useful[0] else "not useful")
+    return ("refused" if o.refused else "answered", facts, first)

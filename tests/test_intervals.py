@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from evals.answers import Outcome, summarise
-from evals.intervals import HEADLINE, changes, intervals, verdict
+from evals.intervals import HEADLINE, changes, flipped, intervals, verdict
 from knowledge.base import KnowledgeBase
 from tests.conftest import CORPUS, make_settings
 from ui.cli.commands import run
@@ -66,6 +66,9 @@ def test_many_questions_turning_right_is_a_change_and_a_few_each_way_is_noise() 
     up = changes(part(before), part([True] * 80 + [False] * 20))
     assert up["fact_recall"]["change"] == pytest.approx(0.3)
     assert verdict(up["fact_recall"]) == "up"
+    moved = flipped(part(before), part([True] * 80 + [False] * 20))
+    assert len(moved) == 30
+    assert moved[0] == "q50: facts 0/1 → 1/1; first quote not useful → useful"
     swapped = before[:]
     swapped[:3] = [False] * 3  # three right answers go wrong, three wrong ones go right
     swapped[50:53] = [True] * 3
@@ -135,3 +138,4 @@ def test_a_report_keeps_each_question_and_compares_itself_with_a_previous_one(
     table = report.split("## Change against the previous report")[1]
     assert "| fact_recall | " in table
     assert table.count("| noise |") == len(HEADLINE["answers"]) + len(HEADLINE["retrieval"])
+    assert "Questions whose answer changed (0):" in table
