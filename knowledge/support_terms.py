@@ -3,16 +3,19 @@ their weights (`statement_terms`), and the word lists that decide them.
 
 Framing and function words of an answer are dropped; light verbs, names of the cited
 document, names and actors, exclusive quantifiers and numbers get their own weights.
-Negators and words of opposite directions are listed here for the polarity check
-(knowledge.support_coverage).
+Negators and words of opposite directions serve the polarity check
+(knowledge.support_coverage). The word lists are in `nara/vocabulary.yaml` (`support`),
+with their provenance.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from knowledge.analysis import STOPWORDS, TOKEN
+from nara.vocabulary import section, words
 
 NUMBER_WEIGHT = 2.0
 NAME_WEIGHT = 2.0
@@ -27,57 +30,59 @@ ACRONYM_GENITIVE = re.compile(r"\b([A-ZÅÄÖ]{2,}):?s\b")
 I_DAG = re.compile(r"\bi dag\b", re.IGNORECASE)
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _set(key: str) -> frozenset[str]:
+    return frozenset(words("support", key))
 
 
-# Words of an answer's framing or function that carry no claim of their own.
-IGNORED = _words(
-    """enligt anger anges angav framgår nämns nämner nämnde skriver skrivs beskriver
-    beskrivs beskrev konstaterar konstateras framhåller betonar påpekar dokumentet
-    dokumenten texten källan källorna passagen citatet bland annat sitt genom ungefär
-    cirka ca drygt knappt omkring varav både dock därför därmed liksom år året"""
-)
-# Light verbs: paraphrases swap them freely ("tas fram", "sitter i", "kallas").
-LIGHT = _words(
-    """gör gjorde görs gjort går gått gick ta tas togs tagit får fick fått sitter satt
-    ligger låg kallas kallad kallade heter lyder utgör står stod"""
-)
-# Names of the cited document itself ("Färdplanen betonar ..."), rarely in its text.
-SOURCE_NOUNS = _words(
-    """färdplan färdplanen handlingsplan handlingsplanen förstudie förstudien strategi
-    strategin rapport rapporten slutrapport slutrapporten dokument underlaget"""
-)
-# Actors (groups, boards, roles): a wrong actor is a common error in answers about who
-# is responsible, so an actor weighs and counts as a name.
-ACTOR = re.compile(
-    r"(grupp|ledning|beredning|nämnd|råd|styrelse|chef|ledare|direktör|kommunikatör|"
-    r"samordnare|handläggare|landsting|fullmäktige|myndighet|nätverk|presidium)"
-    r"(en|et|er|erna|arna|na|n|s)?$"
-)
-# Exclusive quantifiers: a claim of "only" or "all" must be backed.
-EMPHASIS = _words("enbart endast bara uteslutande samtliga alltid")
-NEGATORS = _words("inte ej icke ingen inget inga aldrig varken saknas saknar")
-# Word beginnings of opposite directions ("ökat" against "minskat").
-OPPOSITES = dict(
-    pair
-    for a, b in [
-        ("ök", "minsk"),
-        ("höj", "sänk"),
-        ("fler", "färre"),
-        ("förbättr", "försämr"),
-        ("högre", "lägre"),
-        ("större", "mindre"),
-        ("stärk", "försvag"),
-    ]
-    for pair in ((a, b), (b, a))
-)
-_NUMBER_WORDS = """två 2 tre 3 fyra 4 fem 5 sex 6 sju 7 åtta 8 nio 9 tio 10 elva 11 tolv 12
-    tretton 13 fjorton 14 femton 15 sexton 16 sjutton 17 arton 18 nitton 19 tjugo 20
-    trettio 30 fyrtio 40 femtio 50 hundra 100 januari 1 jan 1 februari 2 feb 2 mars 3
-    mar 3 april 4 apr 4 maj 5 juni 6 jun 6 juli 7 jul 7 augusti 8 aug 8 september 9
-    sep 9 sept 9 oktober 10 okt 10 november 11 nov 11 december 12 dec 12"""
-NUMBER_WORDS = dict(zip(_NUMBER_WORDS.split()[::2], _NUMBER_WORDS.split()[1::2], strict=True))
+@cache
+def ignored() -> frozenset[str]:
+    """Words of an answer's framing or function that carry no claim of their own."""
+    return _set("ignored")
+
+
+@cache
+def light_verbs() -> frozenset[str]:
+    """Verbs paraphrases swap freely ("tas fram", "sitter i", "kallas")."""
+    return _set("light_verbs")
+
+
+@cache
+def source_nouns() -> frozenset[str]:
+    """Names of the cited document itself ("Färdplanen betonar ...")."""
+    return _set("source_nouns")
+
+
+@cache
+def emphasis() -> frozenset[str]:
+    """Exclusive quantifiers: a claim of "only" or "all" must be backed."""
+    return _set("emphasis")
+
+
+@cache
+def negators() -> frozenset[str]:
+    return _set("negators")
+
+
+@cache
+def actor() -> re.Pattern[str]:
+    """An actor noun (a group, board or role), inflected: it weighs as a name, since a
+    wrong actor is a common error in answers about who is responsible."""
+    endings = "|".join(words("support", "actor_endings"))
+    inflections = "|".join(words("support", "actor_inflections"))
+    return re.compile(rf"({endings})({inflections})?$")
+
+
+@cache
+def opposites() -> dict[str, str]:
+    """Word beginnings of opposite directions ("ök" against "minsk"), both ways."""
+    pairs = section("support", "opposites")
+    return dict(pair for a, b in pairs for pair in ((str(a), str(b)), (str(b), str(a))))
+
+
+@cache
+def number_words() -> dict[str, str]:
+    """Number words and month names with the number each stands for."""
+    return {str(k): str(v) for k, v in section("support", "number_words").items()}
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def number_of(token: str) -> str | None:
     """The canonical number a token stands for ("01" → "1", "fem" → "5"), else None."""
     if token.isdigit():
         return str(int(token))
-    return NUMBER_WORDS.get(token)
+    return number_words().get(token)
 
 
 def statement_terms(statement: str) -> list[Term]:
@@ -116,7 +121,7 @@ def statement_terms(statement: str) -> list[Term]:
     for match in TOKEN.finditer(text):
         raw = match.group()
         word = raw.lower()
-        if word in STOPWORDS or word in IGNORED or (len(word) < 2 and not word.isdigit()):
+        if word in STOPWORDS or word in ignored() or (len(word) < 2 and not word.isdigit()):
             continue
         out.append(_term(word, raw, _sentence_start(text, match.start())))
     return out
@@ -128,13 +133,13 @@ def _term(word: str, raw: str, at_start: bool) -> Term:
         return Term(number, NUMBER_WEIGHT, "number")
     if raw[0].isupper() and (not at_start or sum(c.isupper() for c in raw) > 1):
         return Term(word, NAME_WEIGHT, "name")
-    if ACTOR.search(word):
+    if actor().search(word):
         return Term(word, NAME_WEIGHT, "name")
-    if word in EMPHASIS:
+    if word in emphasis():
         return Term(word, EMPHASIS_WEIGHT)
-    if word in SOURCE_NOUNS:
+    if word in source_nouns():
         return Term(word, SOURCE_WEIGHT)
-    return Term(word, LIGHT_WEIGHT if word in LIGHT else 1.0)
+    return Term(word, LIGHT_WEIGHT if word in light_verbs() else 1.0)
 
 
 def _sentence_start(text: str, pos: int) -> bool:
