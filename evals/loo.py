@@ -28,18 +28,11 @@ from typing import Any
 
 from evals.answers import AnswerReport, ask_gold
 from evals.fit_scorers import Sample, build_store, collect, dev_questions, fit, group_of
+from evals.intervals import HEADLINE
 from evals.retrieval import GoldQuestion
 from evals.split import load_suite
 
-KEYS = (
-    "fact_recall",
-    "all_facts_rate",
-    "refusal_recall",
-    "false_refusal_rate",
-    "first_quote_precision",
-    "quote_precision",
-    "quotes_per_answer_median",
-)
+KEYS = (*HEADLINE["answers"], "quotes_per_answer_median")
 
 
 def all_questions() -> list[GoldQuestion]:
