@@ -22,9 +22,6 @@ from nara.vocabulary import words
 
 SHORT_LEAD = 60
 """A paragraph this short before a list introduces it ("*Tre mål har satts upp*")."""
-PREPOSITIONS = ("för", "hos", "bland", "till", "mot")
-"""A target group follows one of these ("… insatser för barn och unga"), so a name such
-as "Handlingsplan Beroende" is no target group."""
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +32,8 @@ def _cue() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _group() -> re.Pattern[str]:
     groups = "|".join(re.escape(g) for g in sorted(words("target_groups"), key=len, reverse=True))
-    return re.compile(rf"\b(?:{'|'.join(PREPOSITIONS)})\s+(?:\w+\s+)?({groups})\b", re.I)
+    after = "|".join(words("target_group_prepositions"))  # a name is no target group
+    return re.compile(rf"\b(?:{after})\s+(?:\w+\s+)?({groups})\b", re.I)
 
 
 def _period(texts: list[str]) -> tuple[str, int | None, int | None]:
