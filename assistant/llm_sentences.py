@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+
+from knowledge.sentences import abbreviations
+from nara.vocabulary import words
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
@@ -16,11 +20,17 @@ SENTENCE_END = re.compile(
     r"(?P<sep>[ \t]*\n\s*|[ \t]+)(?=[^\s\[a-zåäöéü])"
     r"|(?P<nl>[ \t]*\n\s*)(?=\S)"
 )
-ABBREVIATION = re.compile(
-    r"(?:^|[\s(])(?:t\.ex|bl\.a|m\.m|d\.v\.s|dvs|o\.s\.v|osv|fr\.o\.m|t\.o\.m|ca|kl|nr|s|"
-    r"jfr|resp|st|e\.g|i\.e|vs)\.$|^\s*\d{1,2}\.$",
-    re.IGNORECASE,
-)
+
+
+@cache
+def abbreviation() -> re.Pattern[str]:
+    """Text ending in an abbreviation of the vocabulary (Swedish, either kind: a sentence
+    the model ends with "m.m." is merely checked together with the next) or in an
+    ordinal ("3.")."""
+    never, may_end, _ = abbreviations()
+    names = {a.rstrip(".") for a in never | may_end | set(words("abbreviations_en"))}
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?:^|[\s(])(?:{alternatives})\.$|^\s*\d{{1,2}}\.$", re.IGNORECASE)
 
 
 def strip_thinking(tokens: Iterable[str]) -> Iterator[str]:
@@ -64,7 +74,7 @@ class SentenceSplitter:
         out: list[tuple[str, str]] = []
         start = 0
         for match in SENTENCE_END.finditer(self.buffer):
-            if match.group("nl") is None and ABBREVIATION.search(
+            if match.group("nl") is None and abbreviation().search(
                 self.buffer[start : match.start()]
             ):
                 continue

@@ -406,6 +406,17 @@ def test_sentence_splitter_keeps_markers_and_abbreviations() -> None:
     ]
 
 
+def test_sentence_splitter_reads_the_abbreviations_of_the_vocabulary() -> None:
+    """Chapter references and English abbreviations are not sentence ends either (the
+    declared list in nara/vocabulary.yaml, as ingest's splitter reads it)."""
+    text = "Det framgår av 12 kap. 3 § [1]. See e.g. Dalarna [2]. Öppet kl. 8–17 [3]."
+    assert [s for s, _ in split(text)] == [
+        "Det framgår av 12 kap. 3 § [1].",
+        "See e.g. Dalarna [2].",
+        "Öppet kl. 8–17 [3].",
+    ]
+
+
 def test_strip_thinking_and_marker_ids() -> None:
     pieces = ["<th", "ink>x [1]</th", "ink>Svar [1].", " <b>"]
     assert "".join(strip_thinking(pieces)) == "Svar [1]. <b>"
