@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 
 from assistant.answerers import Evidence
 from assistant.evidence import Span, TermWeights, Wanted, spans_of
@@ -21,7 +22,7 @@ from knowledge.retrieval import SearchFilters, SearchResult
 from knowledge.spans import StoredSpan
 from knowledge.store import DocumentRecord
 from knowledge.term_stats import ScopeStats
-from nara.vocabulary import cue
+from nara.vocabulary import alternatives, cue
 from nara.vocabulary import words as vocab
 
 RESULTS_K = 6
@@ -273,18 +274,19 @@ def foreign_names(question: str, wanted: Wanted, weights: TermWeights) -> tuple[
     return tuple(out)
 
 
-FOCUS = re.compile(
-    r"^\s*(?:vilken|vilket|vilka|hur många|vad är|vad kostar|finns det|"
-    r"which|what is the|how many|how much|is there)\s+(?P<word>[\wåäöÅÄÖ-]+)",
-    re.I,
-)
+@cache
+def _focus() -> re.Pattern[str]:
+    """A question's opening phrase (`question_cues.focus_openers`) and the word after it."""
+    return re.compile(
+        rf"^\s*{alternatives('question_cues', 'focus_openers')}\s+(?P<word>[\wåäöÅÄÖ-]+)", re.I
+    )
 
 
 def unknown_focus(question: str, weights: TermWeights) -> str:
     """The thing a question asks for ("Vilka öppettider …", "Finns det parkering …")
     when no document mentions it; empty when known or not found. Swedish questions
     only: an English word is not expected in a Swedish text."""
-    m = FOCUS.search(question)
+    m = _focus().search(question)
     if not m:
         return ""
     word = m.group("word").lower()
