@@ -14,15 +14,6 @@ from ingest.model import Block, DocumentMetadata, ReadNotes
 from ingest.organisations import infer_organisations
 from nara.vocabulary import vocabulary, words
 
-GENERIC_HEADINGS = {
-    "förord",
-    "innehåll",
-    "innehållsförteckning",
-    "sammanfattning",
-    "inledning",
-    "bakgrund",
-}
-JOIN_WORDS = {"med", "för", "och", "i", "över", "om", "av", "till"}
 YEAR_SPAN = re.compile(r"\b(20\d\d)\s*[-–]\s*(20\d\d)\b")
 BREADCRUMB = re.compile(r"\S\s*(?:>|»|›|/|\\)\s*\S.*\s(?:>|»|›|/|\\)\s*\S")
 """"Startsida > Vård > Nära vård": two or more path separators on one line."""
@@ -72,7 +63,7 @@ def _not_a_title(line: str) -> bool:
     return (
         not clean
         or clean in words("page_furniture")
-        or clean in GENERIC_HEADINGS
+        or clean in words("generic_headings")
         or is_date_line(line)
         or bool(BREADCRUMB.search(line))
         or len(line) > MAX_TITLE
@@ -127,7 +118,7 @@ def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = Fals
             if styled_headings
             and b.kind == "heading"
             and b.level == 1
-            and text[b.start : b.end].lower() not in GENERIC_HEADINGS
+            and text[b.start : b.end].lower() not in words("generic_headings")
         ),
         None,
     )
@@ -148,7 +139,8 @@ def infer_title(text: str, blocks: Sequence[Block], styled_headings: bool = Fals
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         last_word = line.split()[-1].lower()
         if nxt and not nxt.endswith(".") and not _not_a_title(nxt):
-            if last_word in JOIN_WORDS or (len(line.split()) == 1 and (not h1 or top)):
+            joins = last_word in words("title_join_words")  # "Plan för" / "nära vård"
+            if joins or (len(line.split()) == 1 and (not h1 or top)):
                 title = f"{title} {nxt}"
             elif _names_form_first(nxt):
                 title = f"{title} – {nxt}"
