@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.analysis import MIN_PART, STOPWORDS, TOKEN, Analyzer, stem
-from knowledge.support_terms import Term, clean, negators, number_of, opposites
+from knowledge.support_terms import Term, clean, listed, number_of, opposites
 
 MISSING_NUMBER_FACTOR = 0.5
 MISSING_NAME_FACTOR = 0.75
@@ -46,7 +46,7 @@ def index_passages(passages: Sequence[str], analyzer: Analyzer) -> PassageIndex:
             stems |= terms
             words.update(tokens)
             numbers |= found
-            sentences.append((terms, any(t in negators() for t in tokens)))
+            sentences.append((terms, any(t in listed("negators") for t in tokens)))
     by_prefix: dict[str, list[str]] = {}
     for word in words:
         by_prefix.setdefault(word[:3], []).append(word)
@@ -154,7 +154,7 @@ def _negation_differs(statement: str, index: PassageIndex) -> bool:
     if not own or not index.sentences:
         return False
     _, negated = max(index.sentences, key=lambda s: len(own & s[0]))
-    return negated != any(t in negators() for t in tokens)
+    return negated != any(t in listed("negators") for t in tokens)
 
 
 def _direction_flipped(missing: dict[str, str], index: PassageIndex) -> bool:

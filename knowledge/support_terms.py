@@ -30,37 +30,13 @@ ACRONYM_GENITIVE = re.compile(r"\b([A-ZÅÄÖ]{2,}):?s\b")
 I_DAG = re.compile(r"\bi dag\b", re.IGNORECASE)
 
 
-def _set(key: str) -> frozenset[str]:
+@cache
+def listed(key: str) -> frozenset[str]:
+    """One word list of the vocabulary's `support` section: "ignored" (an answer's
+    framing and function words, no claim of their own), "light_verbs" (swapped freely
+    by paraphrases), "source_nouns" (names of the cited document itself), "emphasis"
+    (exclusive quantifiers, which must be backed) or "negators"."""
     return frozenset(words("support", key))
-
-
-@cache
-def ignored() -> frozenset[str]:
-    """Words of an answer's framing or function that carry no claim of their own."""
-    return _set("ignored")
-
-
-@cache
-def light_verbs() -> frozenset[str]:
-    """Verbs paraphrases swap freely ("tas fram", "sitter i", "kallas")."""
-    return _set("light_verbs")
-
-
-@cache
-def source_nouns() -> frozenset[str]:
-    """Names of the cited document itself ("Färdplanen betonar ...")."""
-    return _set("source_nouns")
-
-
-@cache
-def emphasis() -> frozenset[str]:
-    """Exclusive quantifiers: a claim of "only" or "all" must be backed."""
-    return _set("emphasis")
-
-
-@cache
-def negators() -> frozenset[str]:
-    return _set("negators")
 
 
 @cache
@@ -121,7 +97,7 @@ def statement_terms(statement: str) -> list[Term]:
     for match in TOKEN.finditer(text):
         raw = match.group()
         word = raw.lower()
-        if word in STOPWORDS or word in ignored() or (len(word) < 2 and not word.isdigit()):
+        if word in STOPWORDS or word in listed("ignored") or (len(word) < 2 and not word.isdigit()):
             continue
         out.append(_term(word, raw, _sentence_start(text, match.start())))
     return out
@@ -135,11 +111,11 @@ def _term(word: str, raw: str, at_start: bool) -> Term:
         return Term(word, NAME_WEIGHT, "name")
     if actor().search(word):
         return Term(word, NAME_WEIGHT, "name")
-    if word in emphasis():
+    if word in listed("emphasis"):
         return Term(word, EMPHASIS_WEIGHT)
-    if word in source_nouns():
+    if word in listed("source_nouns"):
         return Term(word, SOURCE_WEIGHT)
-    return Term(word, LIGHT_WEIGHT if word in light_verbs() else 1.0)
+    return Term(word, LIGHT_WEIGHT if word in listed("light_verbs") else 1.0)
 
 
 def _sentence_start(text: str, pos: int) -> bool:
